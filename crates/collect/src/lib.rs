@@ -1,0 +1,97 @@
+//! Host fact collection: reads a root path into a [`Snapshot`].
+//!
+//! Why it exists: this is the one place where Warden touches the assessed
+//! host. Everything here reads through [`RootFs`], so the same code assesses a
+//! live host (`/`), a mounted disk, a container or an mmdebstrap tree; facts
+//! that only a running kernel has (/proc) are read only when the root is the
+//! machine's own `/`. Collection never stops at the first bad file: each fact
+//! records its own failure (with path and line) and the others go on.
+//!
+//! One module per source of facts:
+//! - [`os`]: `/etc/os-release`, host name.
+//! - [`sshd`]: the effective sshd configuration (`Include`, `Match`, defaults).
+//! - [`logindefs`]: `/etc/login.defs`.
+//! - [`pam`]: the PAM password stack, `pwquality.conf`, `pwhistory.conf`.
+//! - [`shadow`]: password aging from `/etc/shadow` (hashes dropped).
+//! - [`perms`]: modes and owners of system directories.
+//! - [`sysctl`]: persisted kernel parameters and boot command line.
+//! - [`live`]: running-kernel facts: ASLR, NX, listening sockets.
+#![deny(missing_docs)]
+
+pub mod ids;
+pub mod live;
+pub mod logindefs;
+pub mod os;
+pub mod pam;
+pub mod perms;
+pub mod rootfs;
+pub mod shadow;
+pub mod sshd;
+pub mod sysctl;
+mod time;
+
+use std::path::Path;
+
+use warden_model::{Fact, Host, KernelFacts, Problem, Snapshot, SNAPSHOT_SCHEMA_VERSION};
+
+pub use rootfs::RootFs;
+
+/// Options for [`collect`].
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Most entries examined directly in one system directory.
+    pub max_entries_per_dir: u64,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { max_entries_per_dir: 100_000 }
+    }
+}
+
+/// Collects a snapshot of the root at `root`. Fails only when the root itself
+/// cannot be opened; every other problem is recorded in the snapshot.
+pub fn collect(root: &Path, options: &Options) -> Result<Snapshot, Problem> {
+    let fs = RootFs::open(root)?;
+    Ok(collect_from(&fs, options))
+}
+
+/// Collects a snapshot from an opened root.
+pub fn collect_from(fs: &RootFs, options: &Options) -> Snapshot {
+    let collected_at = time::now_rfc3339();
+    let (ids, mut problems) = ids::IdMap::load(fs);
+    let kernel = if fs.is_live() {
+        live::kernel()
+    } else {
+        let reason = "live-only fact: the root is not the running system's /".to_string();
+        KernelFacts {
+            randomize_va_space: Fact::NotCollected { reason: reason.clone() },
+            nx: Fact::NotCollected { reason },
+        }
+    };
+    let listening = if fs.is_live() {
+        live::listening(&ids)
+    } else {
+        Fact::NotCollected { reason: "live-only fact: the root is not the running system's /".to_string() }
+    };
+    let snapshot = Snapshot {
+        schema_version: SNAPSHOT_SCHEMA_VERSION,
+        warden_version: env!("CARGO_PKG_VERSION").to_string(),
+        collected_at,
+        root: fs.root().display().to_string(),
+        live: fs.is_live(),
+        host: Host { hostname: os::hostname(fs), os: os::os_release(fs) },
+        sshd: sshd::collect(fs),
+        login_defs: logindefs::collect(fs),
+        pam: pam::collect(fs),
+        accounts: shadow::collect(fs, &ids),
+        system_paths: perms::collect(fs, &ids, options),
+        sysctl: sysctl::collect(fs),
+        boot_cmdline: sysctl::boot_cmdline(fs),
+        kernel,
+        listening,
+        problems: Vec::new(),
+    };
+    problems.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));
+    Snapshot { problems, ..snapshot }
+}

@@ -1,0 +1,18 @@
+//! Warden's data model, shared by every other crate.
+//!
+//! Why a crate of its own: the same values flow through the local CLI, the
+//! agentless modes and (later) the fleet server. A *snapshot* of host facts is
+//! written by `warden-collect`, possibly on another machine, and read back by
+//! `warden-rules`; a *finding* is produced by the rules and rendered by
+//! `warden-report`. Keeping the types here, free of I/O and clocks, lets the
+//! core (snapshot → findings) be tested with plain values.
+//!
+//! - [`snapshot`]: the versioned, documented JSON snapshot of host facts.
+//! - [`finding`]: severities, rule outcomes, findings and their evidence.
+#![deny(missing_docs)]
+
+pub mod finding;
+pub mod snapshot;
+
+pub use finding::{Evidence, Finding, Outcome, RuleOutcome, RuleSummary, Severity};
+pub use snapshot::*;
