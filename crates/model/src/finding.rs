@@ -208,3 +208,85 @@ mod tests {
         assert_eq!(Severity::Medium.numeric(), 6.0);
     }
 }
+
+/// Counts of findings per severity, most severe first.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeverityCounts {
+    /// Critical findings.
+    pub critical: usize,
+    /// High findings.
+    pub high: usize,
+    /// Medium findings.
+    pub medium: usize,
+    /// Low findings.
+    pub low: usize,
+    /// Informational findings.
+    pub informational: usize,
+}
+
+impl SeverityCounts {
+    /// Counts the findings.
+    pub fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>) -> Self {
+        let mut c = SeverityCounts::default();
+        for f in findings {
+            *c.slot(f.severity) += 1;
+        }
+        c
+    }
+    fn slot(&mut self, s: Severity) -> &mut usize {
+        match s {
+            Severity::Critical => &mut self.critical,
+            Severity::High => &mut self.high,
+            Severity::Medium => &mut self.medium,
+            Severity::Low => &mut self.low,
+            Severity::Informational => &mut self.informational,
+        }
+    }
+    /// The count of one severity.
+    pub fn get(&self, s: Severity) -> usize {
+        match s {
+            Severity::Critical => self.critical,
+            Severity::High => self.high,
+            Severity::Medium => self.medium,
+            Severity::Low => self.low,
+            Severity::Informational => self.informational,
+        }
+    }
+}
+
+/// The result of assessing one asset: what a report renders.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Assessment {
+    /// Version of this JSON schema (`docs/report-json.md`).
+    pub schema_version: u32,
+    /// Version of the Warden that evaluated it.
+    pub warden_version: String,
+    /// The asset: host name, or the root path when there is none.
+    pub asset: String,
+    /// Root path that was read.
+    pub root: String,
+    /// Whether live kernel facts were available.
+    pub live: bool,
+    /// OS pretty name, when known.
+    pub os: Option<String>,
+    /// When the snapshot was collected (RFC 3339).
+    pub collected_at: String,
+    /// Rules packages evaluated.
+    pub packages: Vec<String>,
+    /// True when some rule could not be evaluated or collection met problems:
+    /// the findings may be incomplete.
+    pub partial: bool,
+    /// Findings, ordered by severity (most severe first), then rule id, then asset.
+    pub findings: Vec<Finding>,
+    /// Every rule's outcome, in package order.
+    pub rules: Vec<RuleOutcome>,
+    /// Findings per severity.
+    pub severity_counts: SeverityCounts,
+    /// Rule outcomes counted.
+    pub rule_counts: RuleSummary,
+    /// Problems met during collection (files that could not be read or parsed).
+    pub problems: Vec<crate::Problem>,
+}
+
+/// Schema version of [`Assessment`] JSON.
+pub const ASSESSMENT_SCHEMA_VERSION: u32 = 1;

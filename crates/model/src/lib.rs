@@ -14,5 +14,5 @@
 pub mod finding;
 pub mod snapshot;
 
-pub use finding::{Evidence, Finding, Outcome, RuleOutcome, RuleSummary, Severity};
+pub use finding::*;
 pub use snapshot::*;
