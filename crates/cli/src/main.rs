@@ -1,1 +1,202 @@
-fn main() {}
+//! The `warden` command: a thin layer over the library crates.
+//!
+//! Why it exists: argument parsing, reading and writing files, exit codes and
+//! choosing an output format live here and nowhere else, so the collectors,
+//! the rules and the report writers stay reusable by the agent and server.
+//!
+//! Exit codes (documented in README.md):
+//! - 0: completed, and no finding at or above `--fail-on` (when given);
+//! - 1: completed, and at least one finding at or above `--fail-on`;
+//! - 2: could not run: bad arguments, an unreadable root or snapshot, an unwritable output.
+
+mod bench;
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use warden_model::{Severity, Snapshot, SNAPSHOT_SCHEMA_VERSION};
+use warden_report::Format;
+use warden_rules::Package;
+
+#[derive(Parser)]
+#[command(name = "warden", version, about = "Security assessment for Linux hosts", long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Collect a host snapshot (JSON) from a root filesystem.
+    Collect {
+        /// Root filesystem to read: `/` for this host, or a mounted disk, container or image tree.
+        #[arg(long, default_value = "/")]
+        root: PathBuf,
+        /// Write the snapshot here instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Assess a host (or a snapshot) and report findings ordered by severity.
+    Assess {
+        /// Root filesystem to assess.
+        #[arg(long, default_value = "/", conflicts_with = "snapshot")]
+        root: PathBuf,
+        /// Assess a snapshot written by `warden collect` instead of reading a root.
+        #[arg(long)]
+        snapshot: Option<PathBuf>,
+        /// Output format (default: table on a terminal, json otherwise).
+        #[arg(long, value_enum)]
+        format: Option<OutputFormat>,
+        /// Write the report here instead of standard output.
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+        /// Exit with status 1 when a finding of this severity or higher exists.
+        #[arg(long, value_parser = parse_severity)]
+        fail_on: Option<Severity>,
+        /// Rules packages to run (default: all). Repeatable.
+        #[arg(long = "package", value_parser = parse_package)]
+        packages: Vec<&'static Package>,
+    },
+    /// List the rules of every package.
+    Rules,
+    /// Measure collection and evaluation time and peak memory.
+    Bench {
+        /// Root filesystem to assess.
+        #[arg(long, default_value = "/")]
+        root: PathBuf,
+        /// Repetitions.
+        #[arg(long, default_value_t = 20)]
+        iterations: u32,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum OutputFormat {
+    Table,
+    Json,
+}
+
+fn parse_severity(s: &str) -> Result<Severity, String> {
+    s.parse()
+}
+
+fn parse_package(s: &str) -> Result<&'static Package, String> {
+    warden_rules::packages().iter().find(|p| p.id == s).ok_or_else(|| {
+        let ids: Vec<_> = warden_rules::packages().iter().map(|p| p.id).collect();
+        format!("unknown package {s:?} (known: {})", ids.join(", "))
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(message) => {
+            eprintln!("warden: error: {message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<ExitCode, String> {
+    match cli.command {
+        Command::Collect { root, output } => {
+            let snapshot = collect(&root)?;
+            let json = serde_json::to_string_pretty(&snapshot).map_err(|e| e.to_string())? + "\n";
+            write_output(output.as_deref(), &json)?;
+            for p in &snapshot.problems {
+                eprintln!("warden: warning: {p}");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Assess { root, snapshot, format, output, fail_on, packages } => {
+            let snapshot = match snapshot {
+                Some(path) => read_snapshot(&path)?,
+                None => collect(&root)?,
+            };
+            let packages: Vec<Package> = if packages.is_empty() {
+                warden_rules::packages().to_vec()
+            } else {
+                packages.into_iter().copied().collect()
+            };
+            let assessment = warden_rules::assess(&snapshot, &packages);
+            let to_terminal = output.is_none() && std::io::stdout().is_terminal();
+            let format = match format {
+                Some(OutputFormat::Table) => Format::Table,
+                Some(OutputFormat::Json) => Format::Json,
+                None if to_terminal => Format::Table,
+                None => Format::Json,
+            };
+            let color = to_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            write_output(output.as_deref(), &warden_report::render(&assessment, format, color))?;
+            if output.is_some() || format == Format::Json {
+                // Keep the one-line summary visible when the report goes elsewhere.
+                eprintln!("{}", warden_report::summary_line(&assessment));
+            }
+            let failing = fail_on.is_some_and(|t| assessment.findings.iter().any(|f| f.severity >= t));
+            Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Command::Rules => {
+            for p in warden_rules::packages() {
+                println!("{} ({})", p.name, p.id);
+                for r in p.rules {
+                    println!("  {:<28} {:<13} {}", r.meta.id, r.meta.severity.as_str(), r.meta.title);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { root, iterations } => {
+            bench::run(&root, iterations.max(1))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+fn collect(root: &Path) -> Result<Snapshot, String> {
+    warden_collect::collect(root, &warden_collect::Options::default()).map_err(|p| p.to_string())
+}
+
+/// Reads a snapshot, naming the file, line and column of any error, and
+/// refusing other schema versions.
+fn read_snapshot(path: &Path) -> Result<Snapshot, String> {
+    let shown = path.display();
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{shown}: cannot read snapshot: {e}"))?;
+    #[derive(serde::Deserialize)]
+    struct Header {
+        schema_version: Option<u32>,
+    }
+    let header: Header = serde_json::from_str(&text)
+        .map_err(|e| format!("{shown}:{}:{}: not a snapshot: {e}", e.line(), e.column()))?;
+    match header.schema_version {
+        Some(SNAPSHOT_SCHEMA_VERSION) => {}
+        Some(v) => {
+            return Err(format!(
+                "{shown}: snapshot schema version {v} is not supported (this Warden reads version {SNAPSHOT_SCHEMA_VERSION})"
+            ));
+        }
+        None => return Err(format!("{shown}: not a snapshot: missing field `schema_version`")),
+    }
+    serde_json::from_str(&text).map_err(|e| format!("{shown}:{}:{}: invalid snapshot: {e}", e.line(), e.column()))
+}
+
+fn write_output(path: Option<&Path>, text: &str) -> Result<(), String> {
+    match path {
+        Some(p) => {
+            // Write beside the target and rename, so a failure never leaves half a report.
+            let tmp = p.with_extension("warden-tmp");
+            std::fs::write(&tmp, text).map_err(|e| format!("{}: cannot write: {e}", tmp.display()))?;
+            std::fs::rename(&tmp, p).map_err(|e| format!("{}: cannot write: {e}", p.display()))
+        }
+        None => {
+            let mut out = std::io::stdout().lock();
+            match out.write_all(text.as_bytes()).and_then(|_| out.flush()) {
+                Ok(()) => Ok(()),
+                // A closed pipe (`warden assess | head`) is not an error worth a message.
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                Err(e) => Err(format!("cannot write to standard output: {e}")),
+            }
+        }
+    }
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Debian packages the tests use as oracles or inputs:
+# - lynis: the peer whose verdicts tests/lynis_agreement.rs compares with ours;
+# - mmdebstrap: builds a real Debian 12 root filesystem for tests/real_rootfs.rs.
+# Skips apt entirely when everything is already there.
+set -euo pipefail
+need=()
+command -v lynis >/dev/null || need+=(lynis)
+command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "install-test-deps: need root to apt-get install ${need[*]}" >&2
+    exit 1
+  fi
+  apt-get update -q
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}"
+fi
