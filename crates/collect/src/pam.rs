@@ -12,7 +12,9 @@
 //! exists, `passwd` (Alpine with Linux-PAM, minimal systems). A service name is
 //! looked up as Linux-PAM does (`_pam_open_config_file` in
 //! `libpam/pam_handlers.c`): `/etc/pam.d/NAME`, then `/usr/lib/pam.d/NAME`; a
-//! name starting with `/` is a path. No PAM directory at all → absent.
+//! name starting with `/` is a path. No PAM directory at all → absent. A
+//! stack file that exists but cannot be read makes the whole fact failed
+//! (a partial policy would look weaker or stronger than it is).
 //!
 //! # Line syntax (Linux-PAM `pam_assemble_line.h`, `pam_misc.c`)
 //! - A line ending in `\` (before trailing blanks) continues on the next line;
