@@ -74,6 +74,8 @@ pub fn collect_from(fs: &RootFs, options: &Options) -> Snapshot {
     } else {
         Fact::NotCollected { reason: "live-only fact: the root is not the running system's /".to_string() }
     };
+    let (accounts, shadow_problems) = shadow::collect_with_problems(fs, &ids);
+    problems.extend(shadow_problems);
     let snapshot = Snapshot {
         schema_version: SNAPSHOT_SCHEMA_VERSION,
         warden_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -84,7 +86,7 @@ pub fn collect_from(fs: &RootFs, options: &Options) -> Snapshot {
         sshd: sshd::collect(fs),
         login_defs: logindefs::collect(fs),
         pam: pam::collect(fs),
-        accounts: shadow::collect(fs, &ids),
+        accounts,
         system_paths: perms::collect(fs, &ids, options),
         sysctl: sysctl::collect(fs),
         boot_cmdline: sysctl::boot_cmdline(fs),
