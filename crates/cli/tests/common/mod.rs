@@ -1,0 +1,125 @@
+//! Shared helpers for the end-to-end tests: fixture roots with real modes and
+//! owners, and running the real `warden` binary.
+#![allow(dead_code)]
+
+use std::fs;
+use std::os::unix::fs::{lchown, PermissionsExt};
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+use warden_model::{Assessment, Outcome, RuleOutcome};
+
+/// The workspace root.
+pub fn workspace() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+pub fn is_root() -> bool {
+    // SAFETY: geteuid has no preconditions.
+    unsafe { libc_geteuid() == 0 }
+}
+
+unsafe extern "C" {
+    #[link_name = "geteuid"]
+    fn libc_geteuid() -> u32;
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        let ft = entry.file_type().unwrap();
+        if ft.is_symlink() {
+            std::os::unix::fs::symlink(fs::read_link(entry.path()).unwrap(), &target).unwrap();
+        } else if ft.is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+fn normalise(path: &Path) {
+    lchown(path, Some(0), Some(0)).unwrap();
+    let meta = fs::symlink_metadata(path).unwrap();
+    if meta.file_type().is_symlink() {
+        return;
+    }
+    let mode = if meta.is_dir() { 0o755 } else { 0o644 };
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+    if meta.is_dir() {
+        for entry in fs::read_dir(path).unwrap() {
+            normalise(&entry.unwrap().path());
+        }
+    }
+}
+
+/// Copies `tests/fixtures/roots/NAME/root` into a temporary directory and
+/// applies `NAME.modes`. Needs root (to set owners); returns None otherwise.
+pub fn fixture_root(name: &str) -> Option<tempfile::TempDir> {
+    if !is_root() {
+        eprintln!("skipping: fixture roots need root to set file owners");
+        return None;
+    }
+    let fixtures = workspace().join("tests/fixtures/roots");
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("root");
+    copy_tree(&fixtures.join(name).join("root"), &root);
+    normalise(&root);
+    let manifest = fs::read_to_string(fixtures.join(format!("{name}.modes"))).unwrap();
+    for line in manifest.lines().filter(|l| !l.starts_with('#') && !l.trim().is_empty()) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let path = root.join(f[0].trim_start_matches('/'));
+        let mode = u32::from_str_radix(f[1], 8).unwrap();
+        lchown(&path, Some(f[2].parse().unwrap()), Some(f[3].parse().unwrap())).unwrap();
+        // chown clears setgid bits, so the mode goes last.
+        fs::set_permissions(&path, fs::Permissions::from_mode(mode)).unwrap();
+    }
+    Some(dir)
+}
+
+pub fn warden() -> assert_cmd::Command {
+    let mut cmd = assert_cmd::Command::cargo_bin("warden").unwrap();
+    cmd.env_remove("NO_COLOR");
+    cmd
+}
+
+/// Runs `warden assess --format json` with extra arguments.
+pub fn assess(args: &[&str]) -> (Assessment, Output) {
+    let output = warden().arg("assess").arg("--format").arg("json").args(args).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let assessment: Assessment = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!("not an assessment ({e}); stdout:\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&output.stderr))
+    });
+    (assessment, output)
+}
+
+pub fn assess_root(root: &Path) -> Assessment {
+    let (a, output) = assess(&["--root", root.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    a
+}
+
+pub fn rule<'a>(a: &'a Assessment, id: &str) -> &'a RuleOutcome {
+    a.rules.iter().find(|r| r.rule_id == id).unwrap_or_else(|| panic!("no rule {id}"))
+}
+
+/// Asserts every rule's outcome, in package order, with a readable diff.
+pub fn assert_outcomes(a: &Assessment, expected: &[(&str, Outcome)]) {
+    let got: Vec<(String, Outcome)> = a.rules.iter().map(|r| (r.rule_id.clone(), r.outcome)).collect();
+    let want: Vec<(String, Outcome)> = expected.iter().map(|(id, o)| (id.to_string(), *o)).collect();
+    if got != want {
+        let detail: Vec<String> = a.rules.iter().map(|r| format!("{} {:?}: {}", r.rule_id, r.outcome, r.reason)).collect();
+        panic!("outcomes differ\n got: {got:?}\nwant: {want:?}\n{}", detail.join("\n"));
+    }
+}
+
+/// Whether some evidence of the rule cites `path` at `line` with `text`.
+pub fn cites(r: &RuleOutcome, path: &str, line: Option<u32>, text: &str) -> bool {
+    r.evidence.iter().any(|e| e.path.as_deref() == Some(path) && e.line == line && e.text.as_deref() == Some(text))
+}
+
+pub fn assert_cites(r: &RuleOutcome, path: &str, line: Option<u32>, text: &str) {
+    assert!(cites(r, path, line, text), "{} does not cite {path}:{line:?} {text:?}; evidence: {:#?}", r.rule_id, r.evidence);
+}
