@@ -113,10 +113,18 @@ pub fn parse_assignment(line: &str) -> Option<(&str, String)> {
 /// quotes (where `\` escapes only `"`, `\`, `$`, `` ` `` and a newline),
 /// single quotes (literal) and unquoted `\x`. The word ends at the first
 /// unquoted whitespace; what follows (e.g. a `# comment`) is ignored. An
-/// unterminated quote takes the rest of the line.
+/// unterminated quote takes the rest of the line. No expansion is done
+/// (os-release(5) forbids it).
 pub fn shell_unquote(raw: &str) -> String {
+    shell_word(raw, None)
+}
+
+/// [`shell_unquote`] that also expands `$NAME` and `${NAME}` outside single
+/// quotes from `vars` (unknown names expand to nothing, as in a shell).
+/// Command substitution and other expansions are kept literally.
+pub fn shell_word(raw: &str, vars: Option<&HashMap<String, String>>) -> String {
     let mut out = String::with_capacity(raw.len());
-    let mut chars = raw.chars();
+    let mut chars = raw.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
             '"' => {
@@ -132,6 +140,7 @@ pub fn shell_unquote(raw: &str) -> String {
                             }
                             None => out.push('\\'),
                         },
+                        '$' if vars.is_some() => expand(&mut chars, vars, &mut out),
                         other => out.push(other),
                     }
                 }
@@ -149,11 +158,46 @@ pub fn shell_unquote(raw: &str) -> String {
                     out.push(e);
                 }
             }
+            '$' if vars.is_some() => expand(&mut chars, vars, &mut out),
             c if c.is_whitespace() => break,
             other => out.push(other),
         }
     }
     out
+}
+
+/// Expands the variable reference after a `$` (already consumed).
+fn expand(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, vars: Option<&HashMap<String, String>>, out: &mut String) {
+    let braced = chars.peek() == Some(&'{');
+    if braced {
+        chars.next();
+    }
+    let mut name = String::new();
+    while let Some(&c) = chars.peek() {
+        if c.is_ascii_alphanumeric() || c == '_' {
+            name.push(c);
+            chars.next();
+        } else {
+            break;
+        }
+    }
+    if braced {
+        if chars.peek() == Some(&'}') {
+            chars.next();
+        } else {
+            // Not a plain ${NAME}: keep it as written.
+            out.push_str("${");
+            out.push_str(&name);
+            return;
+        }
+    }
+    if name.is_empty() {
+        out.push('$');
+        return;
+    }
+    if let Some(value) = vars.and_then(|v| v.get(&name)) {
+        out.push_str(value);
+    }
 }
 
 /// The family of an `ID` and `ID_LIKE`. `ID` decides when it is known;
@@ -217,6 +261,9 @@ mod tests {
         assert_eq!(shell_unquote(r#"ab"cd"'ef' # trailing comment"#), "abcdef");
         assert_eq!(shell_unquote(r#""unterminated"#), "unterminated");
         assert_eq!(shell_unquote(""), "");
+        let vars: HashMap<String, String> = [("A".to_string(), "x y".to_string())].into();
+        assert_eq!(shell_word(r#""$A ${A} $B '$A'" '$A' $"#, Some(&vars)), "x y x y  'x y'");
+        assert_eq!(shell_word("pre${A}post${", Some(&vars)), "prex ypost${");
     }
 
     #[test]
@@ -267,6 +314,7 @@ mod tests {
         fn os_release_parser_never_panics(s in "\\PC*") {
             let _ = parse_os_release(&s, "/etc/os-release");
             let _ = shell_unquote(&s);
+            let _ = shell_word(&s, Some(&HashMap::new()));
         }
         #[test]
         fn os_release_parser_never_panics_on_quote_soup(s in "[A-Z_=\"'\\\\ #\n a-z]{0,200}") {
