@@ -111,11 +111,7 @@ pub fn cpuinfo_has_nx(text: &str) -> Option<bool> {
 
 /// The kernel's NX boot message from `/dev/kmsg`, read without blocking.
 fn kmsg_nx_message() -> Option<String> {
-    let mut kmsg = OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
-        .open(KMSG)
-        .ok()?;
+    let mut kmsg = OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC).open(KMSG).ok()?;
     // One read() returns one record; records are at most ~1 KiB plus
     // dictionary lines, and a too-small buffer fails with EINVAL.
     let mut buf = vec![0u8; 16 * 1024];
@@ -127,7 +123,7 @@ fn kmsg_nx_message() -> Option<String> {
             Ok(n) => {
                 bytes += n;
                 records += 1;
-                if let Some(message) = buf.get(..n).and_then(|record| nx_message_in_record(record)) {
+                if let Some(message) = buf.get(..n).and_then(nx_message_in_record) {
                     return Some(message);
                 }
             }
@@ -230,8 +226,12 @@ pub fn parse_endpoint(text: &str) -> Option<(IpAddr, u16)> {
 
 /// Listening TCP and UDP sockets of the running system with their owners.
 pub fn listening(ids: &IdMap) -> Fact<Vec<ListeningSocket>> {
-    let tables =
-        [("/proc/net/tcp", Transport::Tcp), ("/proc/net/tcp6", Transport::Tcp), ("/proc/net/udp", Transport::Udp), ("/proc/net/udp6", Transport::Udp)];
+    let tables = [
+        ("/proc/net/tcp", Transport::Tcp),
+        ("/proc/net/tcp6", Transport::Tcp),
+        ("/proc/net/udp", Transport::Udp),
+        ("/proc/net/udp6", Transport::Udp),
+    ];
     let mut sockets = Vec::new();
     let mut first_problem = None;
     let mut read_any = false;
@@ -254,7 +254,12 @@ pub fn listening(ids: &IdMap) -> Fact<Vec<ListeningSocket>> {
     let owners = socket_owners(&wanted);
     let mut processes: HashMap<u32, (Option<String>, Option<String>)> = HashMap::new();
     sockets.sort_by(|a, b| {
-        (transport_rank(a.transport), a.port, a.local, a.inode).cmp(&(transport_rank(b.transport), b.port, b.local, b.inode))
+        (transport_rank(a.transport), a.port, a.local, a.inode).cmp(&(
+            transport_rank(b.transport),
+            b.port,
+            b.local,
+            b.inode,
+        ))
     });
     let out = sockets
         .into_iter()
@@ -304,10 +309,8 @@ fn socket_owners(wanted: &HashSet<u64>) -> HashMap<u64, u32> {
         let Ok(fds) = fs::read_dir(format!("/proc/{pid}/fd")) else { continue };
         for fd in fds.filter_map(|entry| entry.ok()) {
             let Ok(target) = fs::read_link(fd.path()) else { continue };
-            if let Some(inode) = socket_inode(target.as_os_str().as_bytes()) {
-                if wanted.contains(&inode) {
-                    owners.entry(inode).or_insert(pid);
-                }
+            if let Some(inode) = socket_inode(target.as_os_str().as_bytes()).filter(|inode| wanted.contains(inode)) {
+                owners.entry(inode).or_insert(pid);
             }
         }
         if owners.len() == wanted.len() {
@@ -425,7 +428,13 @@ mod tests {
         assert_eq!(unsafe { libc::uname(&mut names) }, 0);
         assert_eq!(nx.arch, c_field(&names.machine));
         assert_eq!(nx.cpu_flag_nx.is_some(), is_x86(&nx.arch));
-        eprintln!("live: arch={} nx_flag={:?} kmsg={:?} in {:?}", nx.arch, nx.cpu_flag_nx, nx.kernel_message, started.elapsed());
+        eprintln!(
+            "live: arch={} nx_flag={:?} kmsg={:?} in {:?}",
+            nx.arch,
+            nx.cpu_flag_nx,
+            nx.kernel_message,
+            started.elapsed()
+        );
     }
 
     #[test]
@@ -453,10 +462,8 @@ mod tests {
                 .unwrap_or_else(|| panic!("udp [::1]:{port} not in {sockets:?}"));
             assert_eq!(found.pid, Some(me));
         }
-        let keys: Vec<(u8, u16, IpAddr)> = sockets
-            .iter()
-            .map(|s| (transport_rank(s.transport), s.port, s.address.parse().unwrap()))
-            .collect();
+        let keys: Vec<(u8, u16, IpAddr)> =
+            sockets.iter().map(|s| (transport_rank(s.transport), s.port, s.address.parse().unwrap())).collect();
         assert!(keys.windows(2).all(|w| w[0] <= w[1]), "not sorted: {keys:?}");
     }
 

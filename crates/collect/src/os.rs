@@ -167,7 +167,11 @@ pub fn shell_word(raw: &str, vars: Option<&HashMap<String, String>>) -> String {
 }
 
 /// Expands the variable reference after a `$` (already consumed).
-fn expand(chars: &mut std::iter::Peekable<std::str::Chars<'_>>, vars: Option<&HashMap<String, String>>, out: &mut String) {
+fn expand(
+    chars: &mut std::iter::Peekable<std::str::Chars<'_>>,
+    vars: Option<&HashMap<String, String>>,
+    out: &mut String,
+) {
     let braced = chars.peek() == Some(&'{');
     if braced {
         chars.next();
@@ -231,13 +235,48 @@ mod tests {
         parse_os_release(&text, "/etc/os-release")
     }
 
+    /// (fixture, ID, ID_LIKE, VERSION_ID, VERSION_CODENAME, PRETTY_NAME, family).
+    type Expected = (
+        &'static str,
+        &'static str,
+        &'static [&'static str],
+        Option<&'static str>,
+        Option<&'static str>,
+        &'static str,
+        OsFamily,
+    );
+
     #[test]
     fn real_distributions_parse_with_their_family() {
-        let cases: [(&str, &str, &[&str], Option<&str>, Option<&str>, &str, OsFamily); 7] = [
-            ("debian-12", "debian", &[], Some("12"), Some("bookworm"), "Debian GNU/Linux 12 (bookworm)", OsFamily::Debian),
+        let cases: [Expected; 7] = [
+            (
+                "debian-12",
+                "debian",
+                &[],
+                Some("12"),
+                Some("bookworm"),
+                "Debian GNU/Linux 12 (bookworm)",
+                OsFamily::Debian,
+            ),
             ("ubuntu-24.04", "ubuntu", &["debian"], Some("24.04"), Some("noble"), "Ubuntu 24.04 LTS", OsFamily::Debian),
-            ("rocky-9", "rocky", &["rhel", "centos", "fedora"], Some("9.4"), None, "Rocky Linux 9.4 (Blue Onyx)", OsFamily::Rhel),
-            ("almalinux-9", "almalinux", &["rhel", "centos", "fedora"], Some("9.4"), None, "AlmaLinux 9.4 (Seafoam Ocelot)", OsFamily::Rhel),
+            (
+                "rocky-9",
+                "rocky",
+                &["rhel", "centos", "fedora"],
+                Some("9.4"),
+                None,
+                "Rocky Linux 9.4 (Blue Onyx)",
+                OsFamily::Rhel,
+            ),
+            (
+                "almalinux-9",
+                "almalinux",
+                &["rhel", "centos", "fedora"],
+                Some("9.4"),
+                None,
+                "AlmaLinux 9.4 (Seafoam Ocelot)",
+                OsFamily::Rhel,
+            ),
             ("amzn-2023", "amzn", &["fedora"], Some("2023"), None, "Amazon Linux 2023.5.20240624", OsFamily::Rhel),
             ("alpine-3.20", "alpine", &[], Some("3.20.3"), None, "Alpine Linux v3.20", OsFamily::Alpine),
             ("sles-15", "sles", &["suse"], Some("15.5"), None, "SUSE Linux Enterprise Server 15 SP5", OsFamily::Suse),

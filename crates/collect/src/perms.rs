@@ -44,8 +44,18 @@ use crate::rootfs::{io_message, join};
 use crate::{Options, RootFs};
 
 /// The system directories examined, in report order.
-pub const SYSTEM_DIRS: [&str; 10] =
-    ["/bin", "/sbin", "/usr/bin", "/usr/sbin", "/usr/local/bin", "/usr/local/sbin", "/lib", "/usr/lib", "/etc", "/boot"];
+pub const SYSTEM_DIRS: [&str; 10] = [
+    "/bin",
+    "/sbin",
+    "/usr/bin",
+    "/usr/sbin",
+    "/usr/local/bin",
+    "/usr/local/sbin",
+    "/lib",
+    "/usr/lib",
+    "/etc",
+    "/boot",
+];
 
 /// Most per-entry problems reported for one directory (the rest are counted).
 const MAX_ENTRY_PROBLEMS_PER_DIR: usize = 20;
@@ -94,7 +104,8 @@ pub fn collect_dirs(
         }
     }
     if paths.is_empty() && failed_dirs > 0 {
-        let problem = problems.first().cloned().unwrap_or_else(|| Problem::file("/", "no system directory could be examined"));
+        let problem =
+            problems.first().cloned().unwrap_or_else(|| Problem::file("/", "no system directory could be examined"));
         return (Fact::Failed { problem }, problems);
     }
     (Fact::collected(paths), problems)
@@ -277,7 +288,8 @@ mod tests {
     fn ids() -> IdMap {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir(dir.path().join("etc")).unwrap();
-        fs::write(dir.path().join("etc/passwd"), "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n").unwrap();
+        fs::write(dir.path().join("etc/passwd"), "root:x:0:0::/root:/bin/sh\nalice:x:1000:1000::/home/alice:/bin/sh\n")
+            .unwrap();
         fs::write(dir.path().join("etc/group"), "root:x:0:\nalice:x:1000:\n").unwrap();
         let (map, problems) = IdMap::load(&RootFs::open(dir.path()).unwrap());
         assert!(problems.is_empty(), "{problems:?}");
@@ -314,7 +326,10 @@ mod tests {
             ]
         );
         let user_owned = &usr_bin.nonconforming[2];
-        assert_eq!((user_owned.uid, user_owned.owner.as_deref(), user_owned.group.as_deref()), (1000, Some("alice"), Some("alice")));
+        assert_eq!(
+            (user_owned.uid, user_owned.owner.as_deref(), user_owned.group.as_deref()),
+            (1000, Some("alice"), Some("alice"))
+        );
         assert_eq!(usr_bin.nonconforming[1].kind, FileKind::Dir);
         // /bin shares /usr/bin's scan, entries under their real path.
         assert_eq!(bin.nonconforming, usr_bin.nonconforming);

@@ -354,7 +354,10 @@ mod tests {
                 "/usr/lib/sysctl.d/zz-late.conf",
             ]
         );
-        assert_eq!(value(&config, "kernel.a"), Some(("usr-10".into(), Source::file("/usr/lib/sysctl.d/10-arch.conf", 1))));
+        assert_eq!(
+            value(&config, "kernel.a"),
+            Some(("usr-10".into(), Source::file("/usr/lib/sysctl.d/10-arch.conf", 1)))
+        );
         assert_eq!(value(&config, "kernel.b").map(|v| v.0).as_deref(), Some("run-20"));
         assert_eq!(value(&config, "kernel.c").map(|v| v.0).as_deref(), Some("etc-50"));
         assert_eq!(value(&config, "kernel.d").map(|v| v.0).as_deref(), Some("zz-late"));
@@ -386,7 +389,11 @@ mod tests {
             "GRUB_CMDLINE_LINUX_DEFAULT=\"$GRUB_CMDLINE_LINUX_DEFAULT console=tty1 console=ttyS0\"\n",
         );
         write(root, "/etc/default/grub.d/README", "GRUB_CMDLINE_LINUX=ignored\n");
-        write(root, "/boot/grub2/grubenv", "# GRUB Environment Block\nsaved_entry=abc\nkernelopts=root=/dev/mapper/rl-root ro crashkernel=auto \n######\n");
+        write(
+            root,
+            "/boot/grub2/grubenv",
+            "# GRUB Environment Block\nsaved_entry=abc\nkernelopts=root=/dev/mapper/rl-root ro crashkernel=auto \n######\n",
+        );
         write(root, "/etc/kernel/cmdline", "root=UUID=1234 ro\n  quiet\n");
         write(
             root,
@@ -396,7 +403,8 @@ mod tests {
         let fs_ = RootFs::open(root).unwrap();
         let (fact, problems) = boot_cmdline_with_problems(&fs_);
         assert!(problems.is_empty(), "{problems:?}");
-        let got: Vec<(String, Source)> = fact.value().unwrap().iter().map(|s| (s.value.clone(), s.source.clone())).collect();
+        let got: Vec<(String, Source)> =
+            fact.value().unwrap().iter().map(|s| (s.value.clone(), s.source.clone())).collect();
         assert_eq!(
             got,
             [
@@ -408,7 +416,8 @@ mod tests {
                 ("root=/dev/mapper/rl-root ro crashkernel=auto".to_string(), Source::file("/boot/grub2/grubenv", 3)),
                 ("root=UUID=1234 ro quiet".to_string(), Source::file("/etc/kernel/cmdline", 1)),
                 (
-                    "root=/dev/mapper/rl-root ro resume=/dev/mapper/rl-swap rd.lvm.lv=rl/root $tuned_params".to_string(),
+                    "root=/dev/mapper/rl-root ro resume=/dev/mapper/rl-swap rd.lvm.lv=rl/root $tuned_params"
+                        .to_string(),
                     Source::file("/boot/loader/entries/abc-5.14.0-427.el9.x86_64.conf", 5)
                 ),
             ]
