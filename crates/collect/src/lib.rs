@@ -74,8 +74,14 @@ pub fn collect_from(fs: &RootFs, options: &Options) -> Snapshot {
     } else {
         Fact::NotCollected { reason: "live-only fact: the root is not the running system's /".to_string() }
     };
-    let (accounts, shadow_problems) = shadow::collect_with_problems(fs, &ids);
-    problems.extend(shadow_problems);
+    let (accounts, p) = shadow::collect_with_problems(fs, &ids);
+    problems.extend(p);
+    let (system_paths, p) = perms::collect_with_problems(fs, &ids, options);
+    problems.extend(p);
+    let (sysctl, p) = sysctl::collect_with_problems(fs);
+    problems.extend(p);
+    let (boot_cmdline, p) = sysctl::boot_cmdline_with_problems(fs);
+    problems.extend(p);
     let snapshot = Snapshot {
         schema_version: SNAPSHOT_SCHEMA_VERSION,
         warden_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -87,9 +93,9 @@ pub fn collect_from(fs: &RootFs, options: &Options) -> Snapshot {
         login_defs: logindefs::collect(fs),
         pam: pam::collect(fs),
         accounts,
-        system_paths: perms::collect(fs, &ids, options),
-        sysctl: sysctl::collect(fs),
-        boot_cmdline: sysctl::boot_cmdline(fs),
+        system_paths,
+        sysctl,
+        boot_cmdline,
         kernel,
         listening,
         problems: Vec::new(),
