@@ -186,6 +186,14 @@ pub fn password_auth(snapshot: &Snapshot) -> Verdict {
                 "keyboard-interactive authentication is enabled",
             ));
             evidence.push(from_sourced("UsePAM", pam, "with PAM, keyboard-interactive asks for the password"));
+        } else if on(&kbd.value) {
+            evidence.push(from_sourced("UsePAM", pam, "without PAM, keyboard-interactive cannot ask for a password"));
+        } else {
+            evidence.push(from_sourced(
+                "KbdInteractiveAuthentication",
+                kbd,
+                "keyboard-interactive authentication is disabled",
+            ));
         }
     }
     let matches = match_block_evidence(
