@@ -66,6 +66,7 @@ struct DirScan {
     entries_scanned: u64,
     truncated: bool,
     nonconforming: Vec<PathStat>,
+    problem: Option<Problem>,
 }
 
 /// Collects the system directories, dropping per-directory problems. Prefer
@@ -149,6 +150,7 @@ fn examine_dir(
         entries_scanned: scan.entries_scanned,
         truncated: scan.truncated,
         nonconforming: scan.nonconforming,
+        problem: scan.problem,
     }))
 }
 
@@ -158,7 +160,9 @@ fn scan_dir(host_dir: &Path, real_dir: &str, ids: &IdMap, max_entries: u64, prob
     let entries = match fs::read_dir(host_dir) {
         Ok(entries) => entries,
         Err(e) => {
-            problems.push(Problem::file(real_dir, format!("cannot list directory: {}", io_message(&e))));
+            let problem = Problem::file(real_dir, format!("cannot list directory: {}", io_message(&e)));
+            problems.push(problem.clone());
+            scan.problem = Some(problem);
             return scan;
         }
     };
@@ -201,6 +205,9 @@ fn scan_dir(host_dir: &Path, real_dir: &str, ids: &IdMap, max_entries: u64, prob
         if is_nonconforming(meta.uid(), meta.mode()) {
             scan.nonconforming.push(path_stat(join(real_dir, &name), &meta, ids));
         }
+    }
+    if entry_problems > 0 {
+        scan.problem = Some(Problem::file(real_dir, format!("{entry_problems} entries could not be examined")));
     }
     if entry_problems > MAX_ENTRY_PROBLEMS_PER_DIR {
         problems.push(Problem::file(

@@ -198,6 +198,30 @@ pub struct Snapshot {
     pub problems: Vec<Problem>,
 }
 
+impl Snapshot {
+    /// Every problem met during collection: the snapshot-level ones and those
+    /// recorded inside facts (sshd, login.defs, PAM, system directories),
+    /// sorted by path and line, without duplicates.
+    pub fn all_problems(&self) -> Vec<Problem> {
+        let mut all = self.problems.clone();
+        if let Some(v) = self.sshd.value() {
+            all.extend(v.problems.iter().cloned());
+        }
+        if let Some(v) = self.login_defs.value() {
+            all.extend(v.problems.iter().cloned());
+        }
+        if let Some(v) = self.pam.value() {
+            all.extend(v.problems.iter().cloned());
+        }
+        if let Some(v) = self.system_paths.value() {
+            all.extend(v.iter().filter_map(|d| d.problem.clone()));
+        }
+        all.sort_by(|a, b| (&a.path, a.line, &a.message).cmp(&(&b.path, b.line, &b.message)));
+        all.dedup();
+        all
+    }
+}
+
 /// Host identity.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Host {
@@ -428,6 +452,10 @@ pub struct SystemPath {
     /// Entries directly in it (not symlinks) that are not owned by root or
     /// that have the group or other write bit.
     pub nonconforming: Vec<PathStat>,
+    /// Why the directory could not be listed (fully or partly), if so: its
+    /// entries are then unknown, not conforming.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problem: Option<Problem>,
 }
 
 /// Kernel parameters persisted in sysctl configuration.

@@ -135,6 +135,7 @@ pub fn assess(snapshot: &Snapshot, packages: &[Package]) -> Assessment {
     }
     sort_findings(&mut findings);
     let rule_counts = RuleSummary::of(&outcomes);
+    let problems = snapshot.all_problems();
     Assessment {
         schema_version: ASSESSMENT_SCHEMA_VERSION,
         warden_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -144,12 +145,12 @@ pub fn assess(snapshot: &Snapshot, packages: &[Package]) -> Assessment {
         os: snapshot.host.os.value().map(|o| o.pretty_name.clone().unwrap_or_else(|| o.id.clone())),
         collected_at: snapshot.collected_at.clone(),
         packages: packages.iter().map(|p| p.name.to_string()).collect(),
-        partial: rule_counts.could_not_evaluate > 0 || !snapshot.problems.is_empty(),
+        partial: rule_counts.could_not_evaluate > 0 || !problems.is_empty(),
         severity_counts: SeverityCounts::of(&findings),
         findings,
         rules: outcomes,
         rule_counts,
-        problems: snapshot.problems.clone(),
+        problems,
     }
 }
 

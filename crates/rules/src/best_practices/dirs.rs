@@ -88,10 +88,14 @@ pub fn system_dirs(snapshot: &Snapshot) -> Verdict {
     let mut offenders: Vec<(&PathStat, String)> = Vec::new();
     let mut scanned = 0u64;
     let mut truncated = Vec::new();
+    let mut unreadable = Vec::new();
     for dir in paths {
         scanned += dir.entries_scanned;
         if dir.truncated {
             truncated.push(dir.stat.path.clone());
+        }
+        if let Some(problem) = &dir.problem {
+            unreadable.push(problem.to_string());
         }
         if let Some(why) = violation(&dir.stat) {
             offenders.push((&dir.stat, why));
@@ -112,6 +116,8 @@ pub fn system_dirs(snapshot: &Snapshot) -> Verdict {
     }
     if !offenders.is_empty() {
         Verdict::fail(format!("{} system paths writable by non-root users", offenders.len()), evidence)
+    } else if !unreadable.is_empty() {
+        Verdict::could_not_evaluate(format!("no violation found, but: {}", unreadable.join("; ")))
     } else if !truncated.is_empty() {
         Verdict::could_not_evaluate(format!(
             "no violation among {scanned} entries, but the scan stopped at its bound in {}",
@@ -163,6 +169,7 @@ mod tests {
             entries_scanned: 10,
             truncated,
             nonconforming,
+            problem: None,
         };
         s.system_paths = Fact::collected(vec![dir(0o755, vec![], false)]);
         assert_eq!(system_dirs(&s).outcome, Outcome::Pass);
@@ -177,5 +184,11 @@ mod tests {
         assert_eq!(v.evidence[0].path.as_deref(), Some("/usr/local/bin/tool"));
         s.system_paths = Fact::collected(vec![dir(0o755, vec![], true)]);
         assert_eq!(system_dirs(&s).outcome, Outcome::CouldNotEvaluate);
+        let mut unlistable = dir(0o755, vec![], false);
+        unlistable.problem = Some(warden_model::Problem::file("/usr/local/bin", "cannot list directory: permission denied"));
+        s.system_paths = Fact::collected(vec![unlistable]);
+        let v = system_dirs(&s);
+        assert_eq!(v.outcome, Outcome::CouldNotEvaluate);
+        assert!(v.reason.contains("/usr/local/bin: cannot list directory"), "{}", v.reason);
     }
 }
