@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use warden_model::{Severity, Snapshot, SNAPSHOT_SCHEMA_VERSION};
+use warden_model::{SNAPSHOT_SCHEMA_VERSION, Severity, Snapshot};
 use warden_report::Format;
 use warden_rules::Package;
 
@@ -167,8 +167,8 @@ fn read_snapshot(path: &Path) -> Result<Snapshot, String> {
     struct Header {
         schema_version: Option<u32>,
     }
-    let header: Header = serde_json::from_str(&text)
-        .map_err(|e| format!("{shown}:{}:{}: not a snapshot: {e}", e.line(), e.column()))?;
+    let header: Header =
+        serde_json::from_str(&text).map_err(|e| format!("{shown}:{}:{}: not a snapshot: {e}", e.line(), e.column()))?;
     match header.schema_version {
         Some(SNAPSHOT_SCHEMA_VERSION) => {}
         Some(v) => {

@@ -51,7 +51,12 @@ fn table_is_plain_when_not_a_terminal_and_json_is_default_off_terminal() {
     assert!(!text.contains('\x1b'), "no colour when stdout is not a terminal");
     assert!(text.contains("[High] Configure permissions for system directories (sbp-system-dir-permissions)"));
     let last = text.lines().last().unwrap();
-    assert!(last.starts_with("8 findings (0 Critical, 1 High, 7 Medium, 0 Low, 0 Informational); rules: 1 passed, 8 failed"), "{last}");
+    assert!(
+        last.starts_with(
+            "8 findings (0 Critical, 1 High, 7 Medium, 0 Low, 0 Informational); rules: 1 passed, 8 failed"
+        ),
+        "{last}"
+    );
     // Default format off a terminal is JSON.
     let o = warden().args(["assess", "--root", root.to_str().unwrap()]).output().unwrap();
     let _: warden_model::Assessment = serde_json::from_slice(&o.stdout).unwrap();
@@ -65,7 +70,8 @@ fn output_file_and_snapshot_round_trip() {
     let out = tempfile::tempdir().unwrap();
     let snap = out.path().join("snap.json");
     let report = out.path().join("report.json");
-    let o = warden().args(["collect", "--root", root.to_str().unwrap(), "-o", snap.to_str().unwrap()]).output().unwrap();
+    let o =
+        warden().args(["collect", "--root", root.to_str().unwrap(), "-o", snap.to_str().unwrap()]).output().unwrap();
     assert!(o.status.success(), "{}", stderr(&o));
     let snapshot: serde_json::Value = serde_json::from_str(&fs::read_to_string(&snap).unwrap()).unwrap();
     assert_eq!(snapshot["schema_version"], 1);
@@ -123,7 +129,11 @@ fn huge_files_fifos_and_symlink_loops_become_could_not_evaluate() {
     let a = assess_root(&root);
     let root_login = rule(&a, "sbp-ssh-root-login");
     assert_eq!(root_login.outcome, Outcome::CouldNotEvaluate);
-    assert!(root_login.reason.contains("/etc/ssh/sshd_config") && root_login.reason.contains("1073741824 bytes"), "{}", root_login.reason);
+    assert!(
+        root_login.reason.contains("/etc/ssh/sshd_config") && root_login.reason.contains("1073741824 bytes"),
+        "{}",
+        root_login.reason
+    );
     let max_age = rule(&a, "sbp-password-max-age");
     assert_eq!(max_age.outcome, Outcome::CouldNotEvaluate);
     assert!(max_age.reason.contains("/etc/login.defs") && max_age.reason.contains("FIFO"), "{}", max_age.reason);
@@ -146,7 +156,9 @@ fn corrupt_shadow_keeps_good_lines_and_names_bad_ones() {
     let root = dir.path().join("root");
     let shadow = root.join("etc/shadow");
     let mut text = fs::read_to_string(&shadow).unwrap();
-    text.push_str("garbage-without-fields\ncarol:$6$secretsalt$SECRETHASHVALUE:19700:0:notanumber:7:::\n\u{0}\u{1}binary:::\n");
+    text.push_str(
+        "garbage-without-fields\ncarol:$6$secretsalt$SECRETHASHVALUE:19700:0:notanumber:7:::\n\u{0}\u{1}binary:::\n",
+    );
     fs::write(&shadow, text).unwrap();
     let a = assess_root(&root);
     let age = rule(&a, "sbp-password-max-age");

@@ -24,7 +24,20 @@ fn debian_hardened_passes_everything_a_root_directory_can_show() {
     let a = assess_root(&dir.path().join("root"));
     assert_eq!(a.asset, "debian-hardened");
     assert_eq!(a.os.as_deref(), Some("Debian GNU/Linux 12 (bookworm)"));
-    assert_outcomes(&a, &[(ROOT_LOGIN, Pass), (PROTOCOL, Pass), (PASSWORD_AUTH, Pass), (MAX_AGE, Pass), (MIN_LENGTH, Pass), (COMPLEXITY, Pass), (ASLR, Pass), (DEP, Cne), (DIRS, Pass)]);
+    assert_outcomes(
+        &a,
+        &[
+            (ROOT_LOGIN, Pass),
+            (PROTOCOL, Pass),
+            (PASSWORD_AUTH, Pass),
+            (MAX_AGE, Pass),
+            (MIN_LENGTH, Pass),
+            (COMPLEXITY, Pass),
+            (ASLR, Pass),
+            (DEP, Cne),
+            (DIRS, Pass),
+        ],
+    );
     assert!(a.findings.is_empty());
     // First value wins: the drop-in read through the Include at the top of sshd_config.
     assert_cites(rule(&a, ROOT_LOGIN), "/etc/ssh/sshd_config.d/00-hardening.conf", Some(2), "PermitRootLogin no");
@@ -37,10 +50,26 @@ fn debian_hardened_passes_everything_a_root_directory_can_show() {
 fn debian_weak_fails_with_file_and_line_evidence() {
     let Some(dir) = fixture_root("debian-weak") else { return };
     let a = assess_root(&dir.path().join("root"));
-    assert_outcomes(&a, &[(ROOT_LOGIN, Fail), (PROTOCOL, Pass), (PASSWORD_AUTH, Fail), (MAX_AGE, Fail), (MIN_LENGTH, Fail), (COMPLEXITY, Fail), (ASLR, Fail), (DEP, Fail), (DIRS, Fail)]);
+    assert_outcomes(
+        &a,
+        &[
+            (ROOT_LOGIN, Fail),
+            (PROTOCOL, Pass),
+            (PASSWORD_AUTH, Fail),
+            (MAX_AGE, Fail),
+            (MIN_LENGTH, Fail),
+            (COMPLEXITY, Fail),
+            (ASLR, Fail),
+            (DEP, Fail),
+            (DIRS, Fail),
+        ],
+    );
     assert_cites(rule(&a, ROOT_LOGIN), "/etc/ssh/sshd_config.d/10-admin.conf", Some(1), "PermitRootLogin yes");
     let pw = rule(&a, PASSWORD_AUTH);
-    assert!(pw.evidence.iter().any(|e| e.is_default && e.text.as_deref() == Some("PasswordAuthentication yes")), "{pw:#?}");
+    assert!(
+        pw.evidence.iter().any(|e| e.is_default && e.text.as_deref() == Some("PasswordAuthentication yes")),
+        "{pw:#?}"
+    );
     assert_cites(pw, "/etc/ssh/sshd_config", Some(125), "PasswordAuthentication yes");
     let age = rule(&a, MAX_AGE);
     assert_cites(age, "/etc/login.defs", Some(165), "PASS_MAX_DAYS 99999");
@@ -67,9 +96,27 @@ fn rhel_hardened_reads_dropins_authselect_and_pwhistory_conf() {
     let Some(dir) = fixture_root("rhel-hardened") else { return };
     let a = assess_root(&dir.path().join("root"));
     assert_eq!(a.asset, "rocky-hardened");
-    assert_outcomes(&a, &[(ROOT_LOGIN, Pass), (PROTOCOL, Pass), (PASSWORD_AUTH, Pass), (MAX_AGE, Pass), (MIN_LENGTH, Pass), (COMPLEXITY, Pass), (ASLR, Pass), (DEP, Cne), (DIRS, Pass)]);
+    assert_outcomes(
+        &a,
+        &[
+            (ROOT_LOGIN, Pass),
+            (PROTOCOL, Pass),
+            (PASSWORD_AUTH, Pass),
+            (MAX_AGE, Pass),
+            (MIN_LENGTH, Pass),
+            (COMPLEXITY, Pass),
+            (ASLR, Pass),
+            (DEP, Cne),
+            (DIRS, Pass),
+        ],
+    );
     // 01-hardening.conf sorts before 50-redhat.conf, so its values are the first.
-    assert_cites(rule(&a, PASSWORD_AUTH), "/etc/ssh/sshd_config.d/01-hardening.conf", Some(3), "KbdInteractiveAuthentication no");
+    assert_cites(
+        rule(&a, PASSWORD_AUTH),
+        "/etc/ssh/sshd_config.d/01-hardening.conf",
+        Some(3),
+        "KbdInteractiveAuthentication no",
+    );
     assert_cites(rule(&a, MIN_LENGTH), "/etc/security/pwquality.conf.d/50-hardening.conf", Some(1), "minlen = 14");
     assert_cites(rule(&a, COMPLEXITY), "/etc/security/pwhistory.conf", Some(2), "remember = 24");
 }
@@ -78,24 +125,58 @@ fn rhel_hardened_reads_dropins_authselect_and_pwhistory_conf() {
 fn rhel_weak_old_openssh_protocol_1_and_optional_pwquality() {
     let Some(dir) = fixture_root("rhel-weak") else { return };
     let a = assess_root(&dir.path().join("root"));
-    assert_outcomes(&a, &[(ROOT_LOGIN, Fail), (PROTOCOL, Fail), (PASSWORD_AUTH, Fail), (MAX_AGE, Fail), (MIN_LENGTH, Fail), (COMPLEXITY, Fail), (ASLR, Cne), (DEP, Cne), (DIRS, Fail)]);
+    assert_outcomes(
+        &a,
+        &[
+            (ROOT_LOGIN, Fail),
+            (PROTOCOL, Fail),
+            (PASSWORD_AUTH, Fail),
+            (MAX_AGE, Fail),
+            (MIN_LENGTH, Fail),
+            (COMPLEXITY, Fail),
+            (ASLR, Cne),
+            (DEP, Cne),
+            (DIRS, Fail),
+        ],
+    );
     assert_cites(rule(&a, PROTOCOL), "/etc/ssh/sshd_config", Some(3), "Protocol 2,1");
     assert_cites(rule(&a, ROOT_LOGIN), "/etc/ssh/sshd_config", Some(10), "PermitRootLogin yes");
     let min = rule(&a, MIN_LENGTH);
     assert!(min.evidence.iter().any(|e| e.is_default && e.text.as_deref() == Some("minlen = 8")), "{min:#?}");
-    assert!(min.evidence.iter().any(|e| e.path.as_deref() == Some("/etc/pam.d/password-auth") && e.message.contains("enforces nothing")), "{min:#?}");
+    assert!(
+        min.evidence
+            .iter()
+            .any(|e| e.path.as_deref() == Some("/etc/pam.d/password-auth") && e.message.contains("enforces nothing")),
+        "{min:#?}"
+    );
     assert_cites(rule(&a, COMPLEXITY), "/etc/pam.d/system-auth", Some(12), "pam_unix.so remember=5");
     assert_cites(rule(&a, MAX_AGE), "/etc/shadow", Some(6), "centos: maximum age empty (no limit)");
     let dirs = rule(&a, DIRS);
     assert_cites(dirs, "/etc/cron.d", None, "drwxrwxrwx root:root");
-    assert!(dirs.evidence.iter().any(|e| e.path.as_deref() == Some("/usr/bin") && e.message.contains("owned by centos")), "{dirs:#?}");
+    assert!(
+        dirs.evidence.iter().any(|e| e.path.as_deref() == Some("/usr/bin") && e.message.contains("owned by centos")),
+        "{dirs:#?}"
+    );
 }
 
 #[test]
 fn alpine_hardened_with_linux_pam() {
     let Some(dir) = fixture_root("alpine-hardened") else { return };
     let a = assess_root(&dir.path().join("root"));
-    assert_outcomes(&a, &[(ROOT_LOGIN, Pass), (PROTOCOL, Pass), (PASSWORD_AUTH, Pass), (MAX_AGE, Pass), (MIN_LENGTH, Pass), (COMPLEXITY, Pass), (ASLR, Pass), (DEP, Cne), (DIRS, Pass)]);
+    assert_outcomes(
+        &a,
+        &[
+            (ROOT_LOGIN, Pass),
+            (PROTOCOL, Pass),
+            (PASSWORD_AUTH, Pass),
+            (MAX_AGE, Pass),
+            (MIN_LENGTH, Pass),
+            (COMPLEXITY, Pass),
+            (ASLR, Pass),
+            (DEP, Cne),
+            (DIRS, Pass),
+        ],
+    );
     assert_cites(rule(&a, MIN_LENGTH), "/etc/pam.d/base-password", Some(2), "pam_pwquality.so minlen=16");
 }
 
@@ -103,7 +184,20 @@ fn alpine_hardened_with_linux_pam() {
 fn alpine_weak_without_pam() {
     let Some(dir) = fixture_root("alpine-weak") else { return };
     let a = assess_root(&dir.path().join("root"));
-    assert_outcomes(&a, &[(ROOT_LOGIN, Fail), (PROTOCOL, Pass), (PASSWORD_AUTH, Fail), (MAX_AGE, Fail), (MIN_LENGTH, Fail), (COMPLEXITY, Fail), (ASLR, Fail), (DEP, Cne), (DIRS, Fail)]);
+    assert_outcomes(
+        &a,
+        &[
+            (ROOT_LOGIN, Fail),
+            (PROTOCOL, Pass),
+            (PASSWORD_AUTH, Fail),
+            (MAX_AGE, Fail),
+            (MIN_LENGTH, Fail),
+            (COMPLEXITY, Fail),
+            (ASLR, Fail),
+            (DEP, Cne),
+            (DIRS, Fail),
+        ],
+    );
     assert_cites(rule(&a, ROOT_LOGIN), "/etc/ssh/sshd_config", Some(14), "PermitRootLogin prohibit-password");
     assert_cites(rule(&a, MIN_LENGTH), "/etc/login.defs", Some(4), "PASS_MIN_LEN 5");
     assert_cites(rule(&a, ASLR), "/etc/sysctl.d/00-alpine.conf", Some(2), "kernel.randomize_va_space = 1");

@@ -10,7 +10,7 @@
 //! One module per source of facts:
 //! - [`os`]: `/etc/os-release`, host name.
 //! - [`sshd`]: the effective sshd configuration (`Include`, `Match`, defaults).
-//! - [`logindefs`]: `/etc/login.defs`.
+//! - [`logindefs`]: the `/etc/login.defs` file.
 //! - [`pam`]: the PAM password stack, `pwquality.conf`, `pwhistory.conf`.
 //! - [`shadow`]: password aging from `/etc/shadow` (hashes dropped).
 //! - [`perms`]: modes and owners of system directories.
@@ -32,7 +32,7 @@ mod time;
 
 use std::path::Path;
 
-use warden_model::{Fact, Host, KernelFacts, Problem, Snapshot, SNAPSHOT_SCHEMA_VERSION};
+use warden_model::{Fact, Host, KernelFacts, Problem, SNAPSHOT_SCHEMA_VERSION, Snapshot};
 
 pub use rootfs::RootFs;
 

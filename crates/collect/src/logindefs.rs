@@ -57,7 +57,9 @@ pub fn parse(path: &str, text: &str) -> LoginDefs {
             problems.push(Problem::at_line(
                 path,
                 line_no,
-                format!("line is longer than {GETDEF_MAX_LINE} bytes; shadow-utils reads it in pieces, each as its own line"),
+                format!(
+                    "line is longer than {GETDEF_MAX_LINE} bytes; shadow-utils reads it in pieces, each as its own line"
+                ),
             ));
         }
         // getdef trims with isspace(), which includes \r, \v and \f.
@@ -148,7 +150,8 @@ USERGROUPS_ENAB yes
 
     #[test]
     fn quotes_and_trailing_text_follow_getdef() {
-        let text = "ENV_PATH \"PATH=/bin:/usr/bin\"\nA   \"x y\"  trailing\nB 90 # no inline comments\n  C\tv  \r\nlower 1\n";
+        let text =
+            "ENV_PATH \"PATH=/bin:/usr/bin\"\nA   \"x y\"  trailing\nB 90 # no inline comments\n  C\tv  \r\nlower 1\n";
         let defs = parse("/etc/login.defs", text);
         assert_eq!(value(&defs, "ENV_PATH"), Some("PATH=/bin:/usr/bin"));
         assert_eq!(value(&defs, "A"), Some("x y"));

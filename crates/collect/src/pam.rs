@@ -72,8 +72,8 @@ use std::collections::BTreeMap;
 
 use warden_model::{ConfigFile, Fact, PamEntry, PamPolicy, PamStack, Problem, Settings, Source, Sourced};
 
-use crate::rootfs::join;
 use crate::RootFs;
+use crate::rootfs::join;
 
 /// Directories Linux-PAM looks in for a service file, in order.
 pub const PAM_DIRS: [&str; 2] = ["/etc/pam.d", "/usr/lib/pam.d"];
@@ -207,7 +207,9 @@ impl Expansion {
                         self.problems.push(Problem::at_line(
                             path,
                             line,
-                            format!("illegal module type {module_type}; Linux-PAM installs a handler that always fails"),
+                            format!(
+                                "illegal module type {module_type}; Linux-PAM installs a handler that always fails"
+                            ),
                         ));
                         continue;
                     }
@@ -215,7 +217,11 @@ impl Expansion {
                         continue;
                     }
                     let Some(control) = control else {
-                        self.problems.push(Problem::at_line(path, line, "password line without a control flag; it always fails"));
+                        self.problems.push(Problem::at_line(
+                            path,
+                            line,
+                            "password line without a control flag; it always fails",
+                        ));
                         continue;
                     };
                     let lower = control.to_ascii_lowercase();
@@ -224,7 +230,11 @@ impl Expansion {
                         continue;
                     }
                     let Some(module) = module else {
-                        self.problems.push(Problem::at_line(path, line, "password line without a module; it always fails"));
+                        self.problems.push(Problem::at_line(
+                            path,
+                            line,
+                            "password line without a module; it always fails",
+                        ));
                         continue;
                     };
                     self.entries.push(PamEntry {
@@ -244,7 +254,11 @@ impl Expansion {
             return;
         };
         if target.split('/').any(|part| part == "..") {
-            self.problems.push(Problem::at_line(path, line, format!("include {target} climbs out of the PAM directory; not followed")));
+            self.problems.push(Problem::at_line(
+                path,
+                line,
+                format!("include {target} climbs out of the PAM directory; not followed"),
+            ));
             return;
         }
         let next_level = level + 1;
@@ -259,18 +273,30 @@ impl Expansion {
         let (included_path, text) = match load(target) {
             Ok(Some(found)) => found,
             Ok(None) => {
-                self.problems.push(Problem::at_line(path, line, format!("included file {target} not found; the stack always fails")));
+                self.problems.push(Problem::at_line(
+                    path,
+                    line,
+                    format!("included file {target} not found; the stack always fails"),
+                ));
                 return;
             }
             Err(problem) => {
-                self.problems.push(Problem::at_line(path, line, format!("cannot read included file {target}: {problem}")));
+                self.problems.push(Problem::at_line(
+                    path,
+                    line,
+                    format!("cannot read included file {target}: {problem}"),
+                ));
                 return;
             }
         };
         if self.chain.contains(&included_path) {
             let mut cycle = self.chain.clone();
             cycle.push(included_path);
-            self.problems.push(Problem::at_line(path, line, format!("include loop: {}; not followed", cycle.join(" -> "))));
+            self.problems.push(Problem::at_line(
+                path,
+                line,
+                format!("include loop: {}; not followed", cycle.join(" -> ")),
+            ));
             return;
         }
         self.chain.push(included_path.clone());
@@ -395,8 +421,21 @@ fn directive_of(line: &str) -> Option<PamDirective> {
 
 /// Integer settings of libpwquality (`s_map` in `src/settings.c`).
 const PWQUALITY_INT_KEYS: [&str; 15] = [
-    "difok", "minlen", "dcredit", "ucredit", "lcredit", "ocredit", "minclass", "maxrepeat", "maxclassrepeat",
-    "maxsequence", "gecoscheck", "dictcheck", "usercheck", "enforcing", "retry",
+    "difok",
+    "minlen",
+    "dcredit",
+    "ucredit",
+    "lcredit",
+    "ocredit",
+    "minclass",
+    "maxrepeat",
+    "maxclassrepeat",
+    "maxsequence",
+    "gecoscheck",
+    "dictcheck",
+    "usercheck",
+    "enforcing",
+    "retry",
 ];
 /// String settings of libpwquality.
 const PWQUALITY_STR_KEYS: [&str; 2] = ["badwords", "dictpath"];
@@ -426,12 +465,17 @@ pub fn merge_pwquality(files: &[(String, String)]) -> (ConfigFile, Vec<Problem>)
 
 /// Applies one pwquality file to `settings`; false when libpwquality would stop.
 pub fn parse_pwquality_file(path: &str, text: &str, settings: &mut Settings, problems: &mut Vec<Problem>) -> bool {
-    const STOP: &str = "libpwquality stops reading here: the rest of this file, later drop-ins and the main file are ignored";
+    const STOP: &str =
+        "libpwquality stops reading here: the rest of this file, later drop-ins and the main file are ignored";
     for (index, raw) in text.split_inclusive('\n').enumerate() {
         let line_no = u32::try_from(index + 1).unwrap_or(u32::MAX);
         // fgets into 1024 bytes: a longer line is "malformed" to libpwquality.
         if raw.len() > PWQUALITY_MAX_LINE {
-            problems.push(Problem::at_line(path, line_no, format!("line longer than {PWQUALITY_MAX_LINE} bytes; {STOP}")));
+            problems.push(Problem::at_line(
+                path,
+                line_no,
+                format!("line longer than {PWQUALITY_MAX_LINE} bytes; {STOP}"),
+            ));
             return false;
         }
         let content = match raw.find('#') {
@@ -442,7 +486,8 @@ pub fn parse_pwquality_file(path: &str, text: &str, settings: &mut Settings, pro
         if content.is_empty() {
             continue;
         }
-        let name_end = content.find(|c: char| c.is_ascii_whitespace() || c == '\x0b' || c == '=').unwrap_or(content.len());
+        let name_end =
+            content.find(|c: char| c.is_ascii_whitespace() || c == '\x0b' || c == '=').unwrap_or(content.len());
         let name = &content[..name_end];
         let mut seen_equals = content[name_end..].starts_with('=');
         let mut value = content.get(name_end + 1..).unwrap_or("");
@@ -643,7 +688,10 @@ session     required                                     pam_unix.so
     fn rhel_9_system_auth_and_passwd_include() {
         let tree = files(&[
             ("system-auth", RHEL_9_SYSTEM_AUTH),
-            ("passwd", "#%PAM-1.0\nauth       include\tsystem-auth\naccount    include\tsystem-auth\npassword   substack\tsystem-auth\n-password   optional\tpam_gnome_keyring.so use_authtok\npassword   substack\tpostlogin\n"),
+            (
+                "passwd",
+                "#%PAM-1.0\nauth       include\tsystem-auth\naccount    include\tsystem-auth\npassword   substack\tsystem-auth\n-password   optional\tpam_gnome_keyring.so use_authtok\npassword   substack\tpostlogin\n",
+            ),
             ("postlogin", "session optional pam_umask.so silent\n"),
         ]);
         let (stack, problems) = expand("system-auth", &tree);
@@ -668,7 +716,10 @@ session     required                                     pam_unix.so
     #[test]
     fn debian_at_include_expands_in_place() {
         let tree = files(&[
-            ("passwd", "#\n# The PAM configuration file for the Shadow `passwd' service\n#\n\n@include common-password\n\npassword optional pam_echo.so done\n"),
+            (
+                "passwd",
+                "#\n# The PAM configuration file for the Shadow `passwd' service\n#\n\n@include common-password\n\npassword optional pam_echo.so done\n",
+            ),
             ("common-password", DEBIAN_12_COMMON_PASSWORD),
         ]);
         let (stack, problems) = expand("passwd", &tree);
@@ -684,19 +735,25 @@ session     required                                     pam_unix.so
         let (stack, problems) = expand("a", &tree);
         assert_eq!(summary(&stack), vec![row("required", "pam_b.so", "")]);
         assert_eq!(problems.len(), 1, "{problems:?}");
-        assert!(problems[0].message.contains("include loop: /etc/pam.d/a -> /etc/pam.d/b -> /etc/pam.d/a"), "{}", problems[0]);
+        assert!(
+            problems[0].message.contains("include loop: /etc/pam.d/a -> /etc/pam.d/b -> /etc/pam.d/a"),
+            "{}",
+            problems[0]
+        );
         assert_eq!((problems[0].path.as_str(), problems[0].line), ("/etc/pam.d/b", Some(1)));
 
         // f0 includes f1 ... includes f19: Linux-PAM refuses level 16.
-        let chain: Vec<(String, String)> =
-            (0..20).map(|i| (format!("f{i}"), format!("password required pam_{i}.so\npassword include f{}\n", i + 1))).collect();
+        let chain: Vec<(String, String)> = (0..20)
+            .map(|i| (format!("f{i}"), format!("password required pam_{i}.so\npassword include f{}\n", i + 1)))
+            .collect();
         let tree: HashMap<String, String> = chain.into_iter().collect();
         let (stack, problems) = expand("f0", &tree);
         assert_eq!(stack.entries.len(), MAX_INCLUDE_LEVEL, "levels 0..=15 are read");
         assert_eq!(problems.len(), 1);
         assert!(problems[0].message.contains("16 levels"), "{}", problems[0]);
 
-        let (_, problems) = expand("x", &files(&[("x", "password include missing\npassword include ../../etc/shadow\n")]));
+        let (_, problems) =
+            expand("x", &files(&[("x", "password include missing\npassword include ../../etc/shadow\n")]));
         assert_eq!(problems.len(), 2);
         assert!(problems[0].message.contains("not found"));
         assert!(problems[1].message.contains("not followed"));
@@ -760,7 +817,10 @@ session     required                                     pam_unix.so
     #[test]
     fn pwquality_stops_at_a_rejected_line_like_libpwquality() {
         let files = vec![
-            ("/etc/security/pwquality.conf.d/10-a.conf".to_string(), "minlen = 10\nminlenn = 20\nucredit = -1\n".to_string()),
+            (
+                "/etc/security/pwquality.conf.d/10-a.conf".to_string(),
+                "minlen = 10\nminlenn = 20\nucredit = -1\n".to_string(),
+            ),
             (PWQUALITY_PATH.to_string(), "minlen = 14\n".to_string()),
         ];
         let (config, problems) = merge_pwquality(&files);
@@ -777,7 +837,10 @@ session     required                                     pam_unix.so
 
     #[test]
     fn pwhistory_first_occurrence_wins() {
-        let config = parse_pwhistory("/etc/security/pwhistory.conf", "# remember = 1\nREMEMBER = 24\nremember=5\nenforce_for_root\nfile = /etc/security/opasswd\n");
+        let config = parse_pwhistory(
+            "/etc/security/pwhistory.conf",
+            "# remember = 1\nREMEMBER = 24\nremember=5\nenforce_for_root\nfile = /etc/security/opasswd\n",
+        );
         assert_eq!(config.settings["remember"].value, "24");
         assert_eq!(config.settings["remember"].source, Source::file("/etc/security/pwhistory.conf", 2));
         assert_eq!(config.settings["enforce_for_root"].value, "");
@@ -797,7 +860,8 @@ session     required                                     pam_unix.so
         assert_eq!(collect(&fs).value().unwrap().stacks[0].service, "passwd");
         std::fs::write(dir.path().join("etc/pam.d/common-password"), DEBIAN_12_COMMON_PASSWORD).unwrap();
         std::fs::create_dir_all(dir.path().join("etc/security/pwquality.conf.d")).unwrap();
-        std::fs::write(dir.path().join("etc/security/pwquality.conf.d/50-x.conf"), "minlen = 9\nminclass = 3\n").unwrap();
+        std::fs::write(dir.path().join("etc/security/pwquality.conf.d/50-x.conf"), "minlen = 9\nminclass = 3\n")
+            .unwrap();
         std::fs::write(dir.path().join("etc/security/pwquality.conf.d/ignored.txt"), "bogus\n").unwrap();
         std::fs::write(dir.path().join("etc/security/pwquality.conf"), "minlen = 14\n").unwrap();
         std::fs::write(dir.path().join("etc/security/pwhistory.conf"), "remember = 5\n").unwrap();

@@ -36,7 +36,8 @@ impl RootFs {
     /// live (its /proc describes it) only when it is the machine's own `/`.
     pub fn open(root: &Path) -> Result<Self, Problem> {
         let shown = root.display().to_string();
-        let meta = fs::metadata(root).map_err(|e| Problem::file(&shown, format!("cannot open root: {}", io_message(&e))))?;
+        let meta =
+            fs::metadata(root).map_err(|e| Problem::file(&shown, format!("cannot open root: {}", io_message(&e))))?;
         if !meta.is_dir() {
             return Err(Problem::file(shown, "root is not a directory"));
         }
@@ -205,9 +206,7 @@ impl RootFs {
                 Ok(Some(names))
             }
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => {
-                Err(Problem::file(path, "not a directory"))
-            }
+            Err(e) if e.raw_os_error() == Some(libc::ENOTDIR) => Err(Problem::file(path, "not a directory")),
             Err(e) => Err(Problem::file(path, io_message(&e))),
         }
     }

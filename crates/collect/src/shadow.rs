@@ -34,15 +34,24 @@
 
 use warden_model::{AccountAging, Fact, PasswordState, Problem, Source};
 
-use crate::ids::IdMap;
 use crate::RootFs;
+use crate::ids::IdMap;
 
 /// The shadow password file.
 pub const SHADOW_PATH: &str = "/etc/shadow";
 
 /// Names of the nine fields, for problem messages.
-const FIELD_NAMES: [&str; 9] =
-    ["user", "password", "last_change", "min_days", "max_days", "warn_days", "inactive_days", "expire_date", "reserved"];
+const FIELD_NAMES: [&str; 9] = [
+    "user",
+    "password",
+    "last_change",
+    "min_days",
+    "max_days",
+    "warn_days",
+    "inactive_days",
+    "expire_date",
+    "reserved",
+];
 
 /// Reads `/etc/shadow`; line problems are dropped (see [`collect_with_problems`]).
 pub fn collect(fs: &RootFs, ids: &IdMap) -> Fact<Vec<AccountAging>> {
@@ -66,10 +75,8 @@ pub fn collect_with_problems(fs: &RootFs, ids: &IdMap) -> (Fact<Vec<AccountAging
     };
     let (accounts, problems) = parse(SHADOW_PATH, &text, ids);
     if accounts.is_empty() && !problems.is_empty() {
-        let problem = Problem::file(
-            SHADOW_PATH,
-            format!("no line could be parsed ({} malformed line(s))", problems.len()),
-        );
+        let problem =
+            Problem::file(SHADOW_PATH, format!("no line could be parsed ({} malformed line(s))", problems.len()));
         return (Fact::Failed { problem }, problems);
     }
     (Fact::collected(accounts), problems)
@@ -191,14 +198,18 @@ mod tests {
     }
 
     const YESCRYPT: &str = "$y$j9T$PaMXbdQZ1t5d8Zsg6Ud8a/$0bGkD2n3tmDbMDXmRX7OvoGj5Pp4rIj9z4Hq0EQtOR3";
-    const SHA512: &str = "$6$rounds=5000$saltsalt$Hj5jyZ9d0p2QyB2vGkR0zJm7E4sYbqQvWcTgNn8xHl0PkFf3aUe6rDoC1iS9tLzM.wXyV/uA";
+    const SHA512: &str =
+        "$6$rounds=5000$saltsalt$Hj5jyZ9d0p2QyB2vGkR0zJm7E4sYbqQvWcTgNn8xHl0PkFf3aUe6rDoC1iS9tLzM.wXyV/uA";
 
     #[test]
     fn every_password_state() {
         assert_eq!(classify_password(""), PasswordState::Empty);
         assert_eq!(classify_password(YESCRYPT), PasswordState::Usable);
         assert_eq!(classify_password(SHA512), PasswordState::Usable);
-        assert_eq!(classify_password("$2b$12$abcdefghijklmnopqrstuuVwXyZ0123456789abcdefghijklmno"), PasswordState::Usable);
+        assert_eq!(
+            classify_password("$2b$12$abcdefghijklmnopqrstuuVwXyZ0123456789abcdefghijklmno"),
+            PasswordState::Usable
+        );
         assert_eq!(classify_password("abJnggxhB/yWI"), PasswordState::Usable, "DES");
         assert_eq!(classify_password(&format!("!{YESCRYPT}")), PasswordState::Locked);
         assert_eq!(classify_password(&format!("!!{SHA512}")), PasswordState::Locked);
@@ -222,7 +233,10 @@ mod tests {
         let root = &accounts[0];
         assert_eq!((root.uid, root.shell.as_deref()), (Some(0), Some("/bin/bash")));
         assert_eq!(root.password, PasswordState::Usable);
-        assert_eq!((root.last_change, root.min_days, root.max_days, root.warn_days), (Some(19700), Some(0), Some(99999), Some(7)));
+        assert_eq!(
+            (root.last_change, root.min_days, root.max_days, root.warn_days),
+            (Some(19700), Some(0), Some(99999), Some(7))
+        );
         assert_eq!((root.inactive_days, root.expire_date), (None, None));
         assert_eq!(accounts[1].password, PasswordState::NoPassword);
         assert_eq!(accounts[1].uid, None, "daemon is not in this passwd");

@@ -71,9 +71,7 @@ impl FromStr for Severity {
             "medium" => Ok(Severity::Medium),
             "low" => Ok(Severity::Low),
             "informational" | "info" => Ok(Severity::Informational),
-            other => Err(format!(
-                "unknown severity {other:?} (expected critical, high, medium, low or informational)"
-            )),
+            other => Err(format!("unknown severity {other:?} (expected critical, high, medium, low or informational)")),
         }
     }
 }

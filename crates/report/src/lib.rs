@@ -104,7 +104,15 @@ pub fn render_table(a: &Assessment, color: bool) -> String {
     let mut out = String::new();
     let os = a.os.as_deref().unwrap_or("unknown OS");
     let mode = if a.live { "live host" } else { "root filesystem" };
-    writeln!(out, "{} {} ({os}; {mode} {}; collected {})", p.bold("Warden assessment of"), p.bold(&a.asset), a.root, a.collected_at).ok();
+    writeln!(
+        out,
+        "{} {} ({os}; {mode} {}; collected {})",
+        p.bold("Warden assessment of"),
+        p.bold(&a.asset),
+        a.root,
+        a.collected_at
+    )
+    .ok();
     writeln!(out, "Packages: {}", a.packages.join(", ")).ok();
     writeln!(out).ok();
     if a.findings.is_empty() && !a.partial {

@@ -16,8 +16,8 @@ pub mod best_practices;
 mod evidence;
 
 use warden_model::{
-    Assessment, Evidence, Finding, Outcome, RuleOutcome, RuleSummary, Severity, SeverityCounts, Snapshot,
-    ASSESSMENT_SCHEMA_VERSION,
+    ASSESSMENT_SCHEMA_VERSION, Assessment, Evidence, Finding, Outcome, RuleOutcome, RuleSummary, Severity,
+    SeverityCounts, Snapshot,
 };
 
 pub use evidence::{from_sourced, message_only};

@@ -3,7 +3,7 @@
 #![allow(dead_code)]
 
 use std::fs;
-use std::os::unix::fs::{lchown, PermissionsExt};
+use std::os::unix::fs::{PermissionsExt, lchown};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -110,7 +110,8 @@ pub fn assert_outcomes(a: &Assessment, expected: &[(&str, Outcome)]) {
     let got: Vec<(String, Outcome)> = a.rules.iter().map(|r| (r.rule_id.clone(), r.outcome)).collect();
     let want: Vec<(String, Outcome)> = expected.iter().map(|(id, o)| (id.to_string(), *o)).collect();
     if got != want {
-        let detail: Vec<String> = a.rules.iter().map(|r| format!("{} {:?}: {}", r.rule_id, r.outcome, r.reason)).collect();
+        let detail: Vec<String> =
+            a.rules.iter().map(|r| format!("{} {:?}: {}", r.rule_id, r.outcome, r.reason)).collect();
         panic!("outcomes differ\n got: {got:?}\nwant: {want:?}\n{}", detail.join("\n"));
     }
 }
@@ -121,5 +122,10 @@ pub fn cites(r: &RuleOutcome, path: &str, line: Option<u32>, text: &str) -> bool
 }
 
 pub fn assert_cites(r: &RuleOutcome, path: &str, line: Option<u32>, text: &str) {
-    assert!(cites(r, path, line, text), "{} does not cite {path}:{line:?} {text:?}; evidence: {:#?}", r.rule_id, r.evidence);
+    assert!(
+        cites(r, path, line, text),
+        "{} does not cite {path}:{line:?} {text:?}; evidence: {:#?}",
+        r.rule_id,
+        r.evidence
+    );
 }

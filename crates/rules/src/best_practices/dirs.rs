@@ -38,7 +38,17 @@ pub fn mode_string(kind: FileKind, mode: u32) -> String {
         FileKind::File => '-',
         FileKind::Other => '?',
     });
-    let bits = [(0o400, 'r'), (0o200, 'w'), (0o100, 'x'), (0o040, 'r'), (0o020, 'w'), (0o010, 'x'), (0o004, 'r'), (0o002, 'w'), (0o001, 'x')];
+    let bits = [
+        (0o400, 'r'),
+        (0o200, 'w'),
+        (0o100, 'x'),
+        (0o040, 'r'),
+        (0o020, 'w'),
+        (0o010, 'x'),
+        (0o004, 'r'),
+        (0o002, 'w'),
+        (0o001, 'x'),
+    ];
     for (i, (bit, c)) in bits.iter().enumerate() {
         let special = match i {
             2 if mode & 0o4000 != 0 => Some(if mode & bit != 0 { 's' } else { 'S' }),
@@ -125,7 +135,10 @@ pub fn system_dirs(snapshot: &Snapshot) -> Verdict {
         ))
     } else {
         Verdict::pass(
-            format!("{} system directories and {scanned} entries owned by root and not group/other-writable", paths.len()),
+            format!(
+                "{} system directories and {scanned} entries owned by root and not group/other-writable",
+                paths.len()
+            ),
             evidence,
         )
     }
@@ -185,7 +198,8 @@ mod tests {
         s.system_paths = Fact::collected(vec![dir(0o755, vec![], true)]);
         assert_eq!(system_dirs(&s).outcome, Outcome::CouldNotEvaluate);
         let mut unlistable = dir(0o755, vec![], false);
-        unlistable.problem = Some(warden_model::Problem::file("/usr/local/bin", "cannot list directory: permission denied"));
+        unlistable.problem =
+            Some(warden_model::Problem::file("/usr/local/bin", "cannot list directory: permission denied"));
         s.system_paths = Fact::collected(vec![unlistable]);
         let v = system_dirs(&s);
         assert_eq!(v.outcome, Outcome::CouldNotEvaluate);

@@ -73,12 +73,11 @@ pub fn aslr(snapshot: &Snapshot) -> Verdict {
         bad = true;
         evidence.push(from_sourced("", entry, "norandmaps on the persisted kernel command line disables ASLR"));
     }
-    if let Some(cmdline) = snapshot.kernel.nx.value().and_then(|nx| nx.cmdline.as_deref()) {
-        if cmdline.split_whitespace().any(|w| w == "norandmaps") {
+    if let Some(cmdline) = snapshot.kernel.nx.value().and_then(|nx| nx.cmdline.as_deref())
+        && cmdline.split_whitespace().any(|w| w == "norandmaps") {
             bad = true;
             evidence.push(message_only(format!("the running kernel was booted with norandmaps: {cmdline}")));
         }
-    }
     if bad {
         Verdict::fail("ASLR is not fully enabled", evidence)
     } else if live.value().is_some() || persisted.is_some() {
@@ -108,12 +107,11 @@ pub fn dep(snapshot: &Snapshot) -> Verdict {
             ))
         };
     };
-    if let Some(cmdline) = nx.cmdline.as_deref() {
-        if cmdline.split_whitespace().any(|w| w == "noexec=off") {
+    if let Some(cmdline) = nx.cmdline.as_deref()
+        && cmdline.split_whitespace().any(|w| w == "noexec=off") {
             bad = true;
             evidence.push(message_only(format!("the running kernel was booted with noexec=off: {cmdline}")));
         }
-    }
     if let Some(msg) = nx.kernel_message.as_deref() {
         let disabled = msg.contains("disabled");
         bad |= disabled;
@@ -125,7 +123,10 @@ pub fn dep(snapshot: &Snapshot) -> Verdict {
                 Some(true) => evidence.push(message_only(format!("{}: the CPU advertises the nx flag", nx.arch))),
                 Some(false) => {
                     bad = true;
-                    evidence.push(message_only(format!("{}: the CPU does not advertise the nx flag in /proc/cpuinfo", nx.arch)));
+                    evidence.push(message_only(format!(
+                        "{}: the CPU does not advertise the nx flag in /proc/cpuinfo",
+                        nx.arch
+                    )));
                 }
                 None => {}
             }
@@ -153,7 +154,10 @@ mod tests {
     use warden_model::{NxSupport, Outcome, Source, SysctlConfig};
 
     fn live_aslr(value: &str) -> Fact<Sourced<String>> {
-        Fact::collected(Sourced::new(value.into(), Source::Kernel { path: "/proc/sys/kernel/randomize_va_space".into() }))
+        Fact::collected(Sourced::new(
+            value.into(),
+            Source::Kernel { path: "/proc/sys/kernel/randomize_va_space".into() },
+        ))
     }
 
     #[test]
@@ -200,7 +204,8 @@ mod tests {
         s.kernel.nx = Fact::collected(nx("riscv64", None, ""));
         assert_eq!(dep(&s).outcome, Outcome::CouldNotEvaluate);
         let mut s = base_snapshot();
-        s.boot_cmdline = Fact::collected(vec![Sourced::new("quiet noexec=off".into(), Source::file("/etc/default/grub", 9))]);
+        s.boot_cmdline =
+            Fact::collected(vec![Sourced::new("quiet noexec=off".into(), Source::file("/etc/default/grub", 9))]);
         let v = dep(&s);
         assert_eq!(v.outcome, Outcome::Fail);
         assert_eq!(v.evidence[0].line, Some(9));

@@ -197,11 +197,13 @@ fn quality_setting(
         let n = v.trim().parse::<i64>().ok();
         return (n, entry_evidence(entry, format!("{key}={v}"), format!("{key} set on the module")));
     }
-    if module == QualityModule::Pwquality {
-        if let Some(v) = conf.and_then(|c| c.settings.get(key)) {
-            return (v.value.trim().parse().ok(), from_sourced(&format!("{key} ="), v, format!("{key} from pwquality configuration")));
+    if module == QualityModule::Pwquality
+        && let Some(v) = conf.and_then(|c| c.settings.get(key)) {
+            return (
+                v.value.trim().parse().ok(),
+                from_sourced(&format!("{key} ="), v, format!("{key} from pwquality configuration")),
+            );
         }
-    }
     let d = module.default(key);
     let value = Sourced::new(
         d.map_or_else(String::new, |d| d.to_string()),
@@ -378,22 +380,38 @@ fn history_ok(stack: &PamStack, policy: &PamPolicy, evidence: &mut Vec<Evidence>
     let mut best: Option<(i64, Evidence)> = None;
     for entry in stack.entries.iter().filter(|e| enforcing(e) || e.module == "pam_unix.so") {
         let found = match entry.module.as_str() {
-            "pam_unix.so" => module_arg(entry, "remember")
-                .map(|v| (v.trim().parse().unwrap_or(0), entry_evidence(entry, format!("remember={v}"), "pam_unix remembers previous passwords".into()))),
+            "pam_unix.so" => module_arg(entry, "remember").map(|v| {
+                (
+                    v.trim().parse().unwrap_or(0),
+                    entry_evidence(entry, format!("remember={v}"), "pam_unix remembers previous passwords".into()),
+                )
+            }),
             "pam_pwhistory.so" => Some(match module_arg(entry, "remember") {
-                Some(v) => (v.trim().parse().unwrap_or(0), entry_evidence(entry, format!("remember={v}"), "pam_pwhistory remembers previous passwords".into())),
+                Some(v) => (
+                    v.trim().parse().unwrap_or(0),
+                    entry_evidence(entry, format!("remember={v}"), "pam_pwhistory remembers previous passwords".into()),
+                ),
                 None => match policy.pwhistory_conf.as_ref().and_then(|c| c.settings.get("remember")) {
-                    Some(v) => (v.value.trim().parse().unwrap_or(0), from_sourced("remember =", v, "pam_pwhistory remembers previous passwords")),
-                    None => (10, entry_evidence(entry, "(no remember)".into(), "pam_pwhistory's default remembers 10 passwords".into())),
+                    Some(v) => (
+                        v.value.trim().parse().unwrap_or(0),
+                        from_sourced("remember =", v, "pam_pwhistory remembers previous passwords"),
+                    ),
+                    None => (
+                        10,
+                        entry_evidence(
+                            entry,
+                            "(no remember)".into(),
+                            "pam_pwhistory's default remembers 10 passwords".into(),
+                        ),
+                    ),
                 },
             }),
             _ => None,
         };
-        if let Some((n, e)) = found {
-            if best.as_ref().is_none_or(|(b, _)| n > *b) {
+        if let Some((n, e)) = found
+            && best.as_ref().is_none_or(|(b, _)| n > *b) {
                 best = Some((n, e));
             }
-        }
     }
     match best {
         Some((n, mut e)) => {
@@ -407,7 +425,10 @@ fn history_ok(stack: &PamStack, policy: &PamPolicy, evidence: &mut Vec<Evidence>
                 &stack.path,
                 None,
                 None,
-                format!("the {} password stack remembers no previous passwords (no remember= on pam_unix or pam_pwhistory)", stack.service),
+                format!(
+                    "the {} password stack remembers no previous passwords (no remember= on pam_unix or pam_pwhistory)",
+                    stack.service
+                ),
             ));
             false
         }
@@ -447,7 +468,10 @@ mod tests {
 
     #[test]
     fn minlen_module_argument_beats_config_file() {
-        let s = with_pam(vec![entry("requisite", "pam_pwquality.so", &["retry=3", "minlen=8"], 25)], &[("minlen", "14", 11)]);
+        let s = with_pam(
+            vec![entry("requisite", "pam_pwquality.so", &["retry=3", "minlen=8"], 25)],
+            &[("minlen", "14", 11)],
+        );
         let v = min_length(&s);
         assert_eq!(v.outcome, Outcome::Fail);
         assert_eq!(v.evidence[0].line, Some(25));
@@ -476,7 +500,10 @@ mod tests {
         let unix12 = entry("[success=1 default=ignore]", "pam_unix.so", &["obscure", "use_authtok", "remember=12"], 26);
         let credits = [("dcredit", "-1", 1), ("ucredit", "-1", 2), ("lcredit", "-1", 3), ("ocredit", "-1", 4)];
         assert_eq!(complexity(&with_pam(vec![quality.clone(), unix12.clone()], &credits)).outcome, Outcome::Pass);
-        assert_eq!(complexity(&with_pam(vec![quality.clone(), unix12.clone()], &[("minclass", "4", 1)])).outcome, Outcome::Pass);
+        assert_eq!(
+            complexity(&with_pam(vec![quality.clone(), unix12.clone()], &[("minclass", "4", 1)])).outcome,
+            Outcome::Pass
+        );
         let v = complexity(&with_pam(vec![quality.clone(), unix12.clone()], &credits[..3]));
         assert_eq!(v.outcome, Outcome::Fail);
         assert!(v.reason.contains("character classes"));

@@ -8,7 +8,7 @@
 //! opens the door for the clients it matches, and the evidence names it.
 //! No sshd binary and no `sshd_config` → not applicable.
 
-use warden_model::{Fact, Severity, Snapshot, SshdConfig, Sourced};
+use warden_model::{Fact, Severity, Snapshot, Sourced, SshdConfig};
 
 use super::super::evidence::{from_sourced, message_only};
 use crate::{RuleMeta, Verdict};
@@ -82,9 +82,8 @@ fn match_block_evidence(
         .iter()
         .filter_map(|block| {
             let value = block.settings.get(key)?;
-            bad(&value.value).then(|| {
-                from_sourced(keyword, value, format!("inside `Match {}`: {what}", block.criteria))
-            })
+            bad(&value.value)
+                .then(|| from_sourced(keyword, value, format!("inside `Match {}`: {what}", block.criteria)))
         })
         .collect()
 }
@@ -108,7 +107,13 @@ pub fn root_login(snapshot: &Snapshot) -> Verdict {
         _ => "unrecognised value; sshd would refuse to start or treat it as permitting",
     };
     evidence.push(from_sourced("PermitRootLogin", value, explain));
-    let matches = match_block_evidence(config, "permitrootlogin", "PermitRootLogin", permits, "root login permitted for matching clients");
+    let matches = match_block_evidence(
+        config,
+        "permitrootlogin",
+        "PermitRootLogin",
+        permits,
+        "root login permitted for matching clients",
+    );
     let fails = global_bad || !matches.is_empty();
     evidence.extend(matches);
     if fails {
@@ -131,17 +136,18 @@ pub fn protocol_2(snapshot: &Snapshot) -> Verdict {
         Ok(c) => c,
         Err(v) => return v,
     };
-    if let Some(version) = config.version.as_deref() {
-        if openssh_version(version).is_some_and(|v| v >= (7, 6)) {
+    if let Some(version) = config.version.as_deref()
+        && openssh_version(version).is_some_and(|v| v >= (7, 6)) {
             let mut evidence = vec![message_only(format!(
                 "OpenSSH {version} supports only protocol 2 (protocol 1 was removed in 7.6)"
             ))];
-            if let Some(p) = setting(config, "protocol").filter(|p| matches!(p.source, warden_model::Source::File { .. })) {
+            if let Some(p) =
+                setting(config, "protocol").filter(|p| matches!(p.source, warden_model::Source::File { .. }))
+            {
                 evidence.push(from_sourced("Protocol", p, "ignored by this OpenSSH version"));
             }
             return Verdict::pass(format!("OpenSSH {version} has no protocol 1"), evidence);
         }
-    }
     let Some(value) = setting(config, "protocol") else {
         return Verdict::could_not_evaluate("OpenSSH version unknown and effective Protocol unknown");
     };
@@ -275,12 +281,20 @@ mod tests {
     fn password_auth_includes_keyboard_interactive_with_pam() {
         let file = Some(("/etc/ssh/sshd_config", 10));
         let snap = snapshot_with_sshd(
-            &[("passwordauthentication", "no", file), ("kbdinteractiveauthentication", "no", file), ("usepam", "yes", file)],
+            &[
+                ("passwordauthentication", "no", file),
+                ("kbdinteractiveauthentication", "no", file),
+                ("usepam", "yes", file),
+            ],
             &[],
         );
         assert_eq!(password_auth(&snap).outcome, Outcome::Pass);
         let snap = snapshot_with_sshd(
-            &[("passwordauthentication", "no", file), ("kbdinteractiveauthentication", "yes", None), ("usepam", "yes", file)],
+            &[
+                ("passwordauthentication", "no", file),
+                ("kbdinteractiveauthentication", "yes", None),
+                ("usepam", "yes", file),
+            ],
             &[],
         );
         let v = password_auth(&snap);

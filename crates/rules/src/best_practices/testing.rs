@@ -46,7 +46,9 @@ pub fn base_snapshot() -> Snapshot {
 
 type MatchSpec<'a> = (&'a str, &'a str, &'a str, (&'a str, u32));
 
-pub fn snapshot_with_sshd(settings: &[(&str, &str, Option<(&str, u32)>)], matches: &[MatchSpec]) -> Snapshot {
+type SettingSpec<'a> = (&'a str, &'a str, Option<(&'a str, u32)>);
+
+pub fn snapshot_with_sshd(settings: &[SettingSpec], matches: &[MatchSpec]) -> Snapshot {
     let mut snap = base_snapshot();
     let settings = settings.iter().map(|(k, v, at)| (k.to_string(), sourced(v, *at))).collect();
     let match_blocks = matches
