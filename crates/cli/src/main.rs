@@ -60,7 +60,11 @@ enum Command {
         packages: Vec<&'static Package>,
     },
     /// List the rules of every package.
-    Rules,
+    Rules {
+        /// Print each package's full rule documentation as Markdown.
+        #[arg(long)]
+        markdown: bool,
+    },
     /// Measure collection and evaluation time and peak memory.
     Bench {
         /// Root filesystem to assess.
@@ -138,7 +142,13 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             let failing = fail_on.is_some_and(|t| assessment.findings.iter().any(|f| f.severity >= t));
             Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
         }
-        Command::Rules => {
+        Command::Rules { markdown: true } => {
+            for p in warden_rules::packages() {
+                print!("{}", warden_rules::package_markdown(p));
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules { markdown: false } => {
             for p in warden_rules::packages() {
                 println!("{} ({})", p.name, p.id);
                 for r in p.rules {

@@ -183,3 +183,11 @@ fn rules_lists_every_rule() {
 unsafe extern "C" {
     fn mkfifo(path: *const std::ffi::c_char, mode: u32) -> i32;
 }
+
+#[test]
+fn rule_documentation_is_generated_from_the_rules() {
+    let o = warden().args(["rules", "--markdown"]).output().unwrap();
+    let generated = String::from_utf8(o.stdout).unwrap();
+    let committed = fs::read_to_string(workspace().join("docs/rules/best-practices.md")).unwrap();
+    assert_eq!(committed, generated, "docs/rules/best-practices.md is stale: run `warden rules --markdown > docs/rules/best-practices.md`");
+}
