@@ -194,10 +194,32 @@ fn read_snapshot(path: &Path) -> Result<Snapshot, String> {
 fn write_output(path: Option<&Path>, text: &str) -> Result<(), String> {
     match path {
         Some(p) => {
+            // Only a regular file (or a new one) is replaced atomically: a
+            // device, FIFO or /dev/stdout must be written in place, never
+            // renamed over (as root that would replace /dev/null itself).
+            let regular_or_new = match std::fs::metadata(p) {
+                Ok(meta) => meta.is_file(),
+                Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+            };
+            if !regular_or_new {
+                return std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(p)
+                    .and_then(|mut f| f.write_all(text.as_bytes()))
+                    .map_err(|e| format!("{}: cannot write: {e}", p.display()));
+            }
             // Write beside the target and rename, so a failure never leaves half a report.
-            let tmp = p.with_extension("warden-tmp");
-            std::fs::write(&tmp, text).map_err(|e| format!("{}: cannot write: {e}", tmp.display()))?;
-            std::fs::rename(&tmp, p).map_err(|e| format!("{}: cannot write: {e}", p.display()))
+            let mut tmp_name = p.file_name().unwrap_or_default().to_os_string();
+            tmp_name.push(format!(".warden-tmp-{}", std::process::id()));
+            let tmp = p.with_file_name(tmp_name);
+            if let Err(e) = std::fs::write(&tmp, text) {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(format!("{}: cannot write: {e}", tmp.display()));
+            }
+            std::fs::rename(&tmp, p).map_err(|e| {
+                let _ = std::fs::remove_file(&tmp);
+                format!("{}: cannot write: {e}", p.display())
+            })
         }
         None => {
             let mut out = std::io::stdout().lock();

@@ -191,3 +191,27 @@ fn rule_documentation_is_generated_from_the_rules() {
     let committed = fs::read_to_string(workspace().join("docs/rules/best-practices.md")).unwrap();
     assert_eq!(committed, generated, "docs/rules/best-practices.md is stale: run `warden rules --markdown > docs/rules/best-practices.md`");
 }
+
+#[test]
+fn output_to_a_device_or_fifo_is_written_in_place_never_replaced() {
+    let Some(dir) = fixture_root("alpine-weak") else { return };
+    let root = dir.path().join("root");
+    // A FIFO stands in for /dev/null or /dev/stdout: it must stay a FIFO.
+    let fifo = dir.path().join("out.fifo");
+    let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+    assert_eq!(unsafe { mkfifo(c.as_ptr(), 0o600) }, 0);
+    let reader = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || fs::read_to_string(fifo).unwrap())
+    };
+    let o = warden()
+        .args(["assess", "--root", root.to_str().unwrap(), "--format", "json", "-o", fifo.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let written = reader.join().unwrap();
+    let _: warden_model::Assessment = serde_json::from_str(&written).unwrap();
+    use std::os::unix::fs::FileTypeExt;
+    assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(), "the FIFO was replaced by a file");
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2, "no temporary file left behind");
+}
