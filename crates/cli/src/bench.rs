@@ -60,3 +60,73 @@ pub fn run(root: &Path, iterations: u32) -> Result<(), String> {
     println!("  peak RSS  {} KiB", peak_rss_kib());
     Ok(())
 }
+
+/// Growth: collection time on synthetic roots of growing size, one
+/// dimension at a time (entries in a system directory, sshd drop-ins,
+/// accounts in /etc/shadow), so a super-linear path shows up as a ratio.
+pub fn run_scale() -> Result<(), String> {
+    let base = std::env::temp_dir().join(format!("warden-bench-{}", std::process::id()));
+    let result = scale_in(&base);
+    let _ = std::fs::remove_dir_all(&base);
+    result
+}
+
+fn scale_in(base: &Path) -> Result<(), String> {
+    let io = |e: std::io::Error| e.to_string();
+    println!("warden bench --scale: median of 5 collections per size");
+    let dims: [(&str, [usize; 3]); 3] = [
+        ("entries in /usr/bin", [1_000, 10_000, 100_000]),
+        ("sshd_config.d drop-ins", [10, 100, 1_000]),
+        ("accounts in /etc/shadow", [100, 10_000, 100_000]),
+    ];
+    for (dim, sizes) in dims {
+        let mut previous: Option<f64> = None;
+        for n in sizes {
+            let root = base.join(format!("{}-{n}", dim.split_whitespace().next().unwrap_or("x")));
+            for d in ["etc/ssh/sshd_config.d", "usr/bin", "usr/sbin"] {
+                std::fs::create_dir_all(root.join(d)).map_err(io)?;
+            }
+            std::fs::write(root.join("usr/sbin/sshd"), b"OpenSSH_9.2p1\0").map_err(io)?;
+            std::fs::write(root.join("etc/ssh/sshd_config"), "Include /etc/ssh/sshd_config.d/*.conf\nUsePAM yes\n")
+                .map_err(io)?;
+            match dim {
+                "entries in /usr/bin" => {
+                    for i in 0..n {
+                        std::fs::write(root.join(format!("usr/bin/tool{i}")), b"").map_err(io)?;
+                    }
+                }
+                "sshd_config.d drop-ins" => {
+                    for i in 0..n {
+                        let text = format!("# drop-in {i}\nMaxAuthTries {}\nAcceptEnv VAR{i}\n", 3 + i % 5);
+                        std::fs::write(root.join(format!("etc/ssh/sshd_config.d/{i:05}.conf")), text).map_err(io)?;
+                    }
+                }
+                _ => {
+                    let mut passwd = String::new();
+                    let mut shadow = String::new();
+                    for i in 0..n {
+                        passwd.push_str(&format!("user{i}:x:{}:100::/home/user{i}:/bin/sh\n", 1000 + i));
+                        shadow.push_str(&format!("user{i}:$6$salt$hash{i}:19700:0:{}:7:::\n", 90 + i % 400));
+                    }
+                    std::fs::write(root.join("etc/passwd"), passwd).map_err(io)?;
+                    std::fs::write(root.join("etc/shadow"), shadow).map_err(io)?;
+                }
+            }
+            let mut samples = Vec::new();
+            for _ in 0..5 {
+                let start = Instant::now();
+                let snapshot =
+                    warden_collect::collect(&root, &warden_collect::Options::default()).map_err(|p| p.to_string())?;
+                let _ = warden_rules::assess(&snapshot, warden_rules::packages());
+                samples.push(start.elapsed());
+            }
+            samples.sort();
+            let ms = samples[2].as_secs_f64() * 1000.0;
+            let growth = previous.map(|p| format!("  x{:.1} for x10 input", ms / p)).unwrap_or_default();
+            println!("  {dim:<24} {n:>7}: {ms:9.3} ms{growth}");
+            previous = Some(ms);
+        }
+    }
+    println!("  peak RSS {} KiB", peak_rss_kib());
+    Ok(())
+}

@@ -73,6 +73,9 @@ enum Command {
         /// Repetitions.
         #[arg(long, default_value_t = 20)]
         iterations: u32,
+        /// Instead, measure growth on synthetic roots of increasing size.
+        #[arg(long)]
+        scale: bool,
     },
 }
 
@@ -157,7 +160,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { root, iterations } => {
+        Command::Bench { scale: true, .. } => {
+            bench::run_scale()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { root, iterations, scale: false } => {
             bench::run(&root, iterations.max(1))?;
             Ok(ExitCode::SUCCESS)
         }

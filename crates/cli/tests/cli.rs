@@ -189,7 +189,10 @@ fn rule_documentation_is_generated_from_the_rules() {
     let o = warden().args(["rules", "--markdown"]).output().unwrap();
     let generated = String::from_utf8(o.stdout).unwrap();
     let committed = fs::read_to_string(workspace().join("docs/rules/best-practices.md")).unwrap();
-    assert_eq!(committed, generated, "docs/rules/best-practices.md is stale: run `warden rules --markdown > docs/rules/best-practices.md`");
+    assert_eq!(
+        committed, generated,
+        "docs/rules/best-practices.md is stale: run `warden rules --markdown > docs/rules/best-practices.md`"
+    );
 }
 
 #[test]

@@ -29,6 +29,8 @@ pub struct IdMap {
     pub passwd: Vec<PasswdEntry>,
     users: HashMap<u32, String>,
     groups: HashMap<u32, String>,
+    /// Login name → index in `passwd` (the first entry of a name, as getpwnam finds it).
+    by_name: HashMap<String, usize>,
 }
 
 impl IdMap {
@@ -40,8 +42,9 @@ impl IdMap {
         match fs.read_text("/etc/passwd") {
             Ok(Some(text)) => {
                 map.passwd = parse_passwd(&text, "/etc/passwd", &mut problems);
-                for e in &map.passwd {
+                for (i, e) in map.passwd.iter().enumerate() {
                     map.users.entry(e.uid).or_insert_with(|| e.name.clone());
+                    map.by_name.entry(e.name.clone()).or_insert(i);
                 }
             }
             Ok(None) => {}
@@ -71,7 +74,7 @@ impl IdMap {
 
     /// The passwd entry of a login name.
     pub fn entry(&self, name: &str) -> Option<&PasswdEntry> {
-        self.passwd.iter().find(|e| e.name == name)
+        self.by_name.get(name).map(|&i| &self.passwd[i])
     }
 }
 

@@ -74,10 +74,11 @@ pub fn aslr(snapshot: &Snapshot) -> Verdict {
         evidence.push(from_sourced("", entry, "norandmaps on the persisted kernel command line disables ASLR"));
     }
     if let Some(cmdline) = snapshot.kernel.nx.value().and_then(|nx| nx.cmdline.as_deref())
-        && cmdline.split_whitespace().any(|w| w == "norandmaps") {
-            bad = true;
-            evidence.push(message_only(format!("the running kernel was booted with norandmaps: {cmdline}")));
-        }
+        && cmdline.split_whitespace().any(|w| w == "norandmaps")
+    {
+        bad = true;
+        evidence.push(message_only(format!("the running kernel was booted with norandmaps: {cmdline}")));
+    }
     if bad {
         Verdict::fail("ASLR is not fully enabled", evidence)
     } else if live.value().is_some() || persisted.is_some() {
@@ -108,10 +109,11 @@ pub fn dep(snapshot: &Snapshot) -> Verdict {
         };
     };
     if let Some(cmdline) = nx.cmdline.as_deref()
-        && cmdline.split_whitespace().any(|w| w == "noexec=off") {
-            bad = true;
-            evidence.push(message_only(format!("the running kernel was booted with noexec=off: {cmdline}")));
-        }
+        && cmdline.split_whitespace().any(|w| w == "noexec=off")
+    {
+        bad = true;
+        evidence.push(message_only(format!("the running kernel was booted with noexec=off: {cmdline}")));
+    }
     if let Some(msg) = nx.kernel_message.as_deref() {
         let disabled = msg.contains("disabled");
         bad |= disabled;

@@ -198,12 +198,13 @@ fn quality_setting(
         return (n, entry_evidence(entry, format!("{key}={v}"), format!("{key} set on the module")));
     }
     if module == QualityModule::Pwquality
-        && let Some(v) = conf.and_then(|c| c.settings.get(key)) {
-            return (
-                v.value.trim().parse().ok(),
-                from_sourced(&format!("{key} ="), v, format!("{key} from pwquality configuration")),
-            );
-        }
+        && let Some(v) = conf.and_then(|c| c.settings.get(key))
+    {
+        return (
+            v.value.trim().parse().ok(),
+            from_sourced(&format!("{key} ="), v, format!("{key} from pwquality configuration")),
+        );
+    }
     let d = module.default(key);
     let value = Sourced::new(
         d.map_or_else(String::new, |d| d.to_string()),
@@ -409,9 +410,10 @@ fn history_ok(stack: &PamStack, policy: &PamPolicy, evidence: &mut Vec<Evidence>
             _ => None,
         };
         if let Some((n, e)) = found
-            && best.as_ref().is_none_or(|(b, _)| n > *b) {
-                best = Some((n, e));
-            }
+            && best.as_ref().is_none_or(|(b, _)| n > *b)
+        {
+            best = Some((n, e));
+        }
     }
     match best {
         Some((n, mut e)) => {

@@ -137,17 +137,15 @@ pub fn protocol_2(snapshot: &Snapshot) -> Verdict {
         Err(v) => return v,
     };
     if let Some(version) = config.version.as_deref()
-        && openssh_version(version).is_some_and(|v| v >= (7, 6)) {
-            let mut evidence = vec![message_only(format!(
-                "OpenSSH {version} supports only protocol 2 (protocol 1 was removed in 7.6)"
-            ))];
-            if let Some(p) =
-                setting(config, "protocol").filter(|p| matches!(p.source, warden_model::Source::File { .. }))
-            {
-                evidence.push(from_sourced("Protocol", p, "ignored by this OpenSSH version"));
-            }
-            return Verdict::pass(format!("OpenSSH {version} has no protocol 1"), evidence);
+        && openssh_version(version).is_some_and(|v| v >= (7, 6))
+    {
+        let mut evidence =
+            vec![message_only(format!("OpenSSH {version} supports only protocol 2 (protocol 1 was removed in 7.6)"))];
+        if let Some(p) = setting(config, "protocol").filter(|p| matches!(p.source, warden_model::Source::File { .. })) {
+            evidence.push(from_sourced("Protocol", p, "ignored by this OpenSSH version"));
         }
+        return Verdict::pass(format!("OpenSSH {version} has no protocol 1"), evidence);
+    }
     let Some(value) = setting(config, "protocol") else {
         return Verdict::could_not_evaluate("OpenSSH version unknown and effective Protocol unknown");
     };
