@@ -149,7 +149,12 @@ impl LynisRun {
 
     fn assert_performed(&self, test: &str) {
         let prefix = format!("Performing test ID {test} ");
-        assert!(self.messages().any(|m| m.starts_with(&prefix)), "{}: lynis did not perform {test}; log:\n{}", self.what, self.log);
+        assert!(
+            self.messages().any(|m| m.starts_with(&prefix)),
+            "{}: lynis did not perform {test}; log:\n{}",
+            self.what,
+            self.log
+        );
     }
 
     fn report_has(&self, line: &str) -> bool {
@@ -349,7 +354,8 @@ fn compare_root_login(run: &LynisRun, a: &Assessment) -> Row {
         panic!("{}: no SSH-7408 rating of PermitRootLogin; log:\n{}", run.what, run.log)
     };
     // A suggestion in the report exactly when not good.
-    let suggested = run.report.lines().any(|l| l.starts_with("suggestion[]=SSH-7408|") && l.contains("|PermitRootLogin ("));
+    let suggested =
+        run.report.lines().any(|l| l.starts_with("suggestion[]=SSH-7408|") && l.contains("|PermitRootLogin ("));
     assert_eq!(suggested, rating != "good", "{}: report and log disagree on PermitRootLogin", run.what);
     let w = rule(a, ROOT_LOGIN);
     let verdict = match (rating, w.outcome) {
@@ -392,9 +398,17 @@ fn compare_complexity(run: &LynisRun, a: &Assessment) -> Row {
     let found = run.has("Result: found at least one PAM module for password strength testing");
     let none = run.has("Result: no PAM modules for password strength testing found");
     assert!(found != none, "{}: AUTH-9262 gave no verdict; log:\n{}", run.what, run.log);
-    assert_eq!(run.suggests("AUTH-9262", "Install a PAM module for password strength testing like pam_cracklib or pam_passwdqc"), none);
-    let modules: Vec<&str> =
-        ["pam_cracklib", "pam_passwdqc", "pam_pwquality"].into_iter().filter(|m| run.report_has(&format!("{m}=1"))).collect();
+    assert_eq!(
+        run.suggests(
+            "AUTH-9262",
+            "Install a PAM module for password strength testing like pam_cracklib or pam_passwdqc"
+        ),
+        none
+    );
+    let modules: Vec<&str> = ["pam_cracklib", "pam_passwdqc", "pam_pwquality"]
+        .into_iter()
+        .filter(|m| run.report_has(&format!("{m}=1")))
+        .collect();
     assert_eq!(found, !modules.is_empty(), "{}: report and log disagree on AUTH-9262", run.what);
     let w = rule(a, COMPLEXITY);
     let verdict = match (found, w.outcome) {
@@ -413,7 +427,9 @@ fn compare_aslr(run: &LynisRun, a: &Assessment) -> Row {
     let key = "kernel.randomize_va_space";
     let equal = run.has(&format!("Result: sysctl key {key} contains equal expected and current value (2)"));
     let real = run.messages().find_map(|m| {
-        m.strip_prefix(&format!("Result: sysctl key {key} has a different value than expected in scan profile. Expected=2, Real="))
+        m.strip_prefix(&format!(
+            "Result: sysctl key {key} has a different value than expected in scan profile. Expected=2, Real="
+        ))
     });
     assert!(equal != real.is_some(), "{}: KRNL-6000 did not rate {key}; log:\n{}", run.what, run.log);
     let w = rule(a, ASLR);
@@ -431,7 +447,12 @@ fn compare_aslr(run: &LynisRun, a: &Assessment) -> Row {
 fn compare_dep(run: &LynisRun, a: &Assessment) -> Row {
     run.assert_performed("KRNL-5677");
     let nx = run.report_has("cpu_nx=1");
-    assert_eq!(nx, run.has("NX: Yes") || run.has("Result: found No eXecute"), "{}: report and log disagree on NX", run.what);
+    assert_eq!(
+        nx,
+        run.has("NX: Yes") || run.has("Result: found No eXecute"),
+        "{}: report and log disagree on NX",
+        run.what
+    );
     let w = rule(a, DEP);
     let cmdline = fs::read_to_string("/proc/cmdline").unwrap_or_default();
     let verdict = match (nx, w.outcome) {
@@ -444,7 +465,13 @@ fn compare_dep(run: &LynisRun, a: &Assessment) -> Row {
 
 fn print_rows(what: &str, rows: &[Row]) {
     for r in rows {
-        eprintln!("{what}: {:<24} lynis {:<24} Warden {:<8} {:?}", r.rule, r.lynis, format!("{:?}", r.warden), r.verdict);
+        eprintln!(
+            "{what}: {:<24} lynis {:<24} Warden {:<8} {:?}",
+            r.rule,
+            r.lynis,
+            format!("{:?}", r.warden),
+            r.verdict
+        );
     }
 }
 
@@ -463,7 +490,8 @@ fn live_host_agrees_with_lynis() {
         tests.push("KRNL-5677"); // lynis runs it on x86_64 only
     }
     let (run, a) = thread::scope(|s| {
-        let run = s.spawn(|| run_lynis(&lynis, "host", &["authentication", "kernel", "kernel_hardening"], &tests, None, None));
+        let run = s
+            .spawn(|| run_lynis(&lynis, "host", &["authentication", "kernel", "kernel_hardening"], &tests, None, None));
         let a = assess_root(Path::new("/"));
         (run.join().unwrap(), a)
     });
@@ -505,7 +533,8 @@ fn install_pam_library(root: &Path, dir: &str, module: &str) {
 #[test]
 fn root_directories_agree_with_lynis() {
     let Some(lynis) = lynis_or_skip() else { return };
-    let rootfs = std::env::var_os("WARDEN_TEST_DEBIAN_ROOTFS").map(PathBuf::from).filter(|p| p.join("usr/sbin/sshd").is_file());
+    let rootfs =
+        std::env::var_os("WARDEN_TEST_DEBIAN_ROOTFS").map(PathBuf::from).filter(|p| p.join("usr/sbin/sshd").is_file());
     if rootfs.is_none() {
         eprintln!(
             "WARDEN_TEST_DEBIAN_ROOTFS unset or without usr/sbin/sshd: no real sshd for lynis, so SSH-7408 and the \
@@ -517,7 +546,9 @@ fn root_directories_agree_with_lynis() {
         // Debian 12 with libpam-pwquality installed, as its common-password
         // (pam_pwquality requisite) implies: the fixture holds configuration
         // only, so the library lynis looks for is added.
-        fixture_case("debian-hardened", |r| install_pam_library(r, "lib/x86_64-linux-gnu/security", "pam_pwquality.so")),
+        fixture_case("debian-hardened", |r| {
+            install_pam_library(r, "lib/x86_64-linux-gnu/security", "pam_pwquality.so")
+        }),
         fixture_case("debian-weak", |_| {}),
         // Rocky 9 ships pam_pwquality.so in /usr/lib64/security (/lib64 -> usr/lib64).
         fixture_case("rhel-hardened", |r| {
@@ -560,7 +591,14 @@ fn root_directories_agree_with_lynis() {
                 s.spawn(move || {
                     let etc = tempfile::tempdir().unwrap();
                     let ssh = standin.map(|st| (st, st.ssh_etc_for(&case.root, etc.path())));
-                    let run = run_lynis(lynis, case.name, groups, tests, Some(&case.root), ssh.as_ref().map(|(st, e)| (*st, e.as_path())));
+                    let run = run_lynis(
+                        lynis,
+                        case.name,
+                        groups,
+                        tests,
+                        Some(&case.root),
+                        ssh.as_ref().map(|(st, e)| (*st, e.as_path())),
+                    );
                     (run, assess_root(&case.root))
                 })
             })
@@ -574,12 +612,13 @@ fn root_directories_agree_with_lynis() {
     for (case, (run, a)) in cases.iter().zip(&results) {
         let mut rows = vec![compare_max_age(run, a), compare_complexity(run, a)];
         let mut want = match case.name {
-            "debian-hardened" => vec![
-                row(MAX_AGE, "365 days", Pass, Agree),
-                row(COMPLEXITY, "found pam_pwquality", Pass, Agree),
-            ],
+            "debian-hardened" => {
+                vec![row(MAX_AGE, "365 days", Pass, Agree), row(COMPLEXITY, "found pam_pwquality", Pass, Agree)]
+            }
             "debian-weak" => vec![row(MAX_AGE, "not configured", Fail, Agree), row(COMPLEXITY, "none", Fail, Agree)],
-            "rhel-hardened" => vec![row(MAX_AGE, "90 days", Pass, Agree), row(COMPLEXITY, "found pam_pwquality", Pass, Agree)],
+            "rhel-hardened" => {
+                vec![row(MAX_AGE, "90 days", Pass, Agree), row(COMPLEXITY, "found pam_pwquality", Pass, Agree)]
+            }
             "rhel-weak" => vec![
                 row(MAX_AGE, "not configured", Fail, Agree),
                 // The library is installed but the stack only has it `optional`.
@@ -594,7 +633,9 @@ fn root_directories_agree_with_lynis() {
             ],
             "alpine-weak" => vec![row(MAX_AGE, "not configured", Fail, Agree), row(COMPLEXITY, "none", Fail, Agree)],
             // mmdebstrap minbase + openssh-server: login.defs PASS_MAX_DAYS 99999, no libpam-pwquality.
-            "debian12-rootfs" => vec![row(MAX_AGE, "not configured", Fail, Agree), row(COMPLEXITY, "none", Fail, Agree)],
+            "debian12-rootfs" => {
+                vec![row(MAX_AGE, "not configured", Fail, Agree), row(COMPLEXITY, "none", Fail, Agree)]
+            }
             other => unreachable!("{other}"),
         };
         if rootfs.is_some() {
@@ -604,7 +645,9 @@ fn root_directories_agree_with_lynis() {
                 "debian-weak" | "rhel-weak" => row(ROOT_LOGIN, "weak YES", Fail, Agree),
                 // alpine-weak sets prohibit-password; the Debian root keeps
                 // OpenSSH's default, which `sshd -T` prints as without-password.
-                "alpine-weak" | "debian12-rootfs" => row(ROOT_LOGIN, "good WITHOUT-PASSWORD", Fail, Disagree(ROOT_LOGIN_BY_KEY)),
+                "alpine-weak" | "debian12-rootfs" => {
+                    row(ROOT_LOGIN, "good WITHOUT-PASSWORD", Fail, Disagree(ROOT_LOGIN_BY_KEY))
+                }
                 other => unreachable!("{other}"),
             });
         }

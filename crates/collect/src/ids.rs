@@ -26,7 +26,7 @@ pub struct PasswdEntry {
 #[derive(Clone, Debug, Default)]
 pub struct IdMap {
     /// Entries of `/etc/passwd`, in file order.
-    pub passwd: Vec<PasswdEntry>,
+    passwd: Vec<PasswdEntry>,
     users: HashMap<u32, String>,
     groups: HashMap<u32, String>,
     /// Login name → index in `passwd` (the first entry of a name, as getpwnam finds it).
@@ -40,13 +40,7 @@ impl IdMap {
         let mut problems = Vec::new();
         let mut map = IdMap::default();
         match fs.read_text("/etc/passwd") {
-            Ok(Some(text)) => {
-                map.passwd = parse_passwd(&text, "/etc/passwd", &mut problems);
-                for (i, e) in map.passwd.iter().enumerate() {
-                    map.users.entry(e.uid).or_insert_with(|| e.name.clone());
-                    map.by_name.entry(e.name.clone()).or_insert(i);
-                }
-            }
+            Ok(Some(text)) => map.set_passwd(parse_passwd(&text, "/etc/passwd", &mut problems)),
             Ok(None) => {}
             Err(p) => problems.push(p),
         }
@@ -60,6 +54,26 @@ impl IdMap {
             Err(p) => problems.push(p),
         }
         (map, problems)
+    }
+
+    /// A map of these passwd entries only (no groups).
+    pub fn from_passwd(entries: Vec<PasswdEntry>) -> IdMap {
+        let mut map = IdMap::default();
+        map.set_passwd(entries);
+        map
+    }
+
+    fn set_passwd(&mut self, entries: Vec<PasswdEntry>) {
+        for (i, e) in entries.iter().enumerate() {
+            self.users.entry(e.uid).or_insert_with(|| e.name.clone());
+            self.by_name.entry(e.name.clone()).or_insert(i);
+        }
+        self.passwd = entries;
+    }
+
+    /// Entries of `/etc/passwd`, in file order.
+    pub fn passwd(&self) -> &[PasswdEntry] {
+        &self.passwd
     }
 
     /// The user name of a uid.

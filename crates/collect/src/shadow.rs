@@ -191,10 +191,10 @@ mod tests {
     use proptest::prelude::*;
 
     fn ids() -> IdMap {
-        let mut ids = IdMap::default();
-        ids.passwd.push(PasswdEntry { name: "root".into(), uid: 0, shell: "/bin/bash".into() });
-        ids.passwd.push(PasswdEntry { name: "alice".into(), uid: 1000, shell: "/bin/zsh".into() });
-        ids
+        IdMap::from_passwd(vec![
+            PasswdEntry { name: "root".into(), uid: 0, shell: "/bin/bash".into() },
+            PasswdEntry { name: "alice".into(), uid: 1000, shell: "/bin/zsh".into() },
+        ])
     }
 
     const YESCRYPT: &str = "$y$j9T$PaMXbdQZ1t5d8Zsg6Ud8a/$0bGkD2n3tmDbMDXmRX7OvoGj5Pp4rIj9z4Hq0EQtOR3";
