@@ -289,7 +289,7 @@ impl SshdStandIn {
     /// exits without any), to be mounted over the Debian root's `/etc/ssh`.
     fn ssh_etc_for(&self, root: &Path, into: &Path) -> PathBuf {
         let target = into.join("etc-ssh");
-        copy_dir(&root.join("etc/ssh"), &target);
+        copy_tree(&root.join("etc/ssh"), &target);
         if root != self.sshd_root {
             for entry in fs::read_dir(self.sshd_root.join("etc/ssh")).unwrap() {
                 let entry = entry.unwrap();
@@ -309,23 +309,6 @@ impl Drop for SshdStandIn {
     fn drop(&mut self) {
         let _ = self.running.kill();
         let _ = self.running.wait();
-    }
-}
-
-/// Copies a directory tree; `fs::copy` keeps each file's mode.
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        let ft = entry.file_type().unwrap();
-        if ft.is_symlink() {
-            std::os::unix::fs::symlink(fs::read_link(entry.path()).unwrap(), &target).unwrap();
-        } else if ft.is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
     }
 }
 

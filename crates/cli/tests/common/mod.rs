@@ -24,7 +24,8 @@ unsafe extern "C" {
     fn libc_geteuid() -> u32;
 }
 
-fn copy_tree(from: &Path, to: &Path) {
+/// Copies a directory tree, symlinks as symlinks; `fs::copy` keeps each file's mode.
+pub fn copy_tree(from: &Path, to: &Path) {
     fs::create_dir_all(to).unwrap();
     for entry in fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
