@@ -193,9 +193,17 @@ pub struct Snapshot {
     pub kernel: KernelFacts,
     /// Listening TCP/UDP sockets (live only).
     pub listening: Fact<Vec<ListeningSocket>>,
+    /// Installed OS packages, one inventory per package database found
+    /// (dpkg, rpm, apk). Absent when the root has no package database.
+    #[serde(default = "not_collected_by_older_warden")]
+    pub packages: Fact<Vec<PackageInventory>>,
     /// Non-fatal problems met during collection (partial data).
     #[serde(default)]
     pub problems: Vec<Problem>,
+}
+
+fn not_collected_by_older_warden<T>() -> Fact<T> {
+    Fact::NotCollected { reason: "not collected by the Warden that wrote this snapshot".to_string() }
 }
 
 impl Snapshot {
@@ -215,6 +223,9 @@ impl Snapshot {
         }
         if let Some(v) = self.system_paths.value() {
             all.extend(v.iter().filter_map(|d| d.problem.clone()));
+        }
+        if let Some(v) = self.packages.value() {
+            all.extend(v.iter().flat_map(|i| i.problems.iter().cloned()));
         }
         all.sort_by(|a, b| (&a.path, a.line, &a.message).cmp(&(&b.path, b.line, &b.message)));
         all.dedup();
@@ -521,4 +532,55 @@ pub struct ListeningSocket {
     pub process: Option<String>,
     /// Executable (`/proc/PID/exe`).
     pub exe: Option<String>,
+}
+
+/// A package database format.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PackageFormat {
+    /// Debian, Ubuntu: `/var/lib/dpkg/status` (and `status.d/`).
+    Dpkg,
+    /// RHEL family, SUSE, Amazon Linux: `rpmdb.sqlite` or Berkeley DB `Packages`.
+    Rpm,
+    /// Alpine: `/lib/apk/db/installed`.
+    Apk,
+}
+
+/// The packages of one package database.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PackageInventory {
+    /// Which format.
+    pub format: PackageFormat,
+    /// The database read, inside the root (e.g. `/var/lib/dpkg/status`).
+    pub database: String,
+    /// Installed packages (only those really installed: dpkg `install ok
+    /// installed` or `hold ok installed`), in database order.
+    pub packages: Vec<InstalledPackage>,
+    /// Non-fatal problems (a corrupt stanza or header): the packages read are kept.
+    pub problems: Vec<Problem>,
+}
+
+/// One installed package.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstalledPackage {
+    /// Binary package name.
+    pub name: String,
+    /// Version in the format's own full notation: dpkg `[epoch:]upstream[-revision]`,
+    /// rpm `[epoch:]version-release`, apk `version-rN`.
+    pub version: String,
+    /// Architecture (`amd64`, `x86_64`, `noarch`, ...).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arch: Option<String>,
+    /// Source package name (dpkg `Source`, else the binary name; rpm: from the
+    /// source rpm file name; apk: `origin`).
+    pub source_name: String,
+    /// Source package version (dpkg `Source: name (version)`, else the binary version;
+    /// rpm: from the source rpm file name).
+    pub source_version: String,
+    /// True for the kernel package of the running kernel (live hosts only).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub running_kernel: bool,
+    /// Where the entry is: file and line of the stanza (dpkg, apk) or the
+    /// database file with the record number as line (rpm).
+    pub source: Source,
 }

@@ -40,6 +40,7 @@ pub fn base_snapshot() -> Snapshot {
             nx: Fact::NotCollected { reason: nc() },
         },
         listening: Fact::NotCollected { reason: nc() },
+        packages: Fact::NotCollected { reason: nc() },
         problems: vec![],
     }
 }

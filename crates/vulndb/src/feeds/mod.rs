@@ -1,0 +1,1 @@
+//! Feeds: placeholder module, filled by the feed parsers.

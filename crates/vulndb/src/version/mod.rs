@@ -1,0 +1,1 @@
+//! Version ordering: placeholder module, filled by the version comparators.
