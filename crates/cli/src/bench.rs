@@ -41,7 +41,7 @@ pub fn run(root: &Path, iterations: u32) -> Result<(), String> {
         let start = Instant::now();
         let snapshot = warden_collect::collect(root, &options).map_err(|p| p.to_string())?;
         let collected = Instant::now();
-        let assessment = warden_rules::assess(&snapshot, warden_rules::packages());
+        let assessment = warden_rules::assess(&snapshot, warden_rules::packages(), None);
         let done = Instant::now();
         collect_times.push(collected - start);
         assess_times.push(done - collected);
@@ -117,7 +117,7 @@ fn scale_in(base: &Path) -> Result<(), String> {
                 let start = Instant::now();
                 let snapshot =
                     warden_collect::collect(&root, &warden_collect::Options::default()).map_err(|p| p.to_string())?;
-                let _ = warden_rules::assess(&snapshot, warden_rules::packages());
+                let _ = warden_rules::assess(&snapshot, warden_rules::packages(), None);
                 samples.push(start.elapsed());
             }
             samples.sort();

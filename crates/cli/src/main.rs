@@ -10,6 +10,7 @@
 //! - 2: could not run: bad arguments, an unreadable root or snapshot, an unwritable output.
 
 mod bench;
+mod cve;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -55,9 +56,15 @@ enum Command {
         /// Exit with status 1 when a finding of this severity or higher exists.
         #[arg(long, value_parser = parse_severity)]
         fail_on: Option<Severity>,
-        /// Rules packages to run (default: all). Repeatable.
+        /// Rules packages to run: `best-practices`, `cve` (default: all). Repeatable.
         #[arg(long = "package", value_parser = parse_package)]
-        packages: Vec<&'static Package>,
+        packages: Vec<String>,
+        /// Vulnerability database for the CVE package (default: see README).
+        #[arg(long, env = "WARDEN_DB")]
+        db: Option<PathBuf>,
+        /// CVE package: leave out vulnerabilities that have no fix yet.
+        #[arg(long)]
+        ignore_unfixed: bool,
     },
     /// List the rules of every package.
     Rules {
@@ -89,11 +96,10 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
     s.parse()
 }
 
-fn parse_package(s: &str) -> Result<&'static Package, String> {
-    warden_rules::packages().iter().find(|p| p.id == s).ok_or_else(|| {
-        let ids: Vec<_> = warden_rules::packages().iter().map(|p| p.id).collect();
-        format!("unknown package {s:?} (known: {})", ids.join(", "))
-    })
+fn parse_package(s: &str) -> Result<String, String> {
+    let mut ids: Vec<&str> = warden_rules::packages().iter().map(|p| p.id).collect();
+    ids.push(warden_rules::cve::PACKAGE_ID);
+    if ids.contains(&s) { Ok(s.to_string()) } else { Err(format!("unknown package {s:?} (known: {})", ids.join(", "))) }
 }
 
 fn main() -> ExitCode {
@@ -118,17 +124,19 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Assess { root, snapshot, format, output, fail_on, packages } => {
+        Command::Assess { root, snapshot, format, output, fail_on, packages, db, ignore_unfixed } => {
             let snapshot = match snapshot {
                 Some(path) => read_snapshot(&path)?,
                 None => collect(&root)?,
             };
-            let packages: Vec<Package> = if packages.is_empty() {
-                warden_rules::packages().to_vec()
-            } else {
-                packages.into_iter().copied().collect()
-            };
-            let assessment = warden_rules::assess(&snapshot, &packages);
+            let wanted = |id: &str| packages.is_empty() || packages.iter().any(|p| p == id);
+            let rule_packages: Vec<Package> =
+                warden_rules::packages().iter().filter(|p| wanted(p.id)).copied().collect();
+            let cve_scan = wanted(warden_rules::cve::PACKAGE_ID).then(|| {
+                let db = db.unwrap_or_else(cve::default_db_path);
+                cve::scan(&snapshot, &db, warden_vulndb::matcher::MatchOptions { ignore_unfixed })
+            });
+            let assessment = warden_rules::assess(&snapshot, &rule_packages, cve_scan.as_ref());
             let to_terminal = output.is_none() && std::io::stdout().is_terminal();
             let format = match format {
                 Some(OutputFormat::Table) => Format::Table,

@@ -78,7 +78,15 @@ fn output_file_and_snapshot_round_trip() {
     assert_eq!(snapshot["sshd"]["value"]["version"], "7.4p1");
     assert!(!fs::read_to_string(&snap).unwrap().contains("$6$"), "the snapshot holds no password hash");
     let o = warden()
-        .args(["assess", "--snapshot", snap.to_str().unwrap(), "-o", report.to_str().unwrap()])
+        .args([
+            "assess",
+            "--snapshot",
+            snap.to_str().unwrap(),
+            "--package",
+            "best-practices",
+            "-o",
+            report.to_str().unwrap(),
+        ])
         .output()
         .unwrap();
     assert!(o.status.success(), "{}", stderr(&o));

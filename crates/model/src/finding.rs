@@ -161,6 +161,10 @@ pub struct Finding {
     pub recommendation: String,
     /// Why this host fails.
     pub evidence: Vec<Evidence>,
+    /// Machine-readable facts, Inspector style (`CVE_ID`, `package_name`,
+    /// `CVSS3_SCORE`, ...); empty for configuration rules.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub attributes: std::collections::BTreeMap<String, String>,
 }
 
 /// Counts over a set of rule outcomes.

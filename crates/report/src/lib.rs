@@ -174,6 +174,7 @@ mod tests {
                 text: Some("PermitRootLogin yes".into()),
                 is_default: false,
             }],
+            attributes: Default::default(),
         };
         let outcome = RuleOutcome {
             rule_id: finding.rule_id.clone(),

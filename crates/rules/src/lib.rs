@@ -10,9 +10,12 @@
 //!
 //! Packages:
 //! - [`best_practices`]: Amazon Inspector's "Security Best Practices" (nine rules).
+//! - [`cve`]: Common Vulnerabilities and Exposures, from the matches
+//!   `warden-vulndb` computed (given as plain data).
 #![deny(missing_docs)]
 
 pub mod best_practices;
+pub mod cve;
 mod evidence;
 
 use warden_model::{
@@ -100,8 +103,9 @@ pub fn asset_name(snapshot: &Snapshot) -> String {
     }
 }
 
-/// Evaluates packages on a snapshot.
-pub fn assess(snapshot: &Snapshot, packages: &[Package]) -> Assessment {
+/// Evaluates rules packages on a snapshot, and the CVE package when its
+/// matches are given.
+pub fn assess(snapshot: &Snapshot, packages: &[Package], cve: Option<&warden_vulndb::matcher::CveScan>) -> Assessment {
     let asset = asset_name(snapshot);
     let mut outcomes = Vec::new();
     let mut findings = Vec::new();
@@ -120,6 +124,7 @@ pub fn assess(snapshot: &Snapshot, packages: &[Package]) -> Assessment {
                     description: meta.description.to_string(),
                     recommendation: meta.recommendation.to_string(),
                     evidence: verdict.evidence.clone(),
+                    attributes: Default::default(),
                 });
             }
             outcomes.push(RuleOutcome {
@@ -133,6 +138,13 @@ pub fn assess(snapshot: &Snapshot, packages: &[Package]) -> Assessment {
             });
         }
     }
+    let mut package_names: Vec<String> = packages.iter().map(|p| p.name.to_string()).collect();
+    if let Some(scan) = cve {
+        let (cve_outcomes, cve_findings) = cve::evaluate(scan, &asset);
+        outcomes.extend(cve_outcomes);
+        findings.extend(cve_findings);
+        package_names.push(cve::PACKAGE_NAME.to_string());
+    }
     sort_findings(&mut findings);
     let rule_counts = RuleSummary::of(&outcomes);
     let problems = snapshot.all_problems();
@@ -144,7 +156,7 @@ pub fn assess(snapshot: &Snapshot, packages: &[Package]) -> Assessment {
         live: snapshot.live,
         os: snapshot.host.os.value().map(|o| o.pretty_name.clone().unwrap_or_else(|| o.id.clone())),
         collected_at: snapshot.collected_at.clone(),
-        packages: packages.iter().map(|p| p.name.to_string()).collect(),
+        packages: package_names,
         partial: rule_counts.could_not_evaluate > 0 || !problems.is_empty(),
         severity_counts: SeverityCounts::of(&findings),
         findings,
@@ -201,6 +213,7 @@ mod tests {
             description: String::new(),
             recommendation: String::new(),
             evidence: vec![],
+            attributes: Default::default(),
         }
     }
 

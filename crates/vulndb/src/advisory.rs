@@ -80,3 +80,20 @@ pub struct VulnInfo {
     /// EPSS percentile (0-1).
     pub epss_percentile: Option<f64>,
 }
+
+/// The CVSS base score of a vector (v2, v3.0, v3.1 or v4.0), computed with
+/// RustSec's `cvss` crate; `None` when the vector does not parse.
+pub fn cvss_score(vector: &str) -> Option<f64> {
+    vector.trim().parse::<cvss::Cvss>().ok().map(|c| c.score())
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn cvss_scores_from_vectors() {
+        assert_eq!(super::cvss_score("CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"), Some(9.8));
+        assert_eq!(super::cvss_score("CVSS:3.1/AV:L/AC:L/PR:L/UI:N/S:U/C:H/I:H/A:H"), Some(7.8));
+        assert_eq!(super::cvss_score("CVSS:4.0/AV:N/AC:L/AT:N/PR:N/UI:N/VC:H/VI:H/VA:H/SC:H/SI:H/SA:H"), Some(10.0));
+        assert_eq!(super::cvss_score("not a vector"), None);
+    }
+}

@@ -15,4 +15,6 @@
 
 pub mod advisory;
 pub mod feeds;
+pub mod matcher;
+pub mod store;
 pub mod version;

@@ -96,8 +96,9 @@ pub fn assess(args: &[&str]) -> (Assessment, Output) {
     (assessment, output)
 }
 
+/// Assesses a root with the Security Best Practices package only.
 pub fn assess_root(root: &Path) -> Assessment {
-    let (a, output) = assess(&["--root", root.to_str().unwrap()]);
+    let (a, output) = assess(&["--root", root.to_str().unwrap(), "--package", "best-practices"]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     a
 }

@@ -1,0 +1,461 @@
+//! The local vulnerability database: one SQLite file, indexed for lookups by
+//! (distro, release, package, package kind).
+//!
+//! Why it exists: matching a host must not parse 50 MB of XML each time; the
+//! feeds are imported once into an embedded database (no server) and each
+//! installed package then costs one indexed lookup (a few microseconds).
+//!
+//! Updates are atomic: an import copies the current database beside itself,
+//! replaces the rows of each imported source inside one transaction, and
+//! renames the copy over the original only after the commit. A failed or
+//! interrupted import leaves the previous database untouched.
+//!
+//! Re-importing a source (same source name) replaces its advisories. Facts
+//! about a vulnerability (CVSS, KEV, EPSS) are merged field by field, the
+//! newest import winning where it gives a value.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+use crate::advisory::{Advisory, FixStatus, PackageKind, VulnInfo};
+
+/// Schema version of the database file.
+pub const STORE_SCHEMA_VERSION: i64 = 1;
+
+/// A database error, naming the file.
+#[derive(Debug)]
+pub struct StoreError {
+    /// The database file.
+    pub path: PathBuf,
+    /// What went wrong.
+    pub message: String,
+}
+
+impl fmt::Display for StoreError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.message)
+    }
+}
+
+impl std::error::Error for StoreError {}
+
+/// One imported source, as recorded in the database.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceInfo {
+    /// Unique name: the file name of the feed (e.g. `oval-definitions-bookworm.xml.bz2`).
+    pub name: String,
+    /// Where it was imported from.
+    pub location: String,
+    /// Feed format (`debian-oval`, `alpine-secdb`, ...).
+    pub format: String,
+    /// When it was imported (RFC 3339).
+    pub imported_at: String,
+    /// The publisher's own date for the data, when the feed states one.
+    pub data_date: Option<String>,
+    /// Advisories (package facts) from this source.
+    pub advisories: i64,
+    /// Vulnerability records (CVSS, KEV, EPSS) from this source.
+    pub vulns: i64,
+}
+
+/// What to import from one source.
+#[derive(Clone, Debug, Default)]
+pub struct ImportBatch {
+    /// Unique source name; re-importing the same name replaces its rows.
+    pub name: String,
+    /// Where it came from (path or URL).
+    pub location: String,
+    /// Feed format name.
+    pub format: String,
+    /// The publisher's date of the data, if known.
+    pub data_date: Option<String>,
+    /// Package facts.
+    pub advisories: Vec<Advisory>,
+    /// Vulnerability facts.
+    pub vulns: Vec<VulnInfo>,
+}
+
+/// An open database, read-only.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+const SCHEMA: &str = "
+CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS sources(
+    name TEXT PRIMARY KEY, location TEXT NOT NULL, format TEXT NOT NULL, imported_at TEXT NOT NULL,
+    data_date TEXT, advisories INTEGER NOT NULL, vulns INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS advisories(
+    source TEXT NOT NULL, distro TEXT NOT NULL, release TEXT NOT NULL, package TEXT NOT NULL,
+    kind INTEGER NOT NULL, vuln_id TEXT NOT NULL, status INTEGER NOT NULL, fixed_version TEXT,
+    advisory_ids TEXT NOT NULL, distro_severity TEXT, feed TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS advisories_lookup ON advisories(distro, release, package, kind);
+CREATE INDEX IF NOT EXISTS advisories_source ON advisories(source);
+CREATE TABLE IF NOT EXISTS vulns(
+    id TEXT PRIMARY KEY, summary TEXT, cvss3 TEXT, cvss4 TEXT, kev_date TEXT, kev_ransomware INTEGER,
+    epss REAL, epss_percentile REAL);
+";
+
+fn status_code(s: &FixStatus) -> (i64, Option<&str>) {
+    match s {
+        FixStatus::Fixed { version } => (0, Some(version.as_str())),
+        FixStatus::Unfixed => (1, None),
+        FixStatus::WillNotFix => (2, None),
+        FixStatus::NotAffected => (3, None),
+    }
+}
+
+fn status_from(code: i64, version: Option<String>) -> FixStatus {
+    match (code, version) {
+        (0, Some(version)) => FixStatus::Fixed { version },
+        (2, _) => FixStatus::WillNotFix,
+        (3, _) => FixStatus::NotAffected,
+        _ => FixStatus::Unfixed,
+    }
+}
+
+fn kind_code(k: PackageKind) -> i64 {
+    match k {
+        PackageKind::Source => 0,
+        PackageKind::Binary => 1,
+    }
+}
+
+impl Store {
+    /// Opens an existing database read-only. A missing file is an error that
+    /// says how to create one.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let err = |message: String| StoreError { path: path.to_path_buf(), message };
+        if !path.exists() {
+            return Err(err("no vulnerability database here; create one with `warden db import FEED...`".into()));
+        }
+        let conn =
+            Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+                .map_err(|e| err(format!("cannot open: {e}")))?;
+        let store = Store { conn, path: path.to_path_buf() };
+        let version: Option<String> = store
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| err(format!("not a Warden vulnerability database: {e}")))?;
+        match version.as_deref().map(str::parse::<i64>) {
+            Some(Ok(STORE_SCHEMA_VERSION)) => Ok(store),
+            Some(_) => Err(err(format!(
+                "database schema {} is not supported (this Warden uses {STORE_SCHEMA_VERSION}); re-import the feeds",
+                version.unwrap_or_default()
+            ))),
+            None => Err(err("not a Warden vulnerability database (no schema version)".into())),
+        }
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn err(&self, e: rusqlite::Error) -> StoreError {
+        StoreError { path: self.path.clone(), message: e.to_string() }
+    }
+
+    /// Imports batches atomically into the database at `path` (created when
+    /// missing). `now` is the import time (RFC 3339), passed in so the
+    /// function has no clock.
+    pub fn import(path: &Path, batches: &[ImportBatch], now: &str) -> Result<(), StoreError> {
+        let err = |message: String| StoreError { path: path.to_path_buf(), message };
+        let mut tmp_name = path.file_name().unwrap_or_default().to_os_string();
+        tmp_name.push(format!(".import-{}", std::process::id()));
+        let tmp = path.with_file_name(tmp_name);
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| err(format!("cannot create directory: {e}")))?;
+        }
+        if path.exists() {
+            // Validate before copying: never build on a broken file.
+            Store::open(path)?;
+            std::fs::copy(path, &tmp).map_err(|e| err(format!("cannot copy for update: {e}")))?;
+        }
+        let result = (|| -> Result<(), rusqlite::Error> {
+            let mut conn = Connection::open(&tmp)?;
+            conn.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")?;
+            conn.execute_batch(SCHEMA)?;
+            let tx = conn.transaction()?;
+            tx.execute(
+                "INSERT INTO meta(key, value) VALUES('schema_version', ?1)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+                [STORE_SCHEMA_VERSION.to_string()],
+            )?;
+            for batch in batches {
+                tx.execute("DELETE FROM advisories WHERE source = ?1", [&batch.name])?;
+                {
+                    let mut insert = tx.prepare(
+                        "INSERT INTO advisories(source, distro, release, package, kind, vuln_id, status,
+                         fixed_version, advisory_ids, distro_severity, feed)
+                         VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                    )?;
+                    for a in &batch.advisories {
+                        let (status, fixed) = status_code(&a.status);
+                        insert.execute(params![
+                            batch.name,
+                            a.distro,
+                            a.release,
+                            a.package,
+                            kind_code(a.package_kind),
+                            a.vuln_id,
+                            status,
+                            fixed,
+                            a.advisory_ids.join(" "),
+                            a.distro_severity,
+                            a.feed,
+                        ])?;
+                    }
+                    let mut upsert = tx.prepare(
+                        "INSERT INTO vulns(id, summary, cvss3, cvss4, kev_date, kev_ransomware, epss, epss_percentile)
+                         VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+                         ON CONFLICT(id) DO UPDATE SET
+                           summary = COALESCE(excluded.summary, summary),
+                           cvss3 = COALESCE(excluded.cvss3, cvss3),
+                           cvss4 = COALESCE(excluded.cvss4, cvss4),
+                           kev_date = COALESCE(excluded.kev_date, kev_date),
+                           kev_ransomware = COALESCE(excluded.kev_ransomware, kev_ransomware),
+                           epss = COALESCE(excluded.epss, epss),
+                           epss_percentile = COALESCE(excluded.epss_percentile, epss_percentile)",
+                    )?;
+                    for v in &batch.vulns {
+                        upsert.execute(params![
+                            v.id,
+                            v.summary,
+                            v.cvss3_vector,
+                            v.cvss4_vector,
+                            v.kev_date_added,
+                            v.kev_ransomware,
+                            v.epss,
+                            v.epss_percentile
+                        ])?;
+                    }
+                }
+                tx.execute(
+                    "INSERT INTO sources(name, location, format, imported_at, data_date, advisories, vulns)
+                     VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)
+                     ON CONFLICT(name) DO UPDATE SET location = excluded.location, format = excluded.format,
+                       imported_at = excluded.imported_at, data_date = excluded.data_date,
+                       advisories = excluded.advisories, vulns = excluded.vulns",
+                    params![
+                        batch.name,
+                        batch.location,
+                        batch.format,
+                        now,
+                        batch.data_date,
+                        batch.advisories.len() as i64,
+                        batch.vulns.len() as i64
+                    ],
+                )?;
+            }
+            tx.commit()?;
+            conn.execute_batch("ANALYZE;")?;
+            conn.close().map_err(|(_, e)| e)?;
+            Ok(())
+        })();
+        if let Err(e) = result {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(err(format!("import failed, database unchanged: {e}")));
+        }
+        // Make the new file durable before it replaces the old one.
+        if let Ok(f) = std::fs::File::open(&tmp) {
+            let _ = f.sync_all();
+        }
+        std::fs::rename(&tmp, path).map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            err(format!("cannot replace database: {e}"))
+        })
+    }
+
+    /// Every imported source.
+    pub fn sources(&self) -> Result<Vec<SourceInfo>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT name, location, format, imported_at, data_date, advisories, vulns FROM sources ORDER BY name",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([], |r| {
+                Ok(SourceInfo {
+                    name: r.get(0)?,
+                    location: r.get(1)?,
+                    format: r.get(2)?,
+                    imported_at: r.get(3)?,
+                    data_date: r.get(4)?,
+                    advisories: r.get(5)?,
+                    vulns: r.get(6)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// (distro, release, advisories) counts, for `warden db status`.
+    pub fn release_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT distro, release, COUNT(*) FROM advisories GROUP BY distro, release ORDER BY distro, release",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Whether any advisory exists for this distro release.
+    pub fn covers(&self, distro: &str, release: &str) -> Result<bool, StoreError> {
+        self.conn
+            .query_row("SELECT 1 FROM advisories WHERE distro = ?1 AND release = ?2 LIMIT 1", [distro, release], |_| {
+                Ok(())
+            })
+            .optional()
+            .map(|o| o.is_some())
+            .map_err(|e| self.err(e))
+    }
+
+    /// Advisories for one package name of one kind in one release.
+    pub fn lookup(
+        &self,
+        distro: &str,
+        release: &str,
+        package: &str,
+        kind: PackageKind,
+    ) -> Result<Vec<Advisory>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT vuln_id, status, fixed_version, advisory_ids, distro_severity, feed FROM advisories
+                 WHERE distro = ?1 AND release = ?2 AND package = ?3 AND kind = ?4",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![distro, release, package, kind_code(kind)], |r| {
+                let ids: String = r.get(3)?;
+                Ok(Advisory {
+                    vuln_id: r.get(0)?,
+                    advisory_ids: ids.split_whitespace().map(str::to_string).collect(),
+                    distro: distro.to_string(),
+                    release: release.to_string(),
+                    package: package.to_string(),
+                    package_kind: kind,
+                    status: status_from(r.get(1)?, r.get(2)?),
+                    distro_severity: r.get(4)?,
+                    feed: r.get(5)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
+    /// Facts about one vulnerability, when any feed gave some.
+    pub fn vuln(&self, id: &str) -> Result<Option<VulnInfo>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT summary, cvss3, cvss4, kev_date, kev_ransomware, epss, epss_percentile FROM vulns WHERE id = ?1",
+            )
+            .map_err(|e| self.err(e))?;
+        stmt.query_row([id], |r| {
+            Ok(VulnInfo {
+                id: id.to_string(),
+                summary: r.get(0)?,
+                cvss3_vector: r.get(1)?,
+                cvss4_vector: r.get(2)?,
+                kev_date_added: r.get(3)?,
+                kev_ransomware: r.get(4)?,
+                epss: r.get(5)?,
+                epss_percentile: r.get(6)?,
+            })
+        })
+        .optional()
+        .map_err(|e| self.err(e))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn advisory(vuln: &str, package: &str, status: FixStatus) -> Advisory {
+        Advisory {
+            vuln_id: vuln.into(),
+            advisory_ids: vec!["DSA-1-1".into()],
+            distro: "debian".into(),
+            release: "12".into(),
+            package: package.into(),
+            package_kind: PackageKind::Source,
+            status,
+            distro_severity: None,
+            feed: "debian-oval".into(),
+        }
+    }
+
+    fn batch(name: &str, advisories: Vec<Advisory>) -> ImportBatch {
+        ImportBatch {
+            name: name.into(),
+            location: "/x".into(),
+            format: "debian-oval".into(),
+            advisories,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn import_lookup_and_replace_by_source() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("sub/vulndb.sqlite");
+        let first = batch(
+            "a",
+            vec![
+                advisory("CVE-1", "openssl", FixStatus::Fixed { version: "3.0.13-1~deb12u1".into() }),
+                advisory("CVE-2", "openssl", FixStatus::Unfixed),
+            ],
+        );
+        Store::import(&db, &[first], "2026-01-01T00:00:00Z").unwrap();
+        let store = Store::open(&db).unwrap();
+        let found = store.lookup("debian", "12", "openssl", PackageKind::Source).unwrap();
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].status, FixStatus::Fixed { version: "3.0.13-1~deb12u1".into() });
+        assert_eq!(found[1].advisory_ids, vec!["DSA-1-1".to_string()]);
+        assert!(store.lookup("debian", "12", "openssl", PackageKind::Binary).unwrap().is_empty());
+        assert!(store.covers("debian", "12").unwrap());
+        assert!(!store.covers("debian", "11").unwrap());
+        drop(store);
+        // Re-importing source "a" replaces its rows; source "b" adds.
+        let again = batch("a", vec![advisory("CVE-3", "curl", FixStatus::WillNotFix)]);
+        let other = ImportBatch {
+            vulns: vec![VulnInfo {
+                id: "CVE-3".into(),
+                kev_date_added: Some("2024-01-02".into()),
+                ..Default::default()
+            }],
+            ..batch("b", vec![])
+        };
+        Store::import(&db, &[again, other], "2026-01-02T00:00:00Z").unwrap();
+        let store = Store::open(&db).unwrap();
+        assert!(store.lookup("debian", "12", "openssl", PackageKind::Source).unwrap().is_empty());
+        assert_eq!(store.lookup("debian", "12", "curl", PackageKind::Source).unwrap()[0].status, FixStatus::WillNotFix);
+        assert_eq!(store.vuln("CVE-3").unwrap().unwrap().kev_date_added.as_deref(), Some("2024-01-02"));
+        let sources = store.sources().unwrap();
+        assert_eq!(sources.iter().map(|s| (s.name.as_str(), s.advisories)).collect::<Vec<_>>(), [("a", 1), ("b", 0)]);
+        // No temporary file is left beside the database.
+        assert_eq!(std::fs::read_dir(db.parent().unwrap()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn a_broken_database_is_never_built_upon_and_stays_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("vulndb.sqlite");
+        std::fs::write(&db, b"this is not sqlite").unwrap();
+        let e = Store::import(&db, &[batch("a", vec![])], "now").unwrap_err();
+        assert!(e.to_string().contains("vulndb.sqlite"), "{e}");
+        assert_eq!(std::fs::read(&db).unwrap(), b"this is not sqlite");
+        let e = Store::open(&dir.path().join("missing.sqlite")).err().unwrap();
+        assert!(e.message.contains("warden db import"), "{e}");
+    }
+}
