@@ -332,7 +332,6 @@ mod tests {
     }
 
     #[test]
-    #[ignore = "needs the dpkg comparator from the versions branch"]
     fn source_and_binary_matching_with_statuses() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("db.sqlite");
