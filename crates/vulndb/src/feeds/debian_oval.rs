@@ -24,7 +24,10 @@
 //! - `class="patch"` definitions (titled `DSA-NNNN-N <srcpkg>`) list the CVEs
 //!   a DSA fixed: their DSA id is added to the `advisory_ids` of the
 //!   matching (CVE, package) advisories, and a (CVE, package) named only
-//!   by a DSA becomes an advisory of its own. Vulnerability definitions may
+//!   by a DSA becomes an advisory of its own, with the DSA's version. Where
+//!   both exist, the vulnerability definition's version is kept (they can
+//!   differ: bookworm's DSA-5435-1 says `9.2.0+ds-1~deb12u1`, the CVE
+//!   definitions `9.2.0+ds-2+deb12u1`). Vulnerability definitions may
 //!   also carry `<debian><dsa>DSA-NNNN</dsa>`, kept as an advisory id;
 //! - there is no severity in Debian's OVAL (checked on the bookworm file:
 //!   no `<severity>` element; the tracker's urgency is not exported), so
@@ -84,19 +87,21 @@ fn release_from_content(doc: &OvalDoc) -> Option<String> {
             continue;
         }
         for s in &test.state_refs {
-            if let Some(sub) = doc.states.get(s).and_then(|st| st.subexpression.as_deref()) {
-                if !sub.is_empty() && sub.bytes().all(|b| b.is_ascii_digit()) {
-                    return Some(sub.to_string());
-                }
+            if let Some(sub) = doc.states.get(s).and_then(|st| st.subexpression.as_deref())
+                && !sub.is_empty()
+                && sub.bytes().all(|b| b.is_ascii_digit())
+            {
+                return Some(sub.to_string());
             }
         }
     }
     for d in &doc.definitions {
         for p in &d.platforms {
-            if let Some(r) = p.strip_prefix("Debian GNU/Linux ") {
-                if !r.is_empty() && r.bytes().all(|b| b.is_ascii_digit()) {
-                    return Some(r.to_string());
-                }
+            if let Some(r) = p.strip_prefix("Debian GNU/Linux ")
+                && !r.is_empty()
+                && r.bytes().all(|b| b.is_ascii_digit())
+            {
+                return Some(r.to_string());
             }
         }
     }
@@ -182,10 +187,12 @@ pub fn parse(reader: impl BufRead, source: &str) -> Result<FeedOutput, FeedError
             index.entry((vuln_id.clone(), package)).or_default().push(out.advisories.len());
             out.advisories.push(adv);
         }
-        if let Some(desc) = def.description.as_deref() {
-            if !desc.is_empty() && desc != "security update" && seen_vulns.insert(vuln_id.clone()) {
-                out.vulns.push(VulnInfo { id: vuln_id.clone(), summary: Some(desc.to_string()), ..Default::default() });
-            }
+        if let Some(desc) = def.description.as_deref()
+            && !desc.is_empty()
+            && desc != "security update"
+            && seen_vulns.insert(vuln_id.clone())
+        {
+            out.vulns.push(VulnInfo { id: vuln_id.clone(), summary: Some(desc.to_string()), ..Default::default() });
         }
     }
 

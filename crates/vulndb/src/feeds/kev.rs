@@ -30,13 +30,13 @@ pub fn parse(reader: impl Read, source: &str) -> Result<FeedOutput, FeedError> {
         .and_then(Value::as_array)
         .ok_or_else(|| FeedError::malformed(loc(source, "$.vulnerabilities"), "missing or not an array"))?;
     let mut out = FeedOutput::default();
-    if let Some(count) = v.get("count").and_then(Value::as_u64) {
-        if count != list.len() as u64 {
-            out.problems.push(FeedProblem::new(
-                loc(source, "$.count"),
-                format!("says {count} entries, the catalog has {}", list.len()),
-            ));
-        }
+    if let Some(count) = v.get("count").and_then(Value::as_u64)
+        && count != list.len() as u64
+    {
+        out.problems.push(FeedProblem::new(
+            loc(source, "$.count"),
+            format!("says {count} entries, the catalog has {}", list.len()),
+        ));
     }
     for (i, e) in list.iter().enumerate() {
         let path = format!("$.vulnerabilities[{i}]");

@@ -334,7 +334,7 @@ pub fn read_path_with(path: &Path, options: &ReadOptions) -> Result<FeedOutput, 
         walk(path, &mut files).map_err(|e| FeedError::io(&shown, e))?;
         let mut out = FeedOutput::default();
         for file in files {
-            match read_one_file(&file, options, true) {
+            match read_one_file(&file, options) {
                 Ok(o) => out.extend(o),
                 Err(FeedError::UnknownFormat { .. }) => {}
                 Err(e) => out.problems.push(FeedProblem::new(file.display().to_string(), e.to_string())),
@@ -342,7 +342,7 @@ pub fn read_path_with(path: &Path, options: &ReadOptions) -> Result<FeedOutput, 
         }
         return Ok(out);
     }
-    read_one_file(path, options, false)
+    read_one_file(path, options)
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> io::Result<()> {
@@ -371,15 +371,13 @@ fn inner_name(path: &Path) -> PathBuf {
     path.to_path_buf()
 }
 
-fn read_one_file(path: &Path, options: &ReadOptions, in_tree: bool) -> Result<FeedOutput, FeedError> {
+fn read_one_file(path: &Path, options: &ReadOptions) -> Result<FeedOutput, FeedError> {
     let shown = path.display().to_string();
     if file_compression(path)? == Compression::Zip {
         return read_zip(path, options);
     }
     let reader = open_decompressed(path)?;
-    let hint = inner_name(path);
-    let _ = in_tree;
-    parse_detected(reader, &hint, &shown, options)
+    parse_detected(reader, &inner_name(path), &shown, options)
 }
 
 fn read_zip(path: &Path, options: &ReadOptions) -> Result<FeedOutput, FeedError> {
@@ -516,3 +514,6 @@ mod tests {
 
 #[cfg(test)]
 mod real_data_tests;
+
+#[cfg(test)]
+mod fixture_tests;

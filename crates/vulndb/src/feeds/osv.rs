@@ -127,10 +127,10 @@ fn record(v: &Value, source: &str, path: &str, out: &mut FeedOutput) -> Result<(
         true
     } else {
         for s in upstream.iter().chain(&aliases).chain(&related) {
-            if let Some(c) = as_cve(s) {
-                if !vuln_ids.iter().any(|x| x == c) {
-                    vuln_ids.push(c.to_string());
-                }
+            if let Some(c) = as_cve(s)
+                && !vuln_ids.iter().any(|x| x == c)
+            {
+                vuln_ids.push(c.to_string());
             }
         }
         if is_advisory(&id) || vuln_ids.is_empty() {

@@ -173,7 +173,7 @@ pub(crate) fn read(reader: impl BufRead, source: &str, keep_descriptions: bool) 
             Event::Start(e) | Event::Empty(e) => {
                 let is_empty = matches!(event, Event::Empty(_));
                 let ln = e.local_name().into_inner().to_string();
-                let a = attrs(&e, &loc)?;
+                let a = attrs(e, &loc)?;
                 let depth = stack.len();
                 text.clear();
                 if depth == 0 {
@@ -230,10 +230,8 @@ pub(crate) fn read(reader: impl BufRead, source: &str, keep_descriptions: bool) 
                             }
                             _ => {}
                         },
-                        Item::Object(_, o) => {
-                            if ln == "name" {
-                                o.name_var_ref = get(&a, "var_ref").map(str::to_string);
-                            }
+                        Item::Object(_, o) if ln == "name" => {
+                            o.name_var_ref = get(&a, "var_ref").map(str::to_string);
                         }
                         _ => {}
                     }
@@ -365,10 +363,13 @@ fn end_element(
 }
 
 fn insert_unique<T>(map: &mut HashMap<String, T>, id: String, v: T, problems: &mut Vec<(u64, String)>, line: u64) {
-    if map.contains_key(&id) {
-        problems.push((line, format!("duplicate id {id}; the first one is kept")));
-    } else {
-        map.insert(id, v);
+    match map.entry(id) {
+        std::collections::hash_map::Entry::Occupied(e) => {
+            problems.push((line, format!("duplicate id {}; the first one is kept", e.key())));
+        }
+        std::collections::hash_map::Entry::Vacant(e) => {
+            e.insert(v);
+        }
     }
 }
 
