@@ -371,8 +371,13 @@ mod tests {
         assert_eq!(a.reason, "source package openssl 3.0.11 < fixed 3.0.13 (test)");
         assert_eq!(a.location, Source::file("/var/lib/dpkg/status", 10));
         assert!(s.inventories[0].release_covered);
-        let s = scan(&store, &os("debian", Some("12")), std::slice::from_ref(&inventory), MatchOptions { ignore_unfixed: true })
-            .unwrap();
+        let s = scan(
+            &store,
+            &os("debian", Some("12")),
+            std::slice::from_ref(&inventory),
+            MatchOptions { ignore_unfixed: true },
+        )
+        .unwrap();
         assert_eq!(s.inventories[0].matches.len(), 2);
         let s = scan(&store, &os("debian", Some("11")), &[inventory], MatchOptions::default()).unwrap();
         assert!(!s.inventories[0].release_covered && s.inventories[0].matches.is_empty());
