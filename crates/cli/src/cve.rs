@@ -57,6 +57,7 @@ pub fn scan(snapshot: &Snapshot, db: &Path, options: MatchOptions) -> CveScan {
                         release_covered: false,
                         packages_checked: inv.packages.len(),
                         matches: vec![],
+                        support: vec![],
                     })
                     .collect(),
                 ignore_unfixed: options.ignore_unfixed,

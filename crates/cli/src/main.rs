@@ -134,7 +134,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 warden_rules::packages().iter().filter(|p| wanted(p.id)).copied().collect();
             let cve_scan = wanted(warden_rules::cve::PACKAGE_ID).then(|| {
                 let db = db.unwrap_or_else(cve::default_db_path);
-                cve::scan(&snapshot, &db, warden_vulndb::matcher::MatchOptions { ignore_unfixed })
+                let today = warden_collect::today();
+                cve::scan(&snapshot, &db, warden_vulndb::matcher::MatchOptions { ignore_unfixed, today })
             });
             let assessment = warden_rules::assess(&snapshot, &rule_packages, cve_scan.as_ref());
             let to_terminal = output.is_none() && std::io::stdout().is_terminal();

@@ -36,6 +36,11 @@ use warden_model::{Fact, Host, KernelFacts, Problem, SNAPSHOT_SCHEMA_VERSION, Sn
 
 pub use rootfs::RootFs;
 
+/// Today's date (UTC), `YYYY-MM-DD`: the edge's clock, passed into pure code.
+pub fn today() -> String {
+    time::now_rfc3339()[..10].to_string()
+}
+
 /// Options for [`collect`].
 #[derive(Clone, Debug)]
 pub struct Options {

@@ -25,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use warden_model::{InstalledPackage, OsRelease, PackageFormat, PackageInventory, Source};
 
 use crate::advisory::{Advisory, FixStatus, PackageKind, VulnInfo};
+use crate::feeds::SupportStatus;
 use crate::store::{Store, StoreError};
 use crate::version::VersionScheme;
 
@@ -38,10 +39,31 @@ pub struct Target {
 }
 
 /// Options for matching.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct MatchOptions {
     /// Leave out vulnerabilities with no fix (unfixed, will not fix).
     pub ignore_unfixed: bool,
+    /// Today's date (`YYYY-MM-DD`), to tell a security-support end that has
+    /// passed from one still to come. Passed in: the matcher has no clock.
+    pub today: String,
+}
+
+/// An installed package whose security support has ended or is limited
+/// (Debian's `debian-security-support` lists).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SupportMatch {
+    /// Installed binary package.
+    pub package: String,
+    /// Its installed version.
+    pub installed_version: String,
+    /// Its source package, as listed.
+    pub source_name: String,
+    /// The list entry.
+    pub status: SupportStatus,
+    /// True when the end date is today or earlier.
+    pub ended: bool,
+    /// Where the package is recorded.
+    pub location: Source,
 }
 
 /// The advisory key for a host: distro id and normalised release.
@@ -132,6 +154,9 @@ pub struct InventoryScan {
     pub packages_checked: usize,
     /// Vulnerable packages, ordered by vulnerability then package.
     pub matches: Vec<PackageMatch>,
+    /// Packages whose security support ended or is limited.
+    #[serde(default)]
+    pub support: Vec<SupportMatch>,
 }
 
 /// Everything the CVE rules package needs: the scans and the facts about
@@ -182,13 +207,32 @@ pub fn scan_inventory(
         release_covered: false,
         packages_checked: 0,
         matches: Vec::new(),
+        support: Vec::new(),
     };
     let Ok(target) = target else { return Ok(scan) };
     scan.release_covered = store.covers(&target.distro, &target.release)?;
     let scheme = scheme(inventory.format);
     let mut cache: HashMap<(String, PackageKind), Vec<Advisory>> = HashMap::new();
+    let mut support_cache: HashMap<String, Vec<SupportStatus>> = HashMap::new();
     for package in &inventory.packages {
         scan.packages_checked += 1;
+        if inventory.format == PackageFormat::Dpkg {
+            if !support_cache.contains_key(&package.source_name) {
+                let found = store.support(&target.distro, &target.release, &package.source_name)?;
+                support_cache.insert(package.source_name.clone(), found);
+            }
+            for status in &support_cache[&package.source_name] {
+                let ended = status.ended.as_ref().is_some_and(|(_, date)| date.as_str() <= options.today.as_str());
+                scan.support.push(SupportMatch {
+                    package: package.name.clone(),
+                    installed_version: package.version.clone(),
+                    source_name: package.source_name.clone(),
+                    status: status.clone(),
+                    ended,
+                    location: package.source.clone(),
+                });
+            }
+        }
         let lookups = [
             (PackageKind::Source, package.source_name.as_str(), package.source_version.as_str()),
             (PackageKind::Binary, package.name.as_str(), package.version.as_str()),
@@ -263,7 +307,7 @@ pub fn scan(
         ..Default::default()
     };
     for inventory in inventories {
-        let scan = scan_inventory(store, os, inventory, options)?;
+        let scan = scan_inventory(store, os, inventory, options.clone())?;
         for m in &scan.matches {
             if !out.vulns.contains_key(&m.vuln_id)
                 && let Some(info) = store.vuln(&m.vuln_id)?

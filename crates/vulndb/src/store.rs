@@ -20,6 +20,7 @@ use std::path::{Path, PathBuf};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use crate::advisory::{Advisory, FixStatus, PackageKind, VulnInfo};
+use crate::feeds::SupportStatus;
 
 /// Schema version of the database file.
 pub const STORE_SCHEMA_VERSION: i64 = 1;
@@ -75,6 +76,8 @@ pub struct ImportBatch {
     pub advisories: Vec<Advisory>,
     /// Vulnerability facts.
     pub vulns: Vec<VulnInfo>,
+    /// Security-support statuses (Debian's debian-security-support lists).
+    pub support: Vec<SupportStatus>,
 }
 
 /// An open database, read-only.
@@ -97,6 +100,10 @@ CREATE INDEX IF NOT EXISTS advisories_source ON advisories(source);
 CREATE TABLE IF NOT EXISTS vulns(
     id TEXT PRIMARY KEY, summary TEXT, cvss3 TEXT, cvss4 TEXT, kev_date TEXT, kev_ransomware INTEGER,
     epss REAL, epss_percentile REAL);
+CREATE TABLE IF NOT EXISTS support(
+    source TEXT NOT NULL, distro TEXT NOT NULL, release TEXT, package TEXT NOT NULL, pattern INTEGER NOT NULL,
+    last_version TEXT, end_date TEXT, limited INTEGER NOT NULL, details TEXT);
+CREATE INDEX IF NOT EXISTS support_lookup ON support(distro, package);
 ";
 
 fn status_code(s: &FixStatus) -> (i64, Option<&str>) {
@@ -188,6 +195,7 @@ impl Store {
             )?;
             for batch in batches {
                 tx.execute("DELETE FROM advisories WHERE source = ?1", [&batch.name])?;
+                tx.execute("DELETE FROM support WHERE source = ?1", [&batch.name])?;
                 {
                     let mut insert = tx.prepare(
                         "INSERT INTO advisories(source, distro, release, package, kind, vuln_id, status,
@@ -222,6 +230,19 @@ impl Store {
                            epss = COALESCE(excluded.epss, epss),
                            epss_percentile = COALESCE(excluded.epss_percentile, epss_percentile)",
                     )?;
+                    let mut support = tx.prepare(
+                        "INSERT INTO support(source, distro, release, package, pattern, last_version, end_date,
+                         limited, details) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                    )?;
+                    for st in &batch.support {
+                        let (last, date) = match &st.ended {
+                            Some((v, d)) => (Some(v.as_str()), Some(d.as_str())),
+                            None => (None, None),
+                        };
+                        support.execute(params![
+                            batch.name, st.distro, st.release, st.package, st.pattern, last, date, st.limited, st.details
+                        ])?;
+                    }
                     for v in &batch.vulns {
                         upsert.execute(params![
                             v.id,
@@ -352,6 +373,38 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
+    /// Security-support statuses that name this source package exactly, for
+    /// this release (or for any release, for the `limited` list).
+    /// Pattern entries (regular expressions such as `php-horde.*`) are
+    /// matched when they are a literal prefix followed by `.*`; others are
+    /// not used.
+    pub fn support(&self, distro: &str, release: &str, package: &str) -> Result<Vec<SupportStatus>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT release, package, pattern, last_version, end_date, limited, details FROM support
+                 WHERE distro = ?1 AND (release IS NULL OR release = ?2) AND (package = ?3 OR pattern = 1)",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map(params![distro, release, package], |r| {
+                let last: Option<String> = r.get(3)?;
+                let date: Option<String> = r.get(4)?;
+                Ok(SupportStatus {
+                    distro: distro.to_string(),
+                    release: r.get(0)?,
+                    package: r.get(1)?,
+                    pattern: r.get(2)?,
+                    ended: last.zip(date),
+                    limited: r.get(5)?,
+                    details: r.get(6)?,
+                })
+            })
+            .map_err(|e| self.err(e))?;
+        let all: Vec<SupportStatus> = rows.collect::<Result<_, _>>().map_err(|e| self.err(e))?;
+        Ok(all.into_iter().filter(|s| !s.pattern || prefix_pattern_matches(&s.package, package)).collect())
+    }
+
     /// Facts about one vulnerability, when any feed gave some.
     pub fn vuln(&self, id: &str) -> Result<Option<VulnInfo>, StoreError> {
         let mut stmt = self
@@ -374,6 +427,17 @@ impl Store {
         })
         .optional()
         .map_err(|e| self.err(e))
+    }
+}
+
+/// `prefix.*` (optionally anchored with `^`/`$`) with a literal prefix.
+fn prefix_pattern_matches(pattern: &str, package: &str) -> bool {
+    let p = pattern.trim_start_matches('^').trim_end_matches('$');
+    match p.strip_suffix(".*") {
+        Some(prefix) if prefix.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '+') => {
+            package.starts_with(prefix)
+        }
+        _ => false,
     }
 }
 

@@ -25,7 +25,7 @@ use std::io::BufRead;
 use super::{FeedError, FeedOutput, FeedProblem};
 
 /// The security-support status of one source package.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SupportStatus {
     /// Distro id (`debian`).
     pub distro: String,
