@@ -129,30 +129,36 @@ pub fn parse_into(
     for (index, raw) in text.split('\n').enumerate() {
         let line_no = u32::try_from(index + 1).unwrap_or(u32::MAX);
         let line = raw.strip_suffix('\r').unwrap_or(raw);
-        if line.bytes().all(|b| b == b' ' || b == b'\t') {
+        let bytes = line.as_bytes();
+        // Most lines are continuations (descriptions, conffiles): test them first.
+        let first = bytes.first().copied();
+        if first.is_none()
+            || ((first == Some(b' ') || first == Some(b'\t')) && bytes.iter().all(|&b| b == b' ' || b == b'\t'))
+        {
             if let Some(s) = stanza.take() {
                 finish(path, s, status_optional, packages, problems);
             }
             continue;
         }
         let s = stanza.get_or_insert_with(|| Stanza { first_line: line_no, ..Stanza::default() });
-        if line.starts_with([' ', '\t']) {
+        if first == Some(b' ') || first == Some(b'\t') {
             if !s.has_field && s.bad.is_none() {
                 s.bad = Some((line_no, "continuation line before any field"));
             }
             continue;
         }
-        let Some((name, value)) = line.split_once(':') else {
+        // The field name runs to the first ':' and holds no blank.
+        let Some(colon) = bytes.iter().position(|&b| b == b':' || b == b' ' || b == b'\t') else {
             s.bad.get_or_insert((line_no, "line is neither `Field: value` nor a continuation"));
             continue;
         };
-        if name.is_empty() || name.contains([' ', '\t']) {
+        if bytes[colon] != b':' || colon == 0 {
             s.bad.get_or_insert((line_no, "invalid field name"));
             continue;
         }
         s.has_field = true;
-        let value = value.trim_matches([' ', '\t']);
-        let slot = match name.len() {
+        let name = &line[..colon];
+        let slot = match colon {
             7 if name.eq_ignore_ascii_case("Package") => &mut s.package,
             7 if name.eq_ignore_ascii_case("Version") => &mut s.version,
             12 if name.eq_ignore_ascii_case("Architecture") => &mut s.arch,
@@ -160,7 +166,7 @@ pub fn parse_into(
             6 if name.eq_ignore_ascii_case("Source") => &mut s.source,
             _ => continue,
         };
-        *slot = Some(value);
+        *slot = Some(line[colon + 1..].trim_matches([' ', '\t']));
     }
     if let Some(s) = stanza.take() {
         finish(path, s, status_optional, packages, problems);
