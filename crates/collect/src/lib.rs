@@ -16,12 +16,14 @@
 //! - [`perms`]: modes and owners of system directories.
 //! - [`sysctl`]: persisted kernel parameters and boot command line.
 //! - [`live`]: running-kernel facts: ASLR, NX, listening sockets.
+//! - [`packages`]: installed-package inventories (dpkg, apk, rpm databases).
 #![deny(missing_docs)]
 
 pub mod ids;
 pub mod live;
 pub mod logindefs;
 pub mod os;
+pub mod packages;
 pub mod pam;
 pub mod perms;
 pub mod rootfs;
@@ -103,7 +105,7 @@ pub fn collect_from(fs: &RootFs, options: &Options) -> Snapshot {
         boot_cmdline,
         kernel,
         listening,
-        packages: Fact::NotCollected { reason: "package inventories are not collected yet".to_string() },
+        packages: packages::collect(fs),
         problems: Vec::new(),
     };
     problems.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));

@@ -553,8 +553,11 @@ pub struct PackageInventory {
     pub format: PackageFormat,
     /// The database read, inside the root (e.g. `/var/lib/dpkg/status`).
     pub database: String,
-    /// Installed packages (only those really installed: dpkg `install ok
-    /// installed` or `hold ok installed`), in database order.
+    /// Installed packages, in database order: only those whose files are on
+    /// disk and configured (dpkg: flag `ok` and state `installed`,
+    /// `triggers-pending` or `triggers-awaited`, whatever the wanted action;
+    /// never `config-files`, `half-installed`, `unpacked` or
+    /// `half-configured`). See `docs/snapshot.md`.
     pub packages: Vec<InstalledPackage>,
     /// Non-fatal problems (a corrupt stanza or header): the packages read are kept.
     pub problems: Vec<Problem>,

@@ -240,7 +240,8 @@ impl Store {
                             None => (None, None),
                         };
                         support.execute(params![
-                            batch.name, st.distro, st.release, st.package, st.pattern, last, date, st.limited, st.details
+                            batch.name, st.distro, st.release, st.package, st.pattern, last, date, st.limited,
+                            st.details
                         ])?;
                     }
                     for v in &batch.vulns {
