@@ -389,6 +389,26 @@ mod tests {
                 adv("CVE-D", "openssl", PackageKind::Source, FixStatus::NotAffected),
                 adv("CVE-E", "curl", PackageKind::Binary, FixStatus::WillNotFix),
             ],
+            support: vec![
+                SupportStatus {
+                    distro: "debian".into(),
+                    release: Some("12".into()),
+                    package: "curl".into(),
+                    pattern: false,
+                    ended: Some(("7.88".into(), "2024-06-30".into())),
+                    limited: false,
+                    details: None,
+                },
+                SupportStatus {
+                    distro: "debian".into(),
+                    release: None,
+                    package: "open.*".into(),
+                    pattern: true,
+                    ended: None,
+                    limited: true,
+                    details: Some("see README.Debian.security".into()),
+                },
+            ],
             ..Default::default()
         };
         Store::import(&db, &[batch], "now").unwrap();
@@ -419,10 +439,18 @@ mod tests {
             &store,
             &os("debian", Some("12")),
             std::slice::from_ref(&inventory),
-            MatchOptions { ignore_unfixed: true },
+            MatchOptions { ignore_unfixed: true, today: "2026-11-28".into() },
         )
         .unwrap();
         assert_eq!(s.inventories[0].matches.len(), 2);
+        let options = MatchOptions { ignore_unfixed: false, today: "2026-11-28".into() };
+        let s = scan(&store, &os("debian", Some("12")), std::slice::from_ref(&inventory), options).unwrap();
+        let support: Vec<(&str, bool, bool)> =
+            s.inventories[0].support.iter().map(|m| (m.package.as_str(), m.status.limited, m.ended)).collect();
+        assert_eq!(support, [("libssl3", true, false), ("openssl", true, false), ("curl", false, true)]);
+        let options = MatchOptions { ignore_unfixed: false, today: "2024-01-01".into() };
+        let s = scan(&store, &os("debian", Some("12")), std::slice::from_ref(&inventory), options).unwrap();
+        assert!(!s.inventories[0].support[2].ended, "support that ends later has not ended yet");
         let s = scan(&store, &os("debian", Some("11")), &[inventory], MatchOptions::default()).unwrap();
         assert!(!s.inventories[0].release_covered && s.inventories[0].matches.is_empty());
     }
