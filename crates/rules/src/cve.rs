@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 
 use warden_model::{Evidence, Finding, Outcome, RuleOutcome, Severity, Source};
 use warden_vulndb::advisory::{FixStatus, VulnInfo, cvss_score};
-use warden_vulndb::matcher::{CveScan, PackageMatch};
+use warden_vulndb::matcher::{CveScan, PackageMatch, SupportMatch};
 
 /// Package name, as Inspector returned it.
 pub const PACKAGE_NAME: &str = "Common Vulnerabilities and Exposures";
@@ -28,6 +28,10 @@ pub const PACKAGE_ID: &str = "cve";
 pub const SCAN_RULE_ID: &str = "cve-scan";
 /// Rule id of the finding for a host whose distro or release has no advisories.
 pub const UNSUPPORTED_RULE_ID: &str = "cve-unsupported-os";
+/// Rule id of the finding for a package whose security support has ended.
+pub const SUPPORT_ENDED_RULE_ID: &str = "cve-support-ended";
+/// Rule id of the finding for a package with limited security support.
+pub const SUPPORT_LIMITED_RULE_ID: &str = "cve-support-limited";
 
 /// Severity from a distro rating, if it is one Warden knows.
 pub fn distro_severity(rating: &str) -> Option<Severity> {
@@ -136,6 +140,9 @@ pub fn evaluate(scan: &CveScan, asset: &str) -> (Vec<RuleOutcome>, Vec<Finding>)
     for (vuln_id, matches) in &by_vuln {
         findings.push(vuln_finding(vuln_id, matches, scan.vulns.get(*vuln_id), asset));
     }
+    for inv in &scan.inventories {
+        findings.extend(support_findings(&inv.support, asset));
+    }
     let packages: std::collections::BTreeSet<&str> = by_vuln.values().flatten().map(|m| m.package.as_str()).collect();
     let outcome = if !by_vuln.is_empty() {
         Outcome::Fail
@@ -159,6 +166,78 @@ pub fn evaluate(scan: &CveScan, asset: &str) -> (Vec<RuleOutcome>, Vec<Finding>)
         evidence.push(message(format!("vulnerability database {db}, last import {when}")));
     }
     (vec![summary_outcome(outcome, reason, evidence)], findings)
+}
+
+/// One finding per source package on a security-support list: ended
+/// (Medium; Informational while the end date is still ahead) or limited (Low).
+fn support_findings(matches: &[SupportMatch], asset: &str) -> Vec<Finding> {
+    let mut by_source: BTreeMap<(&str, bool), Vec<&SupportMatch>> = BTreeMap::new();
+    for m in matches {
+        by_source.entry((m.source_name.as_str(), m.status.limited)).or_default().push(m);
+    }
+    by_source
+        .into_iter()
+        .map(|((source, limited), ms)| {
+            let first = ms[0];
+            let mut evidence: Vec<Evidence> = ms
+                .iter()
+                .map(|m| {
+                    let (path, line) = match &m.location {
+                        Source::File { path, line } => (Some(path.clone()), Some(*line)),
+                        _ => (None, None),
+                    };
+                    Evidence {
+                        message: format!("{} is built from {source}", m.package),
+                        path,
+                        line,
+                        text: Some(format!("{} {}", m.package, m.installed_version)),
+                        is_default: false,
+                    }
+                })
+                .collect();
+            if let Some(details) = &first.status.details {
+                evidence.push(message(format!("debian-security-support: {details}")));
+            }
+            let mut attributes = BTreeMap::new();
+            attributes.insert("package_name".to_string(), source.to_string());
+            let (rule_id, title, severity, description) = if limited {
+                (
+                    SUPPORT_LIMITED_RULE_ID,
+                    format!("Limited security support for {source}"),
+                    Severity::Low,
+                    format!("Debian gives {source} limited security support: not every vulnerability will be fixed."),
+                )
+            } else {
+                let (last, date) = first.status.ended.clone().unwrap_or_default();
+                attributes.insert("support_end_date".to_string(), date.clone());
+                attributes.insert("last_supported_version".to_string(), last.clone());
+                let (severity, when) =
+                    if first.ended { (Severity::Medium, "ended") } else { (Severity::Informational, "ends") };
+                (
+                    SUPPORT_ENDED_RULE_ID,
+                    format!("Security support {when} for {source}"),
+                    severity,
+                    format!(
+                        "Debian's security support for {source} {when} on {date} (last supported version {last}):                          vulnerabilities found in it after that date are not fixed in this release."
+                    ),
+                )
+            };
+            Finding {
+                rule_id: rule_id.to_string(),
+                package: PACKAGE_NAME.to_string(),
+                title,
+                severity,
+                numeric_severity: severity.numeric(),
+                asset: asset.to_string(),
+                description,
+                recommendation: format!(
+                    "Replace {source} with a supported alternative, upgrade to a release where it is supported, or                      accept and track the risk."
+                ),
+                evidence,
+                attributes,
+            }
+        })
+        .collect()
 }
 
 fn vuln_finding(vuln_id: &str, matches: &[&PackageMatch], info: Option<&VulnInfo>, asset: &str) -> Finding {
@@ -313,6 +392,7 @@ mod tests {
                 release_covered: true,
                 packages_checked: 100,
                 matches,
+                support: vec![],
             }],
             vulns: vulns.into_iter().map(|v| (v.id.clone(), v)).collect(),
             ..Default::default()
