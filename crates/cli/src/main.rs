@@ -11,6 +11,7 @@
 
 mod bench;
 mod cve;
+mod db;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -66,6 +67,14 @@ enum Command {
         #[arg(long)]
         ignore_unfixed: bool,
     },
+    /// Manage the local vulnerability database used by the CVE package.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+        /// The database file (default: see README).
+        #[arg(long, env = "WARDEN_DB", global = true)]
+        db: Option<PathBuf>,
+    },
     /// List the rules of every package.
     Rules {
         /// Print each package's full rule documentation as Markdown.
@@ -84,6 +93,20 @@ enum Command {
         #[arg(long)]
         scale: bool,
     },
+}
+
+#[derive(Subcommand)]
+enum DbCommand {
+    /// Import advisory feeds (files, `.bz2`/`.gz`/`.zip`, or directories),
+    /// replacing earlier imports of the same file name. All or nothing.
+    Import {
+        /// Feed files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+    },
+    /// Show the imported sources, counts per release, and staleness
+    /// (exit 1 when the newest import is over a week old).
+    Status,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -153,6 +176,17 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             }
             let failing = fail_on.is_some_and(|t| assessment.findings.iter().any(|f| f.severity >= t));
             Ok(if failing { ExitCode::from(1) } else { ExitCode::SUCCESS })
+        }
+        Command::Db { command, db } => {
+            let db = db.unwrap_or_else(cve::default_db_path);
+            let now = warden_collect::now_rfc3339();
+            match command {
+                DbCommand::Import { paths } => {
+                    db::import(&db, &paths, &now)?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                DbCommand::Status => Ok(if db::status(&db, &now)? { ExitCode::from(1) } else { ExitCode::SUCCESS }),
+            }
         }
         Command::Rules { markdown: true } => {
             for p in warden_rules::packages() {

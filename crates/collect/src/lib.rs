@@ -43,6 +43,11 @@ pub fn today() -> String {
     time::now_rfc3339()[..10].to_string()
 }
 
+/// Now, RFC 3339 UTC.
+pub fn now_rfc3339() -> String {
+    time::now_rfc3339()
+}
+
 /// Options for [`collect`].
 #[derive(Clone, Debug)]
 pub struct Options {

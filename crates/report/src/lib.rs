@@ -121,7 +121,11 @@ pub fn render_table(a: &Assessment, color: bool) -> String {
         writeln!(out, "No findings, but some rules could not be evaluated (see below).").ok();
     }
     for f in &a.findings {
-        writeln!(out, "[{}] {} ({})", p.severity(f.severity), p.bold(&f.title), f.rule_id).ok();
+        if f.title.starts_with(&f.rule_id) {
+            writeln!(out, "[{}] {}", p.severity(f.severity), p.bold(&f.title)).ok();
+        } else {
+            writeln!(out, "[{}] {} ({})", p.severity(f.severity), p.bold(&f.title), f.rule_id).ok();
+        }
         for e in &f.evidence {
             writeln!(out, "    {}", evidence_line(e)).ok();
         }
