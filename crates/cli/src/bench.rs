@@ -130,3 +130,110 @@ fn scale_in(base: &Path) -> Result<(), String> {
     println!("  peak RSS {} KiB", peak_rss_kib());
     Ok(())
 }
+
+/// The CVE path: import a feed into a fresh database (time, size), then
+/// match this host's inventory warm, and synthetic inventories of 10x and
+/// 100x that size whose packages all have advisories (the worst case).
+pub fn run_cve(feed: &Path, root: &Path, iterations: u32) -> Result<(), String> {
+    use warden_model::{InstalledPackage, OsFamily, OsRelease, PackageFormat, PackageInventory, Source};
+    use warden_vulndb::matcher::{self, MatchOptions};
+    use warden_vulndb::store::{ImportBatch, Store};
+
+    let dir = std::env::temp_dir().join(format!("warden-bench-cve-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let db = dir.join("vulndb.sqlite");
+    let result = (|| -> Result<(), String> {
+        let start = Instant::now();
+        let output = warden_vulndb::feeds::read_path(feed).map_err(|e| e.to_string())?;
+        let parsed = start.elapsed();
+        let n = output.advisories.len();
+        let batch = ImportBatch {
+            name: "bench".into(),
+            location: feed.display().to_string(),
+            format: "bench".into(),
+            data_date: None,
+            advisories: output.advisories,
+            vulns: output.vulns,
+            support: output.support,
+        };
+        let start = Instant::now();
+        Store::import(&db, &[batch], "bench").map_err(|e| e.to_string())?;
+        let stored = start.elapsed();
+        let size = std::fs::metadata(&db).map(|m| m.len()).unwrap_or(0);
+        println!("warden bench --cve-feed {}", feed.display());
+        println!(
+            "  import    parse {:.3} s + store {:.3} s for {n} advisories; database {:.1} MB",
+            parsed.as_secs_f64(),
+            stored.as_secs_f64(),
+            size as f64 / 1_048_576.0
+        );
+        let store = Store::open(&db).map_err(|e| e.to_string())?;
+        let releases = store.release_counts().map_err(|e| e.to_string())?;
+        let Some((distro, release, _)) = releases.first().cloned() else {
+            return Err("the feed holds no advisories".into());
+        };
+        let os = OsRelease {
+            path: "/etc/os-release".into(),
+            id: distro.clone(),
+            id_like: vec![],
+            version_id: Some(release.clone()),
+            version_codename: None,
+            pretty_name: None,
+            family: OsFamily::Other,
+        };
+        let options = MatchOptions { ignore_unfixed: false, today: "2026-01-01".into() };
+        let snapshot = warden_collect::collect(root, &warden_collect::Options::default()).map_err(|p| p.to_string())?;
+        let host: Vec<PackageInventory> = snapshot.packages.value().cloned().unwrap_or_default();
+        let host_packages: usize = host.iter().map(|i| i.packages.len()).sum();
+        let time = |inventories: &[PackageInventory]| -> Result<(Duration, usize), String> {
+            let mut samples = Vec::new();
+            let mut found = 0;
+            for _ in 0..iterations {
+                let start = Instant::now();
+                let scan = matcher::scan(&store, &os, inventories, options.clone()).map_err(|e| e.to_string())?;
+                samples.push(start.elapsed());
+                found = scan.inventories.iter().map(|i| i.matches.len()).sum();
+            }
+            samples.sort();
+            Ok((samples[samples.len() / 2], found))
+        };
+        let (t, found) = time(&host)?;
+        println!(
+            "  match     this host: {host_packages} packages in {:.3} ms (median of {iterations}, warm), {found} matches against {distro} {release}",
+            t.as_secs_f64() * 1000.0
+        );
+        let names = store.package_names(&distro, &release).map_err(|e| e.to_string())?;
+        for factor in [1usize, 10, 100] {
+            let count = host_packages.max(700) * factor;
+            let packages: Vec<InstalledPackage> = (0..count)
+                .map(|i| {
+                    let (name, _) = &names[i % names.len()];
+                    InstalledPackage {
+                        name: format!("{name}-bin{i}"),
+                        version: "0.1-1".into(),
+                        arch: None,
+                        source_name: name.clone(),
+                        source_version: "0.1-1".into(),
+                        running_kernel: false,
+                        source: Source::file("/var/lib/dpkg/status", i as u32 + 1),
+                    }
+                })
+                .collect();
+            let inv = [PackageInventory {
+                format: PackageFormat::Dpkg,
+                database: "/var/lib/dpkg/status".into(),
+                packages,
+                problems: vec![],
+            }];
+            let (t, found) = time(&inv)?;
+            println!(
+                "  match     synthetic x{factor:<3} {count:>7} packages, all with advisories: {:9.3} ms, {found} matches",
+                t.as_secs_f64() * 1000.0
+            );
+        }
+        println!("  peak RSS  {} KiB", peak_rss_kib());
+        Ok(())
+    })();
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}

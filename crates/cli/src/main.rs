@@ -92,6 +92,10 @@ enum Command {
         /// Instead, measure growth on synthetic roots of increasing size.
         #[arg(long)]
         scale: bool,
+        /// Instead, measure the CVE path: import this feed, then match this
+        /// host's packages and synthetic inventories 10x and 100x larger.
+        #[arg(long, value_name = "FEED")]
+        cve_feed: Option<PathBuf>,
     },
 }
 
@@ -203,11 +207,15 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Bench { cve_feed: Some(feed), root, iterations, .. } => {
+            bench::run_cve(&feed, &root, iterations.max(1))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench { scale: true, .. } => {
             bench::run_scale()?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { root, iterations, scale: false } => {
+        Command::Bench { root, iterations, scale: false, cve_feed: None } => {
             bench::run(&root, iterations.max(1))?;
             Ok(ExitCode::SUCCESS)
         }

@@ -26,7 +26,7 @@ use warden_model::{InstalledPackage, OsRelease, PackageFormat, PackageInventory,
 
 use crate::advisory::{Advisory, FixStatus, PackageKind, VulnInfo};
 use crate::feeds::SupportStatus;
-use crate::store::{Store, StoreError};
+use crate::store::{PackedAdvisory, Store, StoreError};
 use crate::version::VersionScheme;
 
 /// Where an inventory's advisories are keyed.
@@ -178,15 +178,24 @@ pub struct CveScan {
 }
 
 /// Whether an advisory applies to an installed version, and the comparison
-/// in words.
-fn applies(status: &FixStatus, installed: &str, scheme: VersionScheme) -> Option<String> {
-    match status {
+/// in words (built only for matches).
+fn applies(advisory: &PackedAdvisory<'_>, installed: &str, scheme: VersionScheme) -> Option<String> {
+    match advisory.status() {
         FixStatus::Fixed { version } => {
-            (scheme.compare(installed, version) == Ordering::Less).then(|| format!("{installed} < fixed {version}"))
+            (scheme.compare(installed, &version) == Ordering::Less).then(|| format!("{installed} < fixed {version}"))
         }
         FixStatus::Unfixed => Some(format!("{installed}, no fix available yet")),
         FixStatus::WillNotFix => Some(format!("{installed}, the distro will not fix it")),
         FixStatus::NotAffected => None,
+    }
+}
+
+/// Cheap pre-check without allocating: most advisories name a fixed version
+/// the installed one has already reached.
+fn may_apply(advisory: &PackedAdvisory<'_>, installed: &str, scheme: VersionScheme, ignore_unfixed: bool) -> bool {
+    match advisory.fixed_version() {
+        Some(fixed) => scheme.compare(installed, fixed) == Ordering::Less,
+        None => !ignore_unfixed && advisory.status() != FixStatus::NotAffected,
     }
 }
 
@@ -212,7 +221,7 @@ pub fn scan_inventory(
     let Ok(target) = target else { return Ok(scan) };
     scan.release_covered = store.covers(&target.distro, &target.release)?;
     let scheme = scheme(inventory.format);
-    let mut cache: HashMap<(String, PackageKind), Vec<Advisory>> = HashMap::new();
+    let mut cache: HashMap<(&str, PackageKind), Option<String>> = HashMap::new();
     let mut support_cache: HashMap<String, Vec<SupportStatus>> = HashMap::new();
     for package in &inventory.packages {
         scan.packages_checked += 1;
@@ -238,17 +247,18 @@ pub fn scan_inventory(
             (PackageKind::Binary, package.name.as_str(), package.version.as_str()),
         ];
         for (kind, name, version) in lookups {
-            let key = (name.to_string(), kind);
-            if !cache.contains_key(&key) {
-                let found = store.lookup(&target.distro, &target.release, name, kind)?;
-                cache.insert(key.clone(), found);
+            if !cache.contains_key(&(name, kind)) {
+                let found = store.lookup_packed(&target.distro, &target.release, name, kind)?;
+                cache.insert((name, kind), found);
             }
-            for advisory in &cache[&key] {
-                if options.ignore_unfixed && !matches!(advisory.status, FixStatus::Fixed { .. }) {
+            let Some(packed) = &cache[&(name, kind)] else { continue };
+            for advisory in PackedAdvisory::lines(packed) {
+                if !may_apply(&advisory, version, scheme, options.ignore_unfixed) {
                     continue;
                 }
-                if let Some(comparison) = applies(&advisory.status, version, scheme) {
-                    scan.matches.push(package_match(package, advisory, kind, version, comparison));
+                if let Some(comparison) = applies(&advisory, version, scheme) {
+                    let advisory = advisory.to_advisory(&target.distro, &target.release, name, kind);
+                    scan.matches.push(package_match(package, &advisory, kind, version, comparison));
                 }
             }
         }

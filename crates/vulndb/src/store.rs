@@ -10,6 +10,14 @@
 //! renames the copy over the original only after the commit. A failed or
 //! interrupted import leaves the previous database untouched.
 //!
+//! Lookups read `package_index`: one row per (distro, release, package,
+//! kind) holding all its advisories packed as lines of tab-separated fields
+//! (`vuln_id status fixed_version advisory_ids distro_severity feed`),
+//! rebuilt from `advisories` after every import. One indexed row per
+//! package instead of one row per advisory makes matching a host a few
+//! milliseconds: most advisories name versions older than the installed one,
+//! and [`PackedAdvisory`] lets the matcher compare without allocating.
+//!
 //! Re-importing a source (same source name) replaces its advisories. Facts
 //! about a vulnerability (CVSS, KEV, EPSS) are merged field by field, the
 //! newest import winning where it gives a value.
@@ -23,7 +31,7 @@ use crate::advisory::{Advisory, FixStatus, PackageKind, VulnInfo};
 use crate::feeds::SupportStatus;
 
 /// Schema version of the database file.
-pub const STORE_SCHEMA_VERSION: i64 = 1;
+pub const STORE_SCHEMA_VERSION: i64 = 2;
 
 /// A database error, naming the file.
 #[derive(Debug)]
@@ -100,6 +108,9 @@ CREATE INDEX IF NOT EXISTS advisories_source ON advisories(source);
 CREATE TABLE IF NOT EXISTS vulns(
     id TEXT PRIMARY KEY, summary TEXT, cvss3 TEXT, cvss4 TEXT, kev_date TEXT, kev_ransomware INTEGER,
     epss REAL, epss_percentile REAL);
+CREATE TABLE IF NOT EXISTS package_index(
+    distro TEXT NOT NULL, release TEXT NOT NULL, package TEXT NOT NULL, kind INTEGER NOT NULL, packed TEXT NOT NULL,
+    PRIMARY KEY(distro, release, package, kind)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS support(
     source TEXT NOT NULL, distro TEXT NOT NULL, release TEXT, package TEXT NOT NULL, pattern INTEGER NOT NULL,
     last_version TEXT, end_date TEXT, limited INTEGER NOT NULL, details TEXT);
@@ -210,12 +221,12 @@ impl Store {
                             a.release,
                             a.package,
                             kind_code(a.package_kind),
-                            a.vuln_id,
+                            packable(&a.vuln_id),
                             status,
-                            fixed,
-                            a.advisory_ids.join(" "),
-                            a.distro_severity,
-                            a.feed,
+                            fixed.map(packable),
+                            packable(&a.advisory_ids.join(" ")),
+                            a.distro_severity.as_deref().map(packable),
+                            packable(&a.feed),
                         ])?;
                     }
                     let mut upsert = tx.prepare(
@@ -274,6 +285,16 @@ impl Store {
                     ],
                 )?;
             }
+            tx.execute_batch(
+                "DELETE FROM package_index;
+                 INSERT INTO package_index(distro, release, package, kind, packed)
+                 SELECT distro, release, package, kind,
+                        group_concat(vuln_id || char(9) || status || char(9) || IFNULL(fixed_version, '') || char(9)
+                                     || advisory_ids || char(9) || IFNULL(distro_severity, '') || char(9) || feed,
+                                     char(10))
+                 FROM (SELECT * FROM advisories ORDER BY vuln_id, source)
+                 GROUP BY distro, release, package, kind;",
+            )?;
             tx.commit()?;
             conn.execute_batch("ANALYZE;")?;
             conn.close().map_err(|(_, e)| e)?;
@@ -329,6 +350,23 @@ impl Store {
         rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
     }
 
+    /// Distinct package names with advisories in a release (benchmarks, listings).
+    pub fn package_names(&self, distro: &str, release: &str) -> Result<Vec<(String, PackageKind)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare(
+                "SELECT DISTINCT package, kind FROM advisories WHERE distro = ?1 AND release = ?2 ORDER BY package",
+            )
+            .map_err(|e| self.err(e))?;
+        let rows = stmt
+            .query_map([distro, release], |r| {
+                let kind: i64 = r.get(1)?;
+                Ok((r.get(0)?, if kind == 0 { PackageKind::Source } else { PackageKind::Binary }))
+            })
+            .map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
     /// Whether any advisory exists for this distro release.
     pub fn covers(&self, distro: &str, release: &str) -> Result<bool, StoreError> {
         self.conn
@@ -340,6 +378,26 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// The packed advisories of one package name of one kind in one
+    /// release, or `None` when it has none. Parse with [`PackedAdvisory::lines`].
+    pub fn lookup_packed(
+        &self,
+        distro: &str,
+        release: &str,
+        package: &str,
+        kind: PackageKind,
+    ) -> Result<Option<String>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT packed FROM package_index WHERE distro = ?1 AND release = ?2 AND package = ?3 AND kind = ?4",
+            )
+            .map_err(|e| self.err(e))?;
+        stmt.query_row(params![distro, release, package, kind_code(kind)], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
     /// Advisories for one package name of one kind in one release.
     pub fn lookup(
         &self,
@@ -348,30 +406,8 @@ impl Store {
         package: &str,
         kind: PackageKind,
     ) -> Result<Vec<Advisory>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT vuln_id, status, fixed_version, advisory_ids, distro_severity, feed FROM advisories
-                 WHERE distro = ?1 AND release = ?2 AND package = ?3 AND kind = ?4",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(params![distro, release, package, kind_code(kind)], |r| {
-                let ids: String = r.get(3)?;
-                Ok(Advisory {
-                    vuln_id: r.get(0)?,
-                    advisory_ids: ids.split_whitespace().map(str::to_string).collect(),
-                    distro: distro.to_string(),
-                    release: release.to_string(),
-                    package: package.to_string(),
-                    package_kind: kind,
-                    status: status_from(r.get(1)?, r.get(2)?),
-                    distro_severity: r.get(4)?,
-                    feed: r.get(5)?,
-                })
-            })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+        let packed = self.lookup_packed(distro, release, package, kind)?.unwrap_or_default();
+        Ok(PackedAdvisory::lines(&packed).map(|a| a.to_advisory(distro, release, package, kind)).collect())
     }
 
     /// Security-support statuses that name this source package exactly, for
@@ -428,6 +464,69 @@ impl Store {
         })
         .optional()
         .map_err(|e| self.err(e))
+    }
+}
+
+/// Tabs and newlines separate packed fields and records; feeds never
+/// legitimately put them inside ids, versions or names, so they become spaces.
+fn packable(s: &str) -> String {
+    s.replace(['\t', '\n', '\r'], " ")
+}
+
+/// One advisory read from a packed index row, borrowing from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct PackedAdvisory<'a> {
+    /// Vulnerability id.
+    pub vuln_id: &'a str,
+    status: i64,
+    fixed_version: &'a str,
+    /// Space-separated advisory ids.
+    pub advisory_ids: &'a str,
+    /// Distro severity (empty when none).
+    pub distro_severity: &'a str,
+    /// Feed name.
+    pub feed: &'a str,
+}
+
+impl<'a> PackedAdvisory<'a> {
+    /// The records of a packed row; malformed lines are skipped.
+    pub fn lines(packed: &'a str) -> impl Iterator<Item = PackedAdvisory<'a>> {
+        packed.split('\n').filter_map(|line| {
+            let mut f = line.split('\t');
+            Some(PackedAdvisory {
+                vuln_id: f.next().filter(|v| !v.is_empty())?,
+                status: f.next()?.parse().ok()?,
+                fixed_version: f.next()?,
+                advisory_ids: f.next()?,
+                distro_severity: f.next()?,
+                feed: f.next()?,
+            })
+        })
+    }
+
+    /// The fixed version, when the status is fixed.
+    pub fn fixed_version(&self) -> Option<&'a str> {
+        (self.status == 0 && !self.fixed_version.is_empty()).then_some(self.fixed_version)
+    }
+
+    /// The fix status.
+    pub fn status(&self) -> FixStatus {
+        status_from(self.status, self.fixed_version().map(str::to_string))
+    }
+
+    /// An owned [`Advisory`].
+    pub fn to_advisory(&self, distro: &str, release: &str, package: &str, kind: PackageKind) -> Advisory {
+        Advisory {
+            vuln_id: self.vuln_id.to_string(),
+            advisory_ids: self.advisory_ids.split_whitespace().map(str::to_string).collect(),
+            distro: distro.to_string(),
+            release: release.to_string(),
+            package: package.to_string(),
+            package_kind: kind,
+            status: self.status(),
+            distro_severity: (!self.distro_severity.is_empty()).then(|| self.distro_severity.to_string()),
+            feed: self.feed.to_string(),
+        }
     }
 }
 
