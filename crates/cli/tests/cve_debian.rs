@@ -306,3 +306,70 @@ fn unsupported_release_is_one_informational_finding() {
     assert!(a.findings[0].evidence[0].message.contains("testing or unstable"), "{:?}", a.findings[0].evidence);
     assert_eq!(rule(&a, "cve-scan").outcome, Outcome::CouldNotEvaluate);
 }
+
+/// Two hand-written dpkg stanzas for packages on Debian's real
+/// security-support lists (debian-security-support 1:12+2026.06.30, the
+/// files of `crates/vulndb/tests/fixtures/feeds/security-support/`), at
+/// their bookworm versions: pdns-server (source pdns, support ended
+/// 2025-10-01) and binutils (limited support).
+const SUPPORT_STANZAS: &str = "
+Package: pdns-server
+Status: install ok installed
+Priority: optional
+Section: net
+Maintainer: pdns packagers <pdns-devel@lists.alioth.debian.org>
+Architecture: amd64
+Source: pdns
+Version: 4.7.3-2
+Description: extremely powerful and versatile nameserver
+
+Package: binutils
+Status: install ok installed
+Priority: optional
+Section: devel
+Maintainer: Matthias Klose <doko@debian.org>
+Architecture: amd64
+Version: 2.40-2
+Description: GNU assembler, linker and binary utilities
+";
+
+#[test]
+fn security_support_lists_end_to_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let lists = workspace().join("crates/vulndb/tests/fixtures/feeds/security-support");
+    let db = import_db(
+        dir.path(),
+        &[oval(), lists.join("security-support-ended.deb12"), lists.join("security-support-limited")],
+    );
+    let root = dir.path().join("root");
+    copy_tree(&old_root(), &root);
+    let status = root.join("var/lib/dpkg/status");
+    let mut text = fs::read_to_string(&status).unwrap();
+    text.push_str(SUPPORT_STANZAS);
+    fs::write(&status, text).unwrap();
+    let a = assess_cve(&root, &db, &[]);
+    // The CVE matches are unchanged (neither source has an OVAL entry here).
+    let old = assess_cve(&old_root(), &db, &[]);
+    assert_eq!(cve_matches(&a), cve_matches(&old));
+
+    let ended = a.findings.iter().find(|f| f.rule_id == "cve-support-ended").expect("pdns support ended");
+    assert_eq!(ended.title, "Security support ended for pdns");
+    assert_eq!(ended.severity, Severity::Medium, "2025-10-01 is past");
+    assert_eq!(ended.attributes["support_end_date"], "2025-10-01");
+    assert_eq!(ended.attributes["last_supported_version"], "4.7.3-2");
+    assert_eq!(
+        ended.description,
+        "Debian's security support for pdns ended on 2025-10-01 (last supported version 4.7.3-2): \
+         vulnerabilities found in it after that date are not fixed in this release."
+    );
+    assert_eq!(ended.evidence[0].line, Some(line_of(&status, "Package: pdns-server")));
+    let limited = a.findings.iter().find(|f| f.rule_id == "cve-support-limited").expect("binutils limited");
+    assert_eq!(limited.title, "Limited security support for binutils");
+    assert_eq!(limited.severity, Severity::Low);
+    for f in [ended, limited] {
+        for text in [&f.description, &f.recommendation] {
+            assert!(!text.contains("  "), "{}: a run of spaces in {text:?}", f.rule_id);
+        }
+    }
+    assert_eq!(a.findings.iter().filter(|f| f.rule_id.starts_with("cve-support")).count(), 2);
+}
