@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Debian packages the tests use as oracles or inputs:
 # - lynis: the peer whose verdicts tests/lynis_agreement.rs compares with ours;
-# - mmdebstrap: builds a real Debian 12 root filesystem for tests/real_rootfs.rs.
+# - mmdebstrap: builds a real Debian 12 root filesystem for tests/real_rootfs.rs;
+# - debsecan: the Debian Security Analyzer, the oracle of tests/cve_debian.rs.
 # Skips apt entirely when everything is already there.
 set -euo pipefail
 need=()
 command -v lynis >/dev/null || need+=(lynis)
 command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
+command -v debsecan >/dev/null || need+=(debsecan)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "install-test-deps: need root to apt-get install ${need[*]}" >&2

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The test command README.md documents. On a fresh Debian 12 machine it
-# installs the test oracles (lynis, mmdebstrap), builds a real Debian 12 root
+# installs the test oracles (lynis, debsecan, mmdebstrap), builds a real Debian 12 root
 # filesystem (cached under target/), then runs every test of the workspace.
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -218,7 +218,8 @@ fn support_findings(matches: &[SupportMatch], asset: &str) -> Vec<Finding> {
                     format!("Security support {when} for {source}"),
                     severity,
                     format!(
-                        "Debian's security support for {source} {when} on {date} (last supported version {last}):                          vulnerabilities found in it after that date are not fixed in this release."
+                        "Debian's security support for {source} {when} on {date} (last supported version {last}): \
+                         vulnerabilities found in it after that date are not fixed in this release."
                     ),
                 )
             };
@@ -231,7 +232,8 @@ fn support_findings(matches: &[SupportMatch], asset: &str) -> Vec<Finding> {
                 asset: asset.to_string(),
                 description,
                 recommendation: format!(
-                    "Replace {source} with a supported alternative, upgrade to a release where it is supported, or                      accept and track the risk."
+                    "Replace {source} with a supported alternative, upgrade to a release where it is supported, or \
+                     accept and track the risk."
                 ),
                 evidence,
                 attributes,

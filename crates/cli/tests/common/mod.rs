@@ -131,3 +131,111 @@ pub fn assert_cites(r: &RuleOutcome, path: &str, line: Option<u32>, text: &str) 
         r.evidence
     );
 }
+
+// ---- CVE package helpers (tests/cve_*.rs) ----
+
+/// A fixture file or directory under the workspace's `tests/fixtures/`.
+pub fn fixture(rel: &str) -> PathBuf {
+    let p = workspace().join("tests/fixtures").join(rel);
+    assert!(p.exists(), "missing fixture {}", p.display());
+    p
+}
+
+/// The real Debian 12 root filesystem of `scripts/make-debian-rootfs.sh`:
+/// None (and a note) when `WARDEN_TEST_DEBIAN_ROOTFS` is unset, a panic in CI.
+pub fn debian_rootfs_or_skip() -> Option<PathBuf> {
+    match std::env::var_os("WARDEN_TEST_DEBIAN_ROOTFS") {
+        Some(p) => Some(PathBuf::from(p)),
+        None if std::env::var_os("CI").is_some() => {
+            panic!("WARDEN_TEST_DEBIAN_ROOTFS must be set in CI (scripts/test.sh builds it)")
+        }
+        None => {
+            eprintln!("skipping: WARDEN_TEST_DEBIAN_ROOTFS is not set (run scripts/test.sh)");
+            None
+        }
+    }
+}
+
+/// Whether an external program (an oracle) is on PATH: false (and a note)
+/// when it is missing, a panic in CI (`scripts/install-test-deps.sh` installs it).
+pub fn have_tool(name: &str) -> bool {
+    let found =
+        std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(name).is_file()));
+    if !found {
+        if std::env::var_os("CI").is_some() {
+            panic!("{name} must be installed in CI (scripts/install-test-deps.sh)");
+        }
+        eprintln!("skipping: {name} is not installed (scripts/install-test-deps.sh)");
+    }
+    found
+}
+
+/// `warden db import --db DIR/vulndb.sqlite FEED...`; returns the database path.
+pub fn import_db(dir: &Path, feeds: &[PathBuf]) -> PathBuf {
+    let db = dir.join("vulndb.sqlite");
+    let out = warden().arg("db").arg("import").arg("--db").arg(&db).args(feeds).output().unwrap();
+    assert!(out.status.success(), "import failed: {}", String::from_utf8_lossy(&out.stderr));
+    db
+}
+
+/// `warden assess --package cve --root ROOT --db DB [extra]`, which must succeed.
+pub fn assess_cve(root: &Path, db: &Path, extra: &[&str]) -> Assessment {
+    let mut args = vec!["--package", "cve", "--root", root.to_str().unwrap(), "--db", db.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let (a, output) = assess(&args);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    a
+}
+
+/// Every (vulnerability, installed binary package, status) of an assessment's
+/// CVE findings, one per evidence line that cites a package database entry.
+/// The status is read per package from the evidence's reason (`... < fixed
+/// V`, `no fix available yet`, `will not fix`), not from the finding's
+/// attributes, which describe its first package only.
+pub fn cve_matches(a: &Assessment) -> std::collections::BTreeSet<(String, String, String)> {
+    let mut out = std::collections::BTreeSet::new();
+    for f in a.findings.iter().filter(|f| f.attributes.contains_key("CVE_ID")) {
+        assert_eq!(f.attributes["CVE_ID"], f.rule_id);
+        for e in f.evidence.iter().filter(|e| e.path.is_some() && e.line.is_some()) {
+            let package = e.text.as_deref().unwrap().split(' ').next().unwrap().to_string();
+            let status = if e.message.contains(" < fixed ") {
+                "fixed"
+            } else if e.message.contains("no fix available yet") {
+                "unfixed"
+            } else if e.message.contains("will not fix") {
+                "will_not_fix"
+            } else {
+                panic!("{}: evidence with no status: {e:?}", f.rule_id)
+            };
+            out.insert((f.rule_id.clone(), package, status.to_string()));
+        }
+    }
+    out
+}
+
+/// Owned triples from a literal table.
+pub fn triples(list: &[(&str, &str, &str)]) -> std::collections::BTreeSet<(String, String, String)> {
+    list.iter().map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string())).collect()
+}
+
+/// Asserts two sets of triples are equal, naming what each side has alone.
+pub fn assert_same_set(
+    got: &std::collections::BTreeSet<(String, String, String)>,
+    want: &std::collections::BTreeSet<(String, String, String)>,
+    what: &str,
+) {
+    let extra: Vec<_> = got.difference(want).collect();
+    let missing: Vec<_> = want.difference(got).collect();
+    assert!(
+        extra.is_empty() && missing.is_empty(),
+        "{what}: Warden reports {} pairs, expected {}\n only Warden: {extra:#?}\n only expected: {missing:#?}",
+        got.len(),
+        want.len()
+    );
+}
+
+/// The 1-based line of `needle` (a whole line) in a file.
+pub fn line_of(path: &Path, needle: &str) -> u32 {
+    let text = fs::read_to_string(path).unwrap();
+    text.lines().position(|l| l == needle).unwrap_or_else(|| panic!("{needle:?} not in {}", path.display())) as u32 + 1
+}
