@@ -19,6 +19,7 @@
 //!   3.0.11-1~deb12u2 < fixed 3.0.13-1~deb12u1 (DSA-5678-1, debian-oval)`.
 
 use std::cmp::Ordering;
+use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
@@ -247,11 +248,11 @@ pub fn scan_inventory(
             (PackageKind::Binary, package.name.as_str(), package.version.as_str()),
         ];
         for (kind, name, version) in lookups {
-            if !cache.contains_key(&(name, kind)) {
-                let found = store.lookup_packed(&target.distro, &target.release, name, kind)?;
-                cache.insert((name, kind), found);
-            }
-            let Some(packed) = &cache[&(name, kind)] else { continue };
+            let packed = match cache.entry((name, kind)) {
+                Entry::Occupied(e) => e.into_mut(),
+                Entry::Vacant(e) => e.insert(store.lookup_packed(&target.distro, &target.release, name, kind)?),
+            };
+            let Some(packed) = packed else { continue };
             for advisory in PackedAdvisory::lines(packed) {
                 if !may_apply(&advisory, version, scheme, options.ignore_unfixed) {
                     continue;
