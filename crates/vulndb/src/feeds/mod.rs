@@ -184,6 +184,10 @@ pub fn detect(path: &Path, first_bytes: &[u8]) -> Option<FeedFormat> {
             None
         }
         Some(b'{') | Some(b'[') => {
+            if contains(trimmed, "\"$schema\"") && contains(trimmed, "\"properties\"") {
+                // A JSON schema (e.g. KEV's own, which names KEV's keys), not a feed.
+                return None;
+            }
             if contains(trimmed, "\"catalogVersion\"") || contains(trimmed, "\"knownRansomwareCampaignUse\"") {
                 return Some(FeedFormat::Kev);
             }
@@ -478,6 +482,8 @@ mod tests {
             Some(FeedFormat::Epss)
         );
         assert_eq!(detect(p, b"{\"title\": \"x\", \"catalogVersion\": \"1\""), Some(FeedFormat::Kev));
+        let schema = br#"{"$schema": "http://json-schema.org/draft-07/schema#", "properties": {"catalogVersion": {}}}"#;
+        assert_eq!(detect(p, schema), None, "KEV's JSON schema is not a KEV feed");
         assert_eq!(detect(p, b"{\"dataType\": \"CVE_RECORD\", \"cveMetadata\": {}}"), Some(FeedFormat::Cve5));
         assert_eq!(detect(p, b"{\n\t\"apkurl\": \"x\""), Some(FeedFormat::AlpineSecdb));
         assert_eq!(detect(p, b"{\"schema_version\": \"1.6.3\", \"id\": \"X\""), Some(FeedFormat::Osv));
