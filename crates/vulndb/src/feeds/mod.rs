@@ -33,6 +33,7 @@ pub mod alpine_secdb;
 pub mod cve5;
 pub mod debian_oval;
 pub mod debian_security_support;
+pub mod debian_tracker;
 pub mod epss;
 pub mod kev;
 pub mod osv;
@@ -143,6 +144,8 @@ pub enum FeedFormat {
     Epss,
     /// debian-security-support `security-support-ended.debN` / `security-support-limited`.
     DebianSecuritySupport,
+    /// The Debian security tracker's JSON (`tracker/data/json`).
+    DebianTracker,
 }
 
 /// How many leading bytes [`detect`] wants to see (it works with fewer).
@@ -190,6 +193,9 @@ pub fn detect(path: &Path, first_bytes: &[u8]) -> Option<FeedFormat> {
             }
             if contains(trimmed, "\"catalogVersion\"") || contains(trimmed, "\"knownRansomwareCampaignUse\"") {
                 return Some(FeedFormat::Kev);
+            }
+            if contains(trimmed, "\"releases\"") && contains(trimmed, "\"repositories\"") {
+                return Some(FeedFormat::DebianTracker);
             }
             if contains(trimmed, "\"cveMetadata\"") || contains(trimmed, "\"CVE_RECORD\"") {
                 return Some(FeedFormat::Cve5);
@@ -446,6 +452,7 @@ pub fn parse_as(
         FeedFormat::Cve5 => cve5::parse(reader, source),
         FeedFormat::Epss => epss::parse(reader, source),
         FeedFormat::DebianSecuritySupport => debian_security_support::parse(reader, source),
+        FeedFormat::DebianTracker => debian_tracker::parse(reader, source),
     }
 }
 
@@ -486,6 +493,10 @@ mod tests {
         assert_eq!(detect(p, schema), None, "KEV's JSON schema is not a KEV feed");
         assert_eq!(detect(p, b"{\"dataType\": \"CVE_RECORD\", \"cveMetadata\": {}}"), Some(FeedFormat::Cve5));
         assert_eq!(detect(p, b"{\n\t\"apkurl\": \"x\""), Some(FeedFormat::AlpineSecdb));
+        assert_eq!(
+            detect(p, br#"{"0ad": {"CVE-2020-0001": {"releases": {"bookworm": {"repositories": {}}}}}}"#),
+            Some(FeedFormat::DebianTracker)
+        );
         assert_eq!(detect(p, b"{\"schema_version\": \"1.6.3\", \"id\": \"X\""), Some(FeedFormat::Osv));
         assert_eq!(detect(p, b"{\"$schema\": \"http://json-schema.org/draft-07/schema#\""), None);
         assert_eq!(
