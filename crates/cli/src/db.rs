@@ -160,6 +160,7 @@ pub fn update(db: &Path, from: &[String], now: &str) -> Result<(), String> {
     let mut marks: Vec<(String, String)> = Vec::new();
     let mut unchanged = 0usize;
     let mut dead_hosts: HashMap<String, String> = HashMap::new();
+    let mut network_failed = false;
     for source in &sources {
         match source {
             Source::Path(path) => match read_local(path) {
@@ -201,6 +202,7 @@ pub fn update(db: &Path, from: &[String], now: &str) -> Result<(), String> {
                     }
                     Err(e) => {
                         if e.unreachable {
+                            network_failed = true;
                             dead_hosts.insert(host, e.message.clone());
                         }
                         errors.push((url.clone(), e.message));
@@ -219,10 +221,12 @@ pub fn update(db: &Path, from: &[String], now: &str) -> Result<(), String> {
             let label = DEFAULT_SOURCES.iter().find(|d| d.url == what).map(|d| format!(" ({})", d.what));
             message.push_str(&format!("\n  {what}{}: {e}", label.unwrap_or_default()));
         }
-        message.push_str(
-            "\nwithout network access, fetch the feeds on another machine and run \
-             `warden db update --from DIR` (or --from FILE, or --from URL#sha256=HEX for a mirror)",
-        );
+        if network_failed || from.is_empty() {
+            message.push_str(
+                "\nwithout network access, fetch the feeds on another machine and run \
+                 `warden db update --from DIR` (or --from FILE, or --from URL#sha256=HEX for a mirror)",
+            );
+        }
         return Err(message);
     }
     if batches.is_empty() {

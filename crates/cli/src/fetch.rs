@@ -328,9 +328,12 @@ fn content_range(v: &str) -> Option<(u64, Option<u64>)> {
 
 /// Whether an error means the host cannot be reached at all (so the other
 /// URLs of that host need not be tried).
+/// Any I/O error before a response (name lookup, connect, reset) counts.
 fn unreachable(e: &ureq::Error) -> bool {
-    matches!(e, ureq::Error::HostNotFound | ureq::Error::ConnectionFailed | ureq::Error::Timeout(_))
-        || matches!(e, ureq::Error::Io(io) if matches!(io.kind(), io::ErrorKind::ConnectionRefused | io::ErrorKind::TimedOut | io::ErrorKind::NetworkUnreachable | io::ErrorKind::HostUnreachable))
+    matches!(
+        e,
+        ureq::Error::HostNotFound | ureq::Error::ConnectionFailed | ureq::Error::Timeout(_) | ureq::Error::Io(_)
+    )
 }
 
 /// An error for one URL; `unreachable` marks a host that could not be reached.
@@ -461,14 +464,25 @@ pub fn fetch(client: &Client, cache: &mut Cache, url: &str, pinned: Option<&str>
         // Complete: from here on a failure discards the download (resuming a
         // complete but wrong file would not help).
         let sha256 = sha256_file(&part).map_err(|e| format!("{}: cannot read: {e}", part.display()))?;
-        if let Some(p) = pinned
-            && p != sha256
-        {
-            let _ = fs::remove_file(&part);
-            return Err(format!("SHA-256 mismatch: expected {p}, got {sha256}; refused (cached copy unchanged)").into());
-        }
-        let output = verify_parse(&part, &path)
-            .map_err(|e| format!("downloaded file is not a readable feed, refused (cached copy unchanged): {e}"))?;
+        let verified = match pinned {
+            Some(p) if p != sha256 => {
+                let _ = fs::remove_file(&part);
+                Err(format!("SHA-256 mismatch: expected {p}, got {sha256}; refused (cached copy unchanged)"))
+            }
+            _ => verify_parse(&part, &path)
+                .map_err(|e| format!("downloaded file is not a readable feed, refused (cached copy unchanged): {e}")),
+        };
+        let output = match verified {
+            Ok(output) => output,
+            Err(e) => {
+                // The download is gone: so are its validators.
+                entry.part_etag = None;
+                entry.part_last_modified = None;
+                cache.meta.entries.insert(url.to_string(), entry);
+                cache.save()?;
+                return Err(e.into());
+            }
+        };
         fs::rename(&part, &path).map_err(|e| format!("{}: cannot replace: {e}", path.display()))?;
         entry.etag = if append { etag.or(entry.part_etag.take()) } else { etag };
         entry.last_modified = if append { last_modified.or(entry.part_last_modified.take()) } else { last_modified };
@@ -493,11 +507,17 @@ fn verify_parse(part: &Path, final_path: &Path) -> Result<FeedOutput, String> {
     let result = (|| {
         fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         fs::rename(part, &staged).map_err(|e| format!("{}: {e}", staged.display()))?;
-        let output = feeds::read_path(&staged).map_err(|e| e.to_string())?;
-        if output.advisories.is_empty() && output.vulns.is_empty() && output.support.is_empty() {
-            if let Some(p) = output.problems.first() {
-                return Err(format!("nothing could be read ({} problems, first: {p})", output.problems.len()));
-            }
+        // Name the download, not the scratch file (gone when this returns).
+        let output = feeds::read_path(&staged).map_err(|e| {
+            let name = final_path.file_name().unwrap_or_default().to_string_lossy();
+            e.to_string().replace(&staged.display().to_string(), &name)
+        })?;
+        if output.advisories.is_empty()
+            && output.vulns.is_empty()
+            && output.support.is_empty()
+            && let Some(p) = output.problems.first()
+        {
+            return Err(format!("nothing could be read ({} problems, first: {p})", output.problems.len()));
         }
         fs::rename(&staged, part).map_err(|e| format!("{}: {e}", part.display()))?;
         Ok(output)
