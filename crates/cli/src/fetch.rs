@@ -637,6 +637,18 @@ mod tests {
     }
 
     #[test]
+    fn every_default_source_is_documented() {
+        let doc = include_str!("../../../docs/vulndb.md");
+        for d in DEFAULT_SOURCES {
+            assert!(doc.contains(&format!("`{}`", d.url)), "{} is missing from docs/vulndb.md", d.url);
+            assert!(Source::parse(d.url).is_ok_and(|s| matches!(s, Source::Url { .. })));
+        }
+        let documented = doc.split("`https://").skip(1).filter(|rest| !rest.starts_with('`')).count();
+        // The table, plus the one URL listed as not yet supported.
+        assert_eq!(documented, DEFAULT_SOURCES.len() + 1, "docs/vulndb.md lists URLs that are not defaults");
+    }
+
+    #[test]
     fn content_ranges() {
         assert_eq!(content_range("bytes 100-199/200"), Some((100, Some(200))));
         assert_eq!(content_range("bytes 100-199/*"), Some((100, None)));

@@ -29,6 +29,8 @@ struct Resource {
     /// Send the headers (full Content-Length) but only this many body bytes,
     /// then close: once, then the resource is served normally again.
     close_after: Option<usize>,
+    /// Answer `302 Found` with this `Location` instead.
+    redirect: Option<String>,
 }
 
 /// One request as the server saw it.
@@ -133,6 +135,7 @@ fn serve(stream: TcpStream, state: &Mutex<State>) {
     let mut out = stream;
     let (status, reason, mut extra, body): (u16, &str, Vec<String>, &[u8]) = match &resource {
         None => (404, "Not Found", vec![], b"not found" as &[u8]),
+        Some(Resource { redirect: Some(to), .. }) => (302, "Found", vec![format!("Location: {to}")], &[][..]),
         Some(r) => {
             let mut validators = vec![];
             if let Some(e) = &r.etag {
@@ -491,4 +494,38 @@ fn unreachable_url_fails_cleanly_naming_it_and_suggesting_from() {
     assert!(err.contains(&url) && err.contains(&missing) && err.contains("HTTP 404"), "{err}");
     assert!(err.contains("--from DIR"), "{err}");
     assert_eq!(fs::read(&db).unwrap(), db_before);
+}
+
+#[test]
+fn a_changed_file_restarts_the_interrupted_download_and_redirects_are_followed() {
+    let server = Server::start();
+    let body = oval_fixture();
+    let path = "/oval/oval-definitions-bookworm.xml.bz2";
+    server.put(
+        path,
+        Resource { body: body.clone(), etag: Some("\"v1\"".into()), close_after: Some(30_000), ..Default::default() },
+    );
+    server.put(
+        "/latest/oval-definitions-bookworm.xml.bz2",
+        Resource { redirect: Some(path.into()), ..Default::default() },
+    );
+    let url = server.url("/latest/oval-definitions-bookworm.xml.bz2");
+    let tmp = tempfile::tempdir().unwrap();
+    let db = tmp.path().join("vuln.db");
+    let o = update(&db, &[&url]);
+    assert_eq!(o.status.code(), Some(2), "{}", stderr(&o));
+
+    // Upstream publishes a new version meanwhile: If-Range no longer
+    // matches, the server sends the whole file (200) and the download starts over.
+    server.put(path, Resource { body: body.clone(), etag: Some("\"v2\"".into()), ..Default::default() });
+    let o = update(&db, &[&url]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let log = server.log();
+    let summary: Vec<_> = log.iter().map(|l| (l.path.as_str(), l.status, l.body_sent)).collect();
+    let latest = "/latest/oval-definitions-bookworm.xml.bz2";
+    assert_eq!(summary, [(latest, 302, 0), (path, 200, 30_000), (latest, 302, 0), (path, 200, body.len())]);
+    assert_eq!(log[3].headers.get("range").map(String::as_str), Some("bytes=30000-"), "{:?}", log[3]);
+    assert_eq!(log[3].headers.get("if-range").map(String::as_str), Some("\"v1\""), "{:?}", log[3]);
+    assert_eq!(fs::read(cache_file(tmp.path(), "oval-definitions-bookworm.xml.bz2")).unwrap(), body);
+    assert!(status(&db).contains(&url));
 }
