@@ -230,7 +230,7 @@ pub fn update(db: &Path, from: &[String], now: &str) -> Result<(), String> {
         return Err(message);
     }
     if batches.is_empty() {
-        eprintln!("warden: nothing new: all {unchanged} sources are already imported in {}", db.display());
+        eprintln!("warden: nothing new: {} already holds the current content of every source", db.display());
         return Ok(());
     }
     store_import(db, &batches, now)?;

@@ -442,13 +442,15 @@ pub fn fetch(client: &Client, cache: &mut Cache, url: &str, pinned: Option<&str>
         let mut out = if append { OpenOptions::new().append(true).open(&part) } else { File::create(&part) }
             .map_err(|e| format!("{}: cannot write: {e}", part.display()))?;
         let start_len = if append { part_len } else { 0 };
-        let received = copy_body(client, url, resp.into_body().into_reader(), &mut out, start_len, expected_total)
-            .map_err(|e| {
-                format!(
-                    "download interrupted: {e}; the partial file {} is kept and the next run resumes it",
-                    part.display()
-                )
-            })?;
+        let (received, seconds) =
+            copy_body(client, url, resp.into_body().into_reader(), &mut out, start_len, expected_total).map_err(
+                |e| {
+                    format!(
+                        "download interrupted: {e}; the partial file {} is kept and the next run resumes it",
+                        part.display()
+                    )
+                },
+            )?;
         out.sync_all().map_err(|e| format!("{}: cannot write: {e}", part.display()))?;
         drop(out);
         let total = start_len + received;
@@ -492,7 +494,7 @@ pub fn fetch(client: &Client, cache: &mut Cache, url: &str, pinned: Option<&str>
         entry.size = total;
         cache.meta.entries.insert(url.to_string(), entry);
         cache.save()?;
-        eprintln!("warden: {url}: downloaded {}", human(total));
+        eprintln!("warden: {url}: downloaded {} in {seconds:.1} s, verified", human(received));
         return Ok(Fetched::Downloaded { path, sha256, output });
     }
     Err("the server refused to resume the download twice".to_string().into())
@@ -504,6 +506,7 @@ pub fn fetch(client: &Client, cache: &mut Cache, url: &str, pinned: Option<&str>
 fn verify_parse(part: &Path, final_path: &Path) -> Result<FeedOutput, String> {
     let dir = final_path.with_file_name(format!(".verify-{}", std::process::id()));
     let staged = dir.join(final_path.file_name().unwrap_or_default());
+    let spinner = spinner(format!("verifying {}", final_path.file_name().unwrap_or_default().to_string_lossy()));
     let result = (|| {
         fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         fs::rename(part, &staged).map_err(|e| format!("{}: {e}", staged.display()))?;
@@ -522,6 +525,9 @@ fn verify_parse(part: &Path, final_path: &Path) -> Result<FeedOutput, String> {
         fs::rename(&staged, part).map_err(|e| format!("{}: {e}", part.display()))?;
         Ok(output)
     })();
+    if let Some(s) = spinner {
+        s.finish_and_clear();
+    }
     if result.is_err() {
         let _ = fs::remove_file(&staged);
         let _ = fs::remove_file(part);
@@ -544,7 +550,7 @@ pub fn spinner(message: String) -> Option<indicatif::ProgressBar> {
 }
 
 /// Copies the body to `out`, with a progress bar on a terminal. Returns the
-/// bytes copied.
+/// bytes copied and the seconds it took.
 fn copy_body(
     client: &Client,
     url: &str,
@@ -552,7 +558,7 @@ fn copy_body(
     out: &mut File,
     already: u64,
     total: Option<u64>,
-) -> io::Result<u64> {
+) -> io::Result<(u64, f64)> {
     let started = Instant::now();
     let bar = client.progress.then(|| {
         let bar = match total {
@@ -593,10 +599,7 @@ fn copy_body(
         b.finish_and_clear();
     }
     let _ = out.flush();
-    if result.is_ok() && client.progress {
-        eprintln!("warden: {url}: {} in {:.1} s", human(copied), started.elapsed().as_secs_f64());
-    }
-    result
+    result.map(|n| (n, started.elapsed().as_secs_f64()))
 }
 
 #[cfg(test)]
