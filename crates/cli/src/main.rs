@@ -12,6 +12,7 @@
 mod bench;
 mod cve;
 mod db;
+mod fetch;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -108,6 +109,14 @@ enum DbCommand {
         #[arg(required = true)]
         paths: Vec<PathBuf>,
     },
+    /// Download the advisory feeds (or read `--from` files, directories and
+    /// URLs) into the cache beside the database, then import them. All or nothing.
+    Update {
+        /// A feed directory, file, or `http(s)://` URL (`URL#sha256=HEX` to
+        /// pin its hash). Repeatable; replaces the default sources.
+        #[arg(long = "from", value_name = "DIR|FILE|URL")]
+        from: Vec<String>,
+    },
     /// Show the imported sources, counts per release, and staleness
     /// (exit 1 when the newest import is over a week old).
     Status,
@@ -187,6 +196,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             match command {
                 DbCommand::Import { paths } => {
                     db::import(&db, &paths, &now)?;
+                    Ok(ExitCode::SUCCESS)
+                }
+                DbCommand::Update { from } => {
+                    db::update(&db, &from, &now)?;
                     Ok(ExitCode::SUCCESS)
                 }
                 DbCommand::Status => Ok(if db::status(&db, &now)? { ExitCode::from(1) } else { ExitCode::SUCCESS }),
