@@ -27,7 +27,7 @@ use warden_model::{InstalledPackage, OsRelease, PackageFormat, PackageInventory,
 
 use crate::advisory::{Advisory, FixStatus, PackageKind, VulnInfo};
 use crate::feeds::SupportStatus;
-use crate::store::{PackedAdvisory, Store, StoreError};
+use crate::store::{PackedAdvisory, Store, StoreError, SupportList};
 use crate::version::VersionScheme;
 
 /// Where an inventory's advisories are keyed.
@@ -223,25 +223,23 @@ pub fn scan_inventory(
     scan.release_covered = store.covers(&target.distro, &target.release)?;
     let scheme = scheme(inventory.format);
     let mut cache: HashMap<(&str, PackageKind), Option<String>> = HashMap::new();
-    let mut support_cache: HashMap<String, Vec<SupportStatus>> = HashMap::new();
+    let support = if inventory.format == PackageFormat::Dpkg {
+        store.support_list(&target.distro, &target.release)?
+    } else {
+        SupportList::default()
+    };
     for package in &inventory.packages {
         scan.packages_checked += 1;
-        if inventory.format == PackageFormat::Dpkg {
-            if !support_cache.contains_key(&package.source_name) {
-                let found = store.support(&target.distro, &target.release, &package.source_name)?;
-                support_cache.insert(package.source_name.clone(), found);
-            }
-            for status in &support_cache[&package.source_name] {
-                let ended = status.ended.as_ref().is_some_and(|(_, date)| date.as_str() <= options.today.as_str());
-                scan.support.push(SupportMatch {
-                    package: package.name.clone(),
-                    installed_version: package.version.clone(),
-                    source_name: package.source_name.clone(),
-                    status: status.clone(),
-                    ended,
-                    location: package.source.clone(),
-                });
-            }
+        for status in support.for_package(&package.source_name) {
+            let ended = status.ended.as_ref().is_some_and(|(_, date)| date.as_str() <= options.today.as_str());
+            scan.support.push(SupportMatch {
+                package: package.name.clone(),
+                installed_version: package.version.clone(),
+                source_name: package.source_name.clone(),
+                status: status.clone(),
+                ended,
+                location: package.source.clone(),
+            });
         }
         let lookups = [
             (PackageKind::Source, package.source_name.as_str(), package.source_version.as_str()),
