@@ -4,28 +4,13 @@
 
 mod common;
 
-use std::path::PathBuf;
-
 use common::*;
 use warden_model::Outcome::{CouldNotEvaluate as Cne, Fail, Pass};
 use warden_model::{Outcome, Snapshot};
 
-fn debian_rootfs() -> Option<PathBuf> {
-    match std::env::var_os("WARDEN_TEST_DEBIAN_ROOTFS") {
-        Some(p) => Some(PathBuf::from(p)),
-        None if std::env::var_os("CI").is_some() => {
-            panic!("WARDEN_TEST_DEBIAN_ROOTFS must be set in CI (scripts/test.sh builds it)")
-        }
-        None => {
-            eprintln!("skipping: WARDEN_TEST_DEBIAN_ROOTFS is not set (run scripts/test.sh)");
-            None
-        }
-    }
-}
-
 #[test]
 fn fresh_debian_12_install_shows_the_expected_findings() {
-    let Some(root) = debian_rootfs() else { return };
+    let Some(root) = debian_rootfs_or_skip() else { return };
     let a = assess_root(&root);
     assert_eq!(a.os.as_deref(), Some("Debian GNU/Linux 12 (bookworm)"));
     assert!(!a.live);

@@ -47,7 +47,7 @@
 use std::collections::{HashMap, HashSet};
 use std::io::BufRead;
 
-use super::oval::{self, OvalDoc, Resolved, strip_zero_epoch};
+use super::oval::{self, OvalDoc, Resolved};
 use super::{FeedError, FeedOutput, FeedProblem, is_cve_id};
 use crate::advisory::{Advisory, FixStatus, PackageKind, VulnInfo};
 
@@ -257,29 +257,7 @@ fn package_facts(
     let mut facts: Vec<(String, FixStatus)> = Vec::new();
     for t in &def.test_refs {
         match doc.resolve(t) {
-            Ok(Resolved::Dpkg(c)) => {
-                for (op, evr) in &c.evr {
-                    if op != "less than" {
-                        problems.push(FeedProblem::new(
-                            loc,
-                            format!("dpkginfo evr operation {op:?} ({evr}) not understood; skipped"),
-                        ));
-                        continue;
-                    }
-                    let v = strip_zero_epoch(evr);
-                    let status = if v == "0" || v.is_empty() {
-                        FixStatus::Unfixed
-                    } else {
-                        FixStatus::Fixed { version: v.to_string() }
-                    };
-                    for p in &c.packages {
-                        let fact = (p.clone(), status.clone());
-                        if !facts.contains(&fact) {
-                            facts.push(fact);
-                        }
-                    }
-                }
-            }
+            Ok(Resolved::Dpkg(c)) => c.add_facts(loc, &mut facts, problems),
             Ok(Resolved::Other(_)) => {}
             Err(e) => problems.push(FeedProblem::new(loc, e)),
         }

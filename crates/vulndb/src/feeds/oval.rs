@@ -390,6 +390,38 @@ pub(crate) enum Resolved {
     Other(String),
 }
 
+impl DpkgCriterion {
+    /// Adds this criterion's (package, status) facts to `facts`, without
+    /// duplicates: `less than V` is fixed in V, and `less than 0` means no
+    /// fix yet. Other operations are reported as problems at `loc`.
+    pub(crate) fn add_facts(
+        &self,
+        loc: &str,
+        facts: &mut Vec<(String, crate::advisory::FixStatus)>,
+        problems: &mut Vec<super::FeedProblem>,
+    ) {
+        use crate::advisory::FixStatus;
+        for (op, evr) in &self.evr {
+            if op != "less than" {
+                problems.push(super::FeedProblem::new(
+                    loc,
+                    format!("dpkginfo evr operation {op:?} ({evr}) not understood; skipped"),
+                ));
+                continue;
+            }
+            let v = strip_zero_epoch(evr);
+            let status =
+                if v == "0" || v.is_empty() { FixStatus::Unfixed } else { FixStatus::Fixed { version: v.to_string() } };
+            for p in &self.packages {
+                let fact = (p.clone(), status.clone());
+                if !facts.contains(&fact) {
+                    facts.push(fact);
+                }
+            }
+        }
+    }
+}
+
 impl OvalDoc {
     /// Resolves a test reference through objects, variables and states.
     pub(crate) fn resolve(&self, test_ref: &str) -> Result<Resolved, String> {

@@ -37,7 +37,7 @@
 use std::collections::HashSet;
 use std::io::BufRead;
 
-use super::oval::{self, OvalDoc, Resolved, strip_zero_epoch};
+use super::oval::{self, OvalDoc, Resolved};
 use super::{FeedError, FeedOutput, FeedProblem, is_cve_id};
 use crate::advisory::{Advisory, FixStatus, PackageKind, VulnInfo};
 
@@ -143,29 +143,7 @@ pub fn parse(reader: impl BufRead, source: &str) -> Result<FeedOutput, FeedError
         let mut kernel = false;
         for t in &def.test_refs {
             match doc.resolve(t) {
-                Ok(Resolved::Dpkg(c)) => {
-                    for (op, evr) in &c.evr {
-                        if op != "less than" {
-                            out.problems.push(FeedProblem::new(
-                                &loc,
-                                format!("dpkginfo evr operation {op:?} ({evr}) not understood; skipped"),
-                            ));
-                            continue;
-                        }
-                        let v = strip_zero_epoch(evr);
-                        let status = if v == "0" || v.is_empty() {
-                            FixStatus::Unfixed
-                        } else {
-                            FixStatus::Fixed { version: v.to_string() }
-                        };
-                        for p in &c.packages {
-                            let f = (p.clone(), status.clone());
-                            if !facts.contains(&f) {
-                                facts.push(f);
-                            }
-                        }
-                    }
-                }
+                Ok(Resolved::Dpkg(c)) => c.add_facts(&loc, &mut facts, &mut out.problems),
                 Ok(Resolved::Other(kind)) => {
                     if kind == "uname_test" || kind == "variable_test" || kind == "file_test" {
                         kernel = true;
