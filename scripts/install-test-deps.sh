@@ -2,13 +2,16 @@
 # Debian packages the tests use as oracles or inputs:
 # - lynis: the peer whose verdicts tests/lynis_agreement.rs compares with ours;
 # - mmdebstrap: builds a real Debian 12 root filesystem for tests/real_rootfs.rs;
-# - debsecan: the Debian Security Analyzer, the oracle of tests/cve_debian.rs.
+# - debsecan: the Debian Security Analyzer, the oracle of tests/cve_debian.rs;
+# - rpm: rpm's own version comparison (rpm.vercmp), the live oracle of the
+#   rpm ordering tests (crates/vulndb/tests/version_oracles.rs, tests/cve_rpm.rs).
 # Skips apt entirely when everything is already there.
 set -euo pipefail
 need=()
 command -v lynis >/dev/null || need+=(lynis)
 command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
 command -v debsecan >/dev/null || need+=(debsecan)
+command -v rpm >/dev/null || need+=(rpm)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "install-test-deps: need root to apt-get install ${need[*]}" >&2
