@@ -1,0 +1,1 @@
+//! Unit tests: see crates/netreach/tests/load.rs for the fixture tests.
