@@ -85,7 +85,10 @@ fn moto_world_counts_and_values() {
     let p = &n.peerings["pcx-5e38db7a7d4751e59"];
     assert!(p.active);
     assert_eq!((p.requester_vpc.as_str(), p.accepter_vpc.as_str()), ("vpc-c454068d884c361e2", "vpc-e5c230b73102e5a27"));
-    assert_eq!((p.requester_cidrs.clone(), p.accepter_cidrs.clone()), (vec![net("10.0.0.0/16")], vec![net("10.1.0.0/16")]));
+    assert_eq!(
+        (p.requester_cidrs.clone(), p.accepter_cidrs.clone()),
+        (vec![net("10.0.0.0/16")], vec![net("10.1.0.0/16")])
+    );
 
     let acl = &n.network_acls["acl-f75db468dbb9d2417"];
     assert!(!acl.default);
@@ -112,7 +115,10 @@ fn moto_world_counts_and_values() {
         ports: PortRange::ALL,
         peer: SgPeer::Cidr(net("0.0.0.0/0"))
     }));
-    assert_eq!(web.egress, [SgRule { protocol: Protocol::All, ports: PortRange::ALL, peer: SgPeer::Cidr(net("0.0.0.0/0")) }]);
+    assert_eq!(
+        web.egress,
+        [SgRule { protocol: Protocol::All, ports: PortRange::ALL, peer: SgPeer::Cidr(net("0.0.0.0/0")) }]
+    );
     // alb-sg: 443 from 0.0.0.0/0 and ::/0 split into two rules; 80 from 0.0.0.0/0.
     assert_eq!(n.security_groups["sg-283311e508f133e1b"].ingress.len(), 3);
     let app = &n.security_groups["sg-3edd7b42a4df6e320"];
@@ -145,7 +151,10 @@ fn moto_world_counts_and_values() {
     assert_eq!(lb.listeners[0].target_group_ids, [MOTO_TG]);
     let tg = &n.target_groups[MOTO_TG];
     assert_eq!((tg.protocol, tg.port, tg.target_type.as_str()), (Protocol::Tcp, Some(80), "instance"));
-    assert_eq!(tg.targets, [("i-9ff9ec716ae40311d".to_string(), Some(80)), ("i-3cee96c180a4e387d".to_string(), Some(80))]);
+    assert_eq!(
+        tg.targets,
+        [("i-9ff9ec716ae40311d".to_string(), Some(80)), ("i-3cee96c180a4e387d".to_string(), Some(80))]
+    );
 }
 
 #[test]
@@ -186,7 +195,10 @@ fn handmade_fixture_values() {
 
     assert!(n.transit_gateways.contains_key("tgw-0t1"));
     let att = &n.tgw_attachments["tgw-attach-0a1"];
-    assert_eq!((att.tgw_id.as_str(), att.resource_type.as_str(), att.resource_id.as_str()), ("tgw-0t1", "vpc", "vpc-0aaa"));
+    assert_eq!(
+        (att.tgw_id.as_str(), att.resource_type.as_str(), att.resource_id.as_str()),
+        ("tgw-0t1", "vpc", "vpc-0aaa")
+    );
     assert_eq!(att.route_table_id.as_deref(), Some("tgw-rtb-0r1"));
     assert_eq!(n.tgw_attachments["tgw-attach-0vpn"].route_table_id, None);
     let trt = &n.tgw_route_tables["tgw-rtb-0r1"];
@@ -256,7 +268,10 @@ fn handmade_fixture_values() {
     assert_eq!(n.instances["i-0w1"].name.as_deref(), Some("web-1"));
 
     let classic = &n.load_balancers["classic/classic-web"];
-    assert_eq!((classic.kind, classic.internet_facing, classic.vpc_id.as_str()), (LoadBalancerKind::Classic, true, "vpc-0aaa"));
+    assert_eq!(
+        (classic.kind, classic.internet_facing, classic.vpc_id.as_str()),
+        (LoadBalancerKind::Classic, true, "vpc-0aaa")
+    );
     assert_eq!(classic.subnet_ids, ["subnet-0a1", "subnet-0a2"]);
     assert_eq!(classic.security_group_ids, ["sg-0lb"]);
     assert_eq!(classic.listeners.len(), 2);
@@ -355,11 +370,15 @@ fn unknown_top_level_key_and_bad_records() {
 fn target_health_file_naming_no_group() {
     let dir = copy_fixture("moto-world");
     let th = dir.path().join("123456789012/us-east-1/describe-target-health");
-    std::fs::write(th.join("arn_unknown.json"), r#"{"TargetHealthDescriptions": [{"Target": {"Id": "i-1"}}]}"#).unwrap();
+    std::fs::write(th.join("arn_unknown.json"), r#"{"TargetHealthDescriptions": [{"Target": {"Id": "i-1"}}]}"#)
+        .unwrap();
     let n = load_dir(dir.path()).unwrap().network;
     assert!(n.warnings.iter().any(|w| w.resource.ends_with("arn_unknown.json") && w.message.contains("target group")));
     assert_eq!(n.target_groups[MOTO_TG].targets.len(), 2);
-    assert_eq!(sanitize(MOTO_TG), "arn_aws_elasticloadbalancing_us-east-1_123456789012_targetgroup_tg-web_1df37c7a229414c3");
+    assert_eq!(
+        sanitize(MOTO_TG),
+        "arn_aws_elasticloadbalancing_us-east-1_123456789012_targetgroup_tg-web_1df37c7a229414c3"
+    );
 }
 
 #[test]

@@ -126,11 +126,9 @@ impl Builder {
                     RouteTarget::InternetGateway(g) => {
                         ("internet gateway", g, n.internet_gateways.get(g).map(|g| g.vpc_ids.contains(&t.vpc_id)))
                     }
-                    RouteTarget::EgressOnlyGateway(g) => (
-                        "egress-only gateway",
-                        g,
-                        n.egress_only_gateways.get(g).map(|g| g.vpc_ids.contains(&t.vpc_id)),
-                    ),
+                    RouteTarget::EgressOnlyGateway(g) => {
+                        ("egress-only gateway", g, n.egress_only_gateways.get(g).map(|g| g.vpc_ids.contains(&t.vpc_id)))
+                    }
                     RouteTarget::VpnGateway(g) => {
                         ("VPN gateway", g, n.vpn_gateways.get(g).map(|g| g.vpc_ids.contains(&t.vpc_id)))
                     }
@@ -143,7 +141,9 @@ impl Builder {
                         n.peerings.get(g).map(|p| p.requester_vpc == t.vpc_id || p.accepter_vpc == t.vpc_id),
                     ),
                     RouteTarget::TransitGateway(g) => ("transit gateway", g, n.transit_gateways.get(g).map(|_| true)),
-                    RouteTarget::Interface(g) => ("network interface", g, n.interfaces.get(g).map(|i| i.vpc_id == t.vpc_id)),
+                    RouteTarget::Interface(g) => {
+                        ("network interface", g, n.interfaces.get(g).map(|i| i.vpc_id == t.vpc_id))
+                    }
                     RouteTarget::Instance(g) => ("instance", g, n.instances.get(g).map(|_| true)),
                     RouteTarget::Local | RouteTarget::Other(_) => continue,
                 };

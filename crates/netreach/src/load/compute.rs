@@ -14,7 +14,7 @@ use super::{Builder, Source, required, shapes as s};
 use crate::model::{Instance, Interface};
 
 impl Builder {
-    fn to_interface(&mut self, id: &str, src: &Source, v: s::NetworkInterface) -> Interface {
+    fn interface_from(&mut self, id: &str, src: &Source, v: s::NetworkInterface) -> Interface {
         let mut private_ips: Vec<Ipv4Addr> = Vec::new();
         let mut public_ips: Vec<(Ipv4Addr, Ipv4Addr)> = Vec::new();
         let bad_ip = |b: &mut Builder, what: &str, ip: &str| {
@@ -87,7 +87,7 @@ impl Builder {
         if !self.claim(&id, src) {
             return;
         }
-        let eni = self.to_interface(&id, src, v);
+        let eni = self.interface_from(&id, src, v);
         self.net.interfaces.insert(id, eni);
     }
 
@@ -125,7 +125,7 @@ impl Builder {
                     Some(_) => {}
                 }
             } else {
-                let mut eni = self.to_interface(&eni_id, src, ni);
+                let mut eni = self.interface_from(&eni_id, src, ni);
                 eni.instance_id = Some(id.clone());
                 if eni.security_group_ids.is_empty() && only_one {
                     eni.security_group_ids = instance_groups.clone();

@@ -64,7 +64,8 @@ impl Builder {
             let (Some(protocols), Some(lb_port)) =
                 (l.protocol.as_deref().and_then(listener_protocols), port(l.load_balancer_port))
             else {
-                let message = format!("listener {:?}:{:?} skipped (protocol or port)", l.protocol, l.load_balancer_port);
+                let message =
+                    format!("listener {:?}:{:?} skipped (protocol or port)", l.protocol, l.load_balancer_port);
                 self.warn(&id, &src.file, message);
                 continue;
             };

@@ -179,8 +179,13 @@ impl Builder {
         if !self.net.security_groups.contains_key(&sg) {
             self.warn(&sg, &src.file, "known only from describe-security-group-rules (VPC and name unknown)".into());
             self.origin.entry(sg.clone()).or_insert_with(|| src.file.clone());
-            let group =
-                SecurityGroup { id: sg.clone(), vpc_id: String::new(), name: String::new(), ingress: vec![], egress: vec![] };
+            let group = SecurityGroup {
+                id: sg.clone(),
+                vpc_id: String::new(),
+                name: String::new(),
+                ingress: vec![],
+                egress: vec![],
+            };
             self.net.security_groups.insert(sg.clone(), group);
         }
         if let Some(group) = self.net.security_groups.get_mut(&sg) {

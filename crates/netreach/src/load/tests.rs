@@ -5,7 +5,7 @@ use super::*;
 
 #[test]
 fn sanitize_replaces_everything_outside_the_safe_set() {
-    assert_eq!(sanitize("arn:aws:x/y z.é-_1"), "arn_aws_x_y_z.__-_1");
+    assert_eq!(sanitize("arn:aws:x/y z.é-_1"), "arn_aws_x_y_z._-_1");
     assert_eq!(sanitize("tgw-rtb-0abc"), "tgw-rtb-0abc");
 }
 

@@ -150,8 +150,11 @@ impl Builder {
             return;
         }
         if self.claim(&id, src) {
-            let nat =
-                NatGateway { id: id.clone(), vpc_id: v.vpc_id.unwrap_or_default(), subnet_id: v.subnet_id.unwrap_or_default() };
+            let nat = NatGateway {
+                id: id.clone(),
+                vpc_id: v.vpc_id.unwrap_or_default(),
+                subnet_id: v.subnet_id.unwrap_or_default(),
+            };
             self.net.nat_gateways.insert(id, nat);
         }
     }
@@ -332,15 +335,15 @@ impl Builder {
     }
 
     fn route(&mut self, rtb: &str, src: &Source, r: s::Route) -> Option<Route> {
-        let destination = if let Some(c) = r.destination_cidr_block.as_deref().or(r.destination_ipv6_cidr_block.as_deref())
-        {
-            RouteDestination::Cidr(self.cidr(rtb, src, "route destination", c)?)
-        } else if let Some(pl) = r.destination_prefix_list_id.clone() {
-            RouteDestination::PrefixList(pl)
-        } else {
-            self.warn(rtb, &src.file, "a route without destination skipped".into());
-            return None;
-        };
+        let destination =
+            if let Some(c) = r.destination_cidr_block.as_deref().or(r.destination_ipv6_cidr_block.as_deref()) {
+                RouteDestination::Cidr(self.cidr(rtb, src, "route destination", c)?)
+            } else if let Some(pl) = r.destination_prefix_list_id.clone() {
+                RouteDestination::PrefixList(pl)
+            } else {
+                self.warn(rtb, &src.file, "a route without destination skipped".into());
+                return None;
+            };
         let target = if let Some(g) = r.gateway_id.as_deref() {
             match g {
                 "local" => RouteTarget::Local,
