@@ -13,6 +13,7 @@ mod bench;
 mod cve;
 mod db;
 mod fetch;
+mod net;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -97,6 +98,24 @@ enum Command {
         /// host's packages and synthetic inventories 10x and 100x larger.
         #[arg(long, value_name = "FEED")]
         cve_feed: Option<PathBuf>,
+    },
+    /// AWS network reachability.
+    Net {
+        #[command(subcommand)]
+        command: NetCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum NetCommand {
+    /// Load a folder of `aws ec2/elbv2 describe-*` JSON outputs and print what
+    /// was loaded (counts per resource type and warnings).
+    Load {
+        /// The folder (`<account>/<region>/...` sub-folders name accounts and regions).
+        dir: PathBuf,
+        /// Print the loaded network model as JSON instead.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -226,6 +245,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Bench { scale: true, .. } => {
             bench::run_scale()?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Net { command: NetCommand::Load { dir, json } } => {
+            net::load(&dir, json)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { root, iterations, scale: false, cve_feed: None } => {

@@ -226,3 +226,18 @@ fn output_to_a_device_or_fifo_is_written_in_place_never_replaced() {
     assert!(fs::symlink_metadata(&fifo).unwrap().file_type().is_fifo(), "the FIFO was replaced by a file");
     assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 2, "no temporary file left behind");
 }
+
+#[test]
+fn net_load_prints_counts_and_warnings() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/aws/handmade");
+    let out = warden().args(["net", "load"]).arg(&dir).output().unwrap();
+    assert_eq!(out.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("load_balancers         2"), "{text}");
+    assert!(text.contains("warning: rtb-0main (111122223333/eu-west-1/describe-route-tables.json)"), "{text}");
+    let out = warden().args(["net", "load", "--json"]).arg(&dir).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["vpcs"]["vpc-0aaa"]["region"], "eu-west-1");
+    let out = warden().args(["net", "load", "/nonexistent/warden-net"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -7,4 +7,5 @@
 //! CLI's describe-* JSON or the AWS SDK.
 #![deny(missing_docs)]
 
+pub mod load;
 pub mod model;
