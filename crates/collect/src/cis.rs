@@ -18,16 +18,25 @@ use warden_model::{
     UnitLink,
 };
 
+use crate::Options;
 use crate::ids::IdMap;
 use crate::perms::path_stat;
 use crate::rootfs::{RootFs, join, read_host_file};
-use crate::Options;
 
 /// modprobe.d directories, highest precedence first (modprobe.d(5)).
 pub const MODPROBE_DIRS: [&str; 5] =
     ["/etc/modprobe.d", "/run/modprobe.d", "/usr/local/lib/modprobe.d", "/usr/lib/modprobe.d", "/lib/modprobe.d"];
 /// Largest file whose lines are kept in [`FileFacts::lines`].
 pub const MAX_LINES_FILE: u64 = 1024 * 1024;
+/// Files whose lines are never kept, whatever is asked: they hold password hashes.
+pub const NEVER_READ: [&str; 6] = [
+    "/etc/shadow",
+    "/etc/shadow-",
+    "/etc/gshadow",
+    "/etc/gshadow-",
+    "/etc/security/opasswd",
+    "/etc/security/opasswd.old",
+];
 const SYSTEMD_ETC: &str = "/etc/systemd/system";
 const LIVE_ONLY: &str = "live-only fact: the root is not the running system's /";
 
@@ -43,7 +52,9 @@ pub fn collect_with_problems(fs: &RootFs, ids: &IdMap, options: &Options) -> (Sy
     let (loaded_modules, mounts, sysctl_live) = if fs.is_live() {
         (
             read_host_file("/proc/modules", 4 * 1024 * 1024)
-                .map(|t| Fact::collected(t.lines().filter_map(|l| l.split_whitespace().next()).map(String::from).collect()))
+                .map(|t| {
+                    Fact::collected(t.lines().filter_map(|l| l.split_whitespace().next()).map(String::from).collect())
+                })
                 .unwrap_or_else(|problem| Fact::Failed { problem }),
             read_host_file("/proc/self/mounts", 4 * 1024 * 1024)
                 .map(|t| Fact::collected(parse_mounts(&t, "/proc/self/mounts", false)))
@@ -56,7 +67,11 @@ pub fn collect_with_problems(fs: &RootFs, ids: &IdMap, options: &Options) -> (Sy
     let systemd = systemd_units(fs, &mut problems);
     let mut files = BTreeMap::new();
     for path in options.extra_files.iter().collect::<BTreeSet<_>>() {
-        files.insert(path.clone(), file_facts(fs, ids, path));
+        files.insert(path.clone(), file_facts(fs, ids, path, false));
+    }
+    for path in options.extra_text_files.iter().collect::<BTreeSet<_>>() {
+        let read = !NEVER_READ.contains(&path.as_str());
+        files.insert(path.clone(), file_facts(fs, ids, path, read));
     }
     (SystemConfig { modprobe, loaded_modules, fstab, mounts, systemd, sysctl_live, files }, problems)
 }
@@ -65,14 +80,14 @@ fn not_live<T>() -> Fact<T> {
     Fact::NotCollected { reason: LIVE_ONLY.to_string() }
 }
 
-fn file_facts(fs: &RootFs, ids: &IdMap, path: &str) -> Fact<FileFacts> {
+fn file_facts(fs: &RootFs, ids: &IdMap, path: &str, read: bool) -> Fact<FileFacts> {
     let meta = match fs.stat(path) {
         Ok(Some(m)) => m,
         Ok(None) => return Fact::Absent { reason: format!("{path} does not exist") },
         Err(problem) => return Fact::Failed { problem },
     };
     let stat = path_stat(path.to_string(), &meta, ids);
-    let lines = if meta.is_file() && meta.len() < MAX_LINES_FILE {
+    let lines = if read && meta.is_file() && meta.len() < MAX_LINES_FILE {
         match fs.read_text(path) {
             Ok(Some(text)) => Some(text.lines().map(String::from).collect()),
             Ok(None) => None,
@@ -216,16 +231,26 @@ mod tests {
 
     #[test]
     fn modprobe_lines_keep_file_and_line() {
-        let d = parse_modprobe("# c\ninstall cramfs /bin/false\nblacklist  hfs # old\noptions x y=1\n", "/etc/modprobe.d/a.conf");
+        let d = parse_modprobe(
+            "# c\ninstall cramfs /bin/false\nblacklist  hfs # old\noptions x y=1\n",
+            "/etc/modprobe.d/a.conf",
+        );
         assert_eq!(d.len(), 2);
         assert_eq!((d[0].module.as_str(), d[0].command.as_deref()), ("cramfs", Some("/bin/false")));
         assert_eq!(d[0].source, Source::file("/etc/modprobe.d/a.conf", 2));
-        assert_eq!((d[1].directive.as_str(), d[1].module.as_str(), d[1].command.as_deref()), ("blacklist", "hfs", None));
+        assert_eq!(
+            (d[1].directive.as_str(), d[1].module.as_str(), d[1].command.as_deref()),
+            ("blacklist", "hfs", None)
+        );
     }
 
     #[test]
     fn fstab_options_split_and_comments_skipped() {
-        let m = parse_mounts("# x\n\ntmpfs /tmp tmpfs defaults,nodev,nosuid 0 0\n/dev/sda1 /mnt\\040x ext4\n", "/etc/fstab", true);
+        let m = parse_mounts(
+            "# x\n\ntmpfs /tmp tmpfs defaults,nodev,nosuid 0 0\n/dev/sda1 /mnt\\040x ext4\n",
+            "/etc/fstab",
+            true,
+        );
         assert_eq!(m.len(), 2);
         assert_eq!(m[0].options, ["defaults", "nodev", "nosuid"]);
         assert_eq!(m[0].source, Source::file("/etc/fstab", 3));
@@ -241,8 +266,13 @@ mod tests {
         std::os::unix::fs::symlink("/lib/systemd/system/ssh.service", etc.join("ssh.service")).unwrap();
         std::os::unix::fs::symlink("/dev/null", dir.path().join("etc/systemd/system/tmp.mount")).unwrap();
         std::fs::write(dir.path().join("etc/issue"), "hello\nworld\n").unwrap();
+        std::fs::write(dir.path().join("etc/shadow"), "root:$6$x:1::::::\n").unwrap();
         let fs = RootFs::open(dir.path()).unwrap();
-        let options = Options { extra_files: vec!["/etc/issue".into(), "/etc/nope".into()], ..Options::default() };
+        let options = Options {
+            extra_files: vec!["/etc/motd".into()],
+            extra_text_files: vec!["/etc/issue".into(), "/etc/nope".into(), "/etc/shadow".into()],
+            ..Options::default()
+        };
         let (cfg, problems) = collect_with_problems(&fs, &IdMap::default(), &options);
         assert!(problems.is_empty(), "{problems:?}");
         assert_eq!(cfg.systemd.enabled.len(), 1);
@@ -251,6 +281,7 @@ mod tests {
         let issue = cfg.files["/etc/issue"].value().unwrap();
         assert_eq!(issue.lines.as_deref().unwrap(), ["hello", "world"]);
         assert!(matches!(cfg.files["/etc/nope"], Fact::Absent { .. }));
+        assert_eq!(cfg.files["/etc/shadow"].value().unwrap().lines, None, "never the hashes");
         assert!(matches!(cfg.fstab, Fact::Absent { .. }));
         assert!(matches!(cfg.loaded_modules, Fact::NotCollected { .. }));
     }

@@ -56,10 +56,14 @@ pub fn now_rfc3339() -> String {
 pub struct Options {
     /// Most entries examined directly in one system directory.
     pub max_entries_per_dir: u64,
-    /// Files to stat and (when small text) read into
-    /// `system_config.files`. Collection does not know the rules: the CLI
-    /// passes the paths the CIS content names (`warden_rules::cis::inputs()`).
+    /// Files to stat into `system_config.files`. Collection does not know
+    /// the rules: the CLI passes the paths the CIS content names
+    /// (`warden_rules::cis::inputs()`).
     pub extra_files: Vec<String>,
+    /// Files to stat and, when small regular files, read line by line into
+    /// `system_config.files` (same origin). Files that hold secrets
+    /// ([`cis::NEVER_READ`]) are only ever stat'ed.
+    pub extra_text_files: Vec<String>,
     /// Kernel parameters (dotted keys) to read live from `/proc/sys` into
     /// `system_config.sysctl_live` (live roots only); same origin as `extra_files`.
     pub extra_sysctls: Vec<String>,
@@ -67,7 +71,12 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { max_entries_per_dir: 100_000, extra_files: Vec::new(), extra_sysctls: Vec::new() }
+        Options {
+            max_entries_per_dir: 100_000,
+            extra_files: Vec::new(),
+            extra_text_files: Vec::new(),
+            extra_sysctls: Vec::new(),
+        }
     }
 }
 

@@ -96,10 +96,7 @@ impl std::str::FromStr for Profile {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, String> {
         Profile::ALL.into_iter().find(|p| p.as_str() == s).ok_or_else(|| {
-            format!(
-                "unknown CIS profile {s:?} (known: {})",
-                Profile::ALL.map(|p| p.as_str()).join(", ")
-            )
+            format!("unknown CIS profile {s:?} (known: {})", Profile::ALL.map(|p| p.as_str()).join(", "))
         })
     }
 }
@@ -127,6 +124,10 @@ pub struct Recommendation {
     /// The check (required when `automated`).
     #[serde(default)]
     pub check: Option<Check>,
+    /// When set, the recommendation is not applicable unless this check
+    /// passes (e.g. cron permissions only when a cron package is installed).
+    #[serde(default)]
+    pub applies_if: Option<Check>,
 }
 
 /// A scalar value in content: a string or an integer.
@@ -201,16 +202,14 @@ pub enum Check {
 impl TryFrom<toml::Table> for Check {
     type Error = String;
     fn try_from(table: toml::Table) -> Result<Self, String> {
-        for (name, make) in
-            [("all", Check::All as fn(Vec<Check>) -> Check), ("any", Check::Any), ("none", Check::None)]
+        for (name, make) in [("all", Check::All as fn(Vec<Check>) -> Check), ("any", Check::Any), ("none", Check::None)]
         {
             if let Some(list) = table.get(name) {
                 if table.len() != 1 {
                     return Err(format!("a check with `{name}` has no other keys"));
                 }
-                let items: Vec<Check> = list.clone().try_into().map_err(|e: toml::de::Error| {
-                    format!("in `{name}`: {}", e.message())
-                })?;
+                let items: Vec<Check> =
+                    list.clone().try_into().map_err(|e: toml::de::Error| format!("in `{name}`: {}", e.message()))?;
                 if items.is_empty() {
                     return Err(format!("`{name}` needs at least one check"));
                 }
