@@ -59,7 +59,7 @@ enum Command {
         /// Exit with status 1 when a finding of this severity or higher exists.
         #[arg(long, value_parser = parse_severity)]
         fail_on: Option<Severity>,
-        /// Rules packages to run: `best-practices`, `cve` (default: all). Repeatable.
+        /// Rules packages to run: `best-practices`, `cve`, `cis` (default: best-practices and cve). Repeatable.
         #[arg(long = "package", value_parser = parse_package)]
         packages: Vec<String>,
         /// Vulnerability database for the CVE package (default: see README).
@@ -68,6 +68,10 @@ enum Command {
         /// CVE package: leave out vulnerabilities that have no fix yet.
         #[arg(long)]
         ignore_unfixed: bool,
+        /// CIS package: the profile to report (level1-server, level2-server,
+        /// level1-workstation, level2-workstation).
+        #[arg(long, default_value = "level1-server")]
+        cis_profile: warden_rules::cis::schema::Profile,
     },
     /// Manage the local vulnerability database used by the CVE package.
     Db {
@@ -154,6 +158,7 @@ fn parse_severity(s: &str) -> Result<Severity, String> {
 fn parse_package(s: &str) -> Result<String, String> {
     let mut ids: Vec<&str> = warden_rules::packages().iter().map(|p| p.id).collect();
     ids.push(warden_rules::cve::PACKAGE_ID);
+    ids.push(warden_rules::cis::PACKAGE_ID);
     if ids.contains(&s) { Ok(s.to_string()) } else { Err(format!("unknown package {s:?} (known: {})", ids.join(", "))) }
 }
 
@@ -179,7 +184,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Assess { root, snapshot, format, output, fail_on, packages, db, ignore_unfixed } => {
+        Command::Assess { root, snapshot, format, output, fail_on, packages, db, ignore_unfixed, cis_profile } => {
             let snapshot = match snapshot {
                 Some(path) => read_snapshot(&path)?,
                 None => collect(&root)?,
@@ -192,7 +197,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 let today = warden_collect::today();
                 cve::scan(&snapshot, &db, warden_vulndb::matcher::MatchOptions { ignore_unfixed, today })
             });
-            let assessment = warden_rules::assess(&snapshot, &rule_packages, cve_scan.as_ref());
+            // Opt-in while the content is young: the default set is best-practices and cve.
+            let cis = packages
+                .iter()
+                .any(|p| p == warden_rules::cis::PACKAGE_ID)
+                .then_some(warden_rules::cis::CisOptions { profile: cis_profile });
+            let assessment = warden_rules::assess_with(&snapshot, &rule_packages, cve_scan.as_ref(), cis.as_ref());
             let to_terminal = output.is_none() && std::io::stdout().is_terminal();
             let format = match format {
                 Some(OutputFormat::Table) => Format::Table,
@@ -259,7 +269,15 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
 }
 
 fn collect(root: &Path) -> Result<Snapshot, String> {
-    warden_collect::collect(root, &warden_collect::Options::default()).map_err(|p| p.to_string())
+    // Collection reads the files and kernel parameters the CIS content names.
+    let inputs = warden_rules::cis::inputs();
+    let options = warden_collect::Options {
+        extra_files: inputs.stat_files,
+        extra_text_files: inputs.text_files,
+        extra_sysctls: inputs.sysctls,
+        ..Default::default()
+    };
+    warden_collect::collect(root, &options).map_err(|p| p.to_string())
 }
 
 /// Reads a snapshot, naming the file, line and column of any error, and

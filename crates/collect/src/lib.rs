@@ -17,8 +17,11 @@
 //! - [`sysctl`]: persisted kernel parameters and boot command line.
 //! - [`live`]: running-kernel facts: ASLR, NX, listening sockets.
 //! - [`packages`]: installed-package inventories (dpkg, apk, rpm databases).
+//! - [`cis`]: what the CIS benchmark probes read (modprobe.d, mounts, systemd
+//!   links, live kernel parameters, the files the content names).
 #![deny(missing_docs)]
 
+pub mod cis;
 pub mod ids;
 pub mod live;
 pub mod logindefs;
@@ -53,11 +56,27 @@ pub fn now_rfc3339() -> String {
 pub struct Options {
     /// Most entries examined directly in one system directory.
     pub max_entries_per_dir: u64,
+    /// Files to stat into `system_config.files`. Collection does not know
+    /// the rules: the CLI passes the paths the CIS content names
+    /// (`warden_rules::cis::inputs()`).
+    pub extra_files: Vec<String>,
+    /// Files to stat and, when small regular files, read line by line into
+    /// `system_config.files` (same origin). Files that hold secrets
+    /// ([`cis::NEVER_READ`]) are only ever stat'ed.
+    pub extra_text_files: Vec<String>,
+    /// Kernel parameters (dotted keys) to read live from `/proc/sys` into
+    /// `system_config.sysctl_live` (live roots only); same origin as `extra_files`.
+    pub extra_sysctls: Vec<String>,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { max_entries_per_dir: 100_000 }
+        Options {
+            max_entries_per_dir: 100_000,
+            extra_files: Vec::new(),
+            extra_text_files: Vec::new(),
+            extra_sysctls: Vec::new(),
+        }
     }
 }
 
@@ -94,6 +113,8 @@ pub fn collect_from(fs: &RootFs, options: &Options) -> Snapshot {
     problems.extend(p);
     let (boot_cmdline, p) = sysctl::boot_cmdline_with_problems(fs);
     problems.extend(p);
+    let (system_config, p) = cis::collect_with_problems(fs, &ids, options);
+    problems.extend(p);
     let snapshot = Snapshot {
         schema_version: SNAPSHOT_SCHEMA_VERSION,
         warden_version: env!("CARGO_PKG_VERSION").to_string(),
@@ -111,6 +132,7 @@ pub fn collect_from(fs: &RootFs, options: &Options) -> Snapshot {
         kernel,
         listening,
         packages: packages::collect(fs),
+        system_config: Fact::collected(system_config),
         problems: Vec::new(),
     };
     problems.sort_by(|a, b| (&a.path, a.line).cmp(&(&b.path, b.line)));

@@ -347,14 +347,14 @@ mod tests {
     fn the_scan_stops_at_the_bound() {
         let dir = merged_usr_root();
         let fs_ = RootFs::open(dir.path()).unwrap();
-        let options = Options { max_entries_per_dir: 3 };
+        let options = Options { max_entries_per_dir: 3, ..Options::default() };
         let (fact, _) = collect_with_problems(&fs_, &ids(), &options);
         let paths = fact.value().cloned().unwrap();
         let usr_bin = paths.iter().find(|p| p.stat.path == "/usr/bin").unwrap();
         assert_eq!((usr_bin.entries_scanned, usr_bin.truncated), (3, true));
         // Exactly at the bound with nothing left over is not truncated.
         let usr_sbin = paths.iter().find(|p| p.stat.path == "/usr/sbin").unwrap();
-        let (fact, _) = collect_with_problems(&fs_, &ids(), &Options { max_entries_per_dir: 1 });
+        let (fact, _) = collect_with_problems(&fs_, &ids(), &Options { max_entries_per_dir: 1, ..Options::default() });
         let exact = fact.value().unwrap().iter().find(|p| p.stat.path == "/usr/sbin").cloned().unwrap();
         assert_eq!((usr_sbin.entries_scanned, exact.entries_scanned, exact.truncated), (1, 1, false));
     }

@@ -197,6 +197,11 @@ pub struct Snapshot {
     /// (dpkg, rpm, apk). Absent when the root has no package database.
     #[serde(default = "not_collected_by_older_warden")]
     pub packages: Fact<Vec<PackageInventory>>,
+    /// Configuration facts the CIS benchmark probes read: modprobe.d
+    /// directives, loaded modules, fstab and live mounts, systemd unit
+    /// links, live kernel parameters and the files the content names.
+    #[serde(default = "not_collected_by_older_warden")]
+    pub system_config: Fact<SystemConfig>,
     /// Non-fatal problems met during collection (partial data).
     #[serde(default)]
     pub problems: Vec<Problem>,
@@ -586,4 +591,84 @@ pub struct InstalledPackage {
     /// Where the entry is: file and line of the stanza (dpkg, apk) or the
     /// database file with the record number as line (rpm).
     pub source: Source,
+}
+
+/// Configuration facts for the CIS benchmark probes (`crates/collect/src/cis.rs`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SystemConfig {
+    /// `install` and `blacklist` directives of the modprobe.d files that apply
+    /// (a file name in `/etc/modprobe.d` masks the same name in `/run`,
+    /// `/usr/local/lib`, `/usr/lib`, `/lib`), in file-name order.
+    pub modprobe: Vec<ModprobeDirective>,
+    /// Loaded kernel modules (`/proc/modules`): live only.
+    pub loaded_modules: Fact<Vec<String>>,
+    /// `/etc/fstab` entries (absent when there is no fstab).
+    pub fstab: Fact<Vec<MountEntry>>,
+    /// The live mount table (`/proc/self/mounts`): live only.
+    pub mounts: Fact<Vec<MountEntry>>,
+    /// Units enabled (wanted or required by a unit) and masked in `/etc/systemd/system`.
+    pub systemd: SystemdUnits,
+    /// Running kernel parameters asked for (`/proc/sys`): live only. Key → value.
+    pub sysctl_live: Fact<Settings>,
+    /// Facts about the files asked for (`Options::extra_files`), by path.
+    pub files: BTreeMap<String, Fact<FileFacts>>,
+}
+
+/// One modprobe.d directive Warden reads.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ModprobeDirective {
+    /// `install` or `blacklist`.
+    pub directive: String,
+    /// Module name as written.
+    pub module: String,
+    /// For `install`: the command (rest of the line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub command: Option<String>,
+    /// Where it is.
+    pub source: Source,
+}
+
+/// One mount (fstab line or mount-table line).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MountEntry {
+    /// What is mounted (device, `UUID=...`, `tmpfs`).
+    pub device: String,
+    /// Mount point.
+    pub mount_point: String,
+    /// File system type.
+    pub fs_type: String,
+    /// Options, split on commas.
+    pub options: Vec<String>,
+    /// Where it is (fstab file and line, or the /proc path).
+    pub source: Source,
+}
+
+/// systemd unit enablement read from symlinks (works on an image).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemdUnits {
+    /// Enabled units: each `*.wants/` or `*.requires/` link.
+    pub enabled: Vec<UnitLink>,
+    /// Masked units: each `/etc/systemd/system/UNIT -> /dev/null` link.
+    pub masked: Vec<UnitLink>,
+}
+
+/// A unit symlink.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UnitLink {
+    /// Unit name, e.g. `ssh.service`.
+    pub unit: String,
+    /// The link, e.g. `/etc/systemd/system/multi-user.target.wants/ssh.service`.
+    pub link: String,
+    /// Where it points, as written.
+    pub target: String,
+}
+
+/// A file's stat and, for a small text file, its lines.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FileFacts {
+    /// Mode and owner (of the symlink's target when the path is a symlink).
+    pub stat: PathStat,
+    /// Lines of a regular file under 1 MiB; `None` for other files.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lines: Option<Vec<String>>,
 }

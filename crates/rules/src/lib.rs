@@ -12,9 +12,12 @@
 //! - [`best_practices`]: Amazon Inspector's "Security Best Practices" (nine rules).
 //! - [`cve`]: Common Vulnerabilities and Exposures, from the matches
 //!   `warden-vulndb` computed (given as plain data).
+//! - [`cis`]: CIS Operating System Security Configuration Benchmarks, from
+//!   data files (`content/cis/*.toml`) of typed probes.
 #![deny(missing_docs)]
 
 pub mod best_practices;
+pub mod cis;
 pub mod cve;
 mod evidence;
 
@@ -106,6 +109,16 @@ pub fn asset_name(snapshot: &Snapshot) -> String {
 /// Evaluates rules packages on a snapshot, and the CVE package when its
 /// matches are given.
 pub fn assess(snapshot: &Snapshot, packages: &[Package], cve: Option<&warden_vulndb::matcher::CveScan>) -> Assessment {
+    assess_with(snapshot, packages, cve, None)
+}
+
+/// Like [`assess`], and runs the CIS package when its options are given.
+pub fn assess_with(
+    snapshot: &Snapshot,
+    packages: &[Package],
+    cve: Option<&warden_vulndb::matcher::CveScan>,
+    cis: Option<&cis::CisOptions>,
+) -> Assessment {
     let asset = asset_name(snapshot);
     let mut outcomes = Vec::new();
     let mut findings = Vec::new();
@@ -144,6 +157,12 @@ pub fn assess(snapshot: &Snapshot, packages: &[Package], cve: Option<&warden_vul
         outcomes.extend(cve_outcomes);
         findings.extend(cve_findings);
         package_names.push(cve::PACKAGE_NAME.to_string());
+    }
+    if let Some(options) = cis {
+        let (cis_outcomes, cis_findings) = cis::evaluate(snapshot, options, &asset);
+        outcomes.extend(cis_outcomes);
+        findings.extend(cis_findings);
+        package_names.push(cis::PACKAGE_NAME.to_string());
     }
     sort_findings(&mut findings);
     let rule_counts = RuleSummary::of(&outcomes);

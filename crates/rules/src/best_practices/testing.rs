@@ -41,6 +41,7 @@ pub fn base_snapshot() -> Snapshot {
         },
         listening: Fact::NotCollected { reason: nc() },
         packages: Fact::NotCollected { reason: nc() },
+        system_config: Fact::NotCollected { reason: nc() },
         problems: vec![],
     }
 }
