@@ -69,9 +69,13 @@ enum Command {
         #[arg(long)]
         ignore_unfixed: bool,
         /// CIS package: the profile to report (level1-server, level2-server,
-        /// level1-workstation, level2-workstation).
-        #[arg(long, default_value = "level1-server")]
-        cis_profile: warden_rules::cis::schema::Profile,
+        /// level1-workstation, level2-workstation; default: the tailoring's, else level1-server).
+        #[arg(long)]
+        cis_profile: Option<warden_rules::cis::schema::Profile>,
+        /// CIS package: a tailoring file (disabled recommendations, parameter
+        /// values, profile; see docs/cis.md). Implies `--package cis`.
+        #[arg(long, value_name = "FILE")]
+        cis_tailoring: Option<PathBuf>,
     },
     /// Manage the local vulnerability database used by the CVE package.
     Db {
@@ -184,7 +188,27 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Assess { root, snapshot, format, output, fail_on, packages, db, ignore_unfixed, cis_profile } => {
+        Command::Assess {
+            root,
+            snapshot,
+            format,
+            output,
+            fail_on,
+            mut packages,
+            db,
+            ignore_unfixed,
+            cis_profile,
+            cis_tailoring,
+        } => {
+            // A bad tailoring file is refused before anything is collected.
+            let tailoring = cis_tailoring.as_deref().map(warden_rules::cis::tailoring::Tailoring::load).transpose()?;
+            if tailoring.is_some() && !packages.iter().any(|p| p == warden_rules::cis::PACKAGE_ID) {
+                if packages.is_empty() {
+                    packages.extend(warden_rules::packages().iter().map(|p| p.id.to_string()));
+                    packages.push(warden_rules::cve::PACKAGE_ID.to_string());
+                }
+                packages.push(warden_rules::cis::PACKAGE_ID.to_string());
+            }
             let snapshot = match snapshot {
                 Some(path) => read_snapshot(&path)?,
                 None => collect(&root)?,
@@ -198,10 +222,15 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 cve::scan(&snapshot, &db, warden_vulndb::matcher::MatchOptions { ignore_unfixed, today })
             });
             // Opt-in while the content is young: the default set is best-practices and cve.
-            let cis = packages
-                .iter()
-                .any(|p| p == warden_rules::cis::PACKAGE_ID)
-                .then_some(warden_rules::cis::CisOptions { profile: cis_profile });
+            if let Some(t) = &tailoring {
+                t.check_host(warden_rules::cis::embedded()?, snapshot.host.os.value())?;
+            }
+            let cis = packages.iter().any(|p| p == warden_rules::cis::PACKAGE_ID).then(|| {
+                let profile = cis_profile
+                    .or(tailoring.as_ref().and_then(|t| t.profile))
+                    .unwrap_or(warden_rules::cis::schema::Profile::Level1Server);
+                warden_rules::cis::CisOptions { profile, tailoring }
+            });
             let assessment = warden_rules::assess_with(&snapshot, &rule_packages, cve_scan.as_ref(), cis.as_ref());
             let to_terminal = output.is_none() && std::io::stdout().is_terminal();
             let format = match format {

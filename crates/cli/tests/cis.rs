@@ -93,3 +93,83 @@ fn os_without_benchmark_gets_an_informational_finding() {
     assert_eq!(a.findings[0].rule_id, "cis-no-benchmark");
     assert_eq!(common::rule(&a, "cis-score").outcome, Outcome::NotApplicable);
 }
+
+/// A tailoring file disables two recommendations (by Warden id and by CIS
+/// number), relaxes a parameter so a failure becomes a pass, and picks the
+/// profile. Disabled recommendations stay in the report as not applicable
+/// with the tailoring's name, and the score leaves them out.
+#[test]
+fn tailoring_disables_sets_params_and_profile() {
+    let Some(root) = common::debian_rootfs_or_skip() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("site.toml");
+    std::fs::write(
+        &file,
+        "[tailoring]\nbenchmark = \"cis-debian-12\"\nprofile = \"level2-server\"\n\
+         disable = [\"deb12-1.1.1.1\", \"5.1.20\"]\n\n[params]\npass_max_days = 99999\n",
+    )
+    .unwrap();
+    let (a, output) = common::assess(&["--root", root.to_str().unwrap(), "--cis-tailoring", file.to_str().unwrap()]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let reason = format!("disabled by tailoring {}", file.display());
+    for id in ["deb12-1.1.1.1", "deb12-5.1.20"] {
+        let r = common::rule(&a, id);
+        assert_eq!((r.outcome, r.reason.as_str()), (Outcome::NotApplicable, reason.as_str()));
+        assert!(a.findings.iter().all(|f| f.rule_id != id));
+    }
+    // PASS_MAX_DAYS 99999 is within [1, 99999] once tailored.
+    assert_eq!(common::rule(&a, "deb12-5.4.1.1").outcome, Outcome::Pass);
+    // The tailoring's profile (Level 2 adds squashfs, udf) is reported.
+    assert_eq!(common::rule(&a, "deb12-1.1.1.7").outcome, Outcome::Fail);
+    let score = &common::rule(&a, "cis-score").reason;
+    assert!(score.contains("(level2-server)"), "{score}");
+    // Level 1 server: 33 passed, 34 failed untailored; two failures disabled, one turned to a pass.
+    assert!(
+        score
+            .contains("level1-server: 52.3% (34 passed, 31 failed, 15 not applicable, 2 of them disabled by tailoring"),
+        "{score}"
+    );
+    // Best practices still run: the tailoring adds cis to the default packages.
+    assert!(a.packages.iter().any(|p| p.contains("Best Practices")), "{:?}", a.packages);
+    // The command line's profile wins over the tailoring's.
+    let (a, _) = common::assess(&[
+        "--root",
+        root.to_str().unwrap(),
+        "--package",
+        "cis",
+        "--cis-profile",
+        "level1-server",
+        "--cis-tailoring",
+        file.to_str().unwrap(),
+    ]);
+    assert!(a.rules.iter().all(|r| r.rule_id != "deb12-1.1.1.7"));
+}
+
+/// Bad tailoring files stop the run (exit 2) with the file, line and field.
+#[test]
+fn tailoring_errors_name_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("bad.toml");
+    let shown = file.display().to_string();
+    let run = |text: &str, root: &str| {
+        std::fs::write(&file, text).unwrap();
+        let out = common::warden()
+            .args(["assess", "--format", "json", "--package", "cis", "--root", root, "--cis-tailoring"])
+            .arg(&file)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let debian = common::fixture("roots/debian-hardened/root");
+    let debian = debian.to_str().unwrap();
+    let e = run("[tailoring]\nbenchmark = \"cis-debian-12\"\ndisable = [\"deb12-42\"]\n", debian);
+    assert!(e.contains(&format!("{shown}:3:12: [tailoring] disable: unknown recommendation \"deb12-42\"")), "{e}");
+    let e = run("[tailoring]\nbenchmark = \"cis-debian-12\"\n[params]\nminlen = 8\n", debian);
+    assert!(e.contains(&format!("{shown}:4:1: [params] minlen: unknown parameter")), "{e}");
+    let e = run("[tailoring]\nbenchmark = \"cis-debian-12\"\n[params]\npass_max_days = 9.5\n", debian);
+    assert!(e.contains(&format!("{shown}:4:17: [params] pass_max_days: wrong type: expected an integer")), "{e}");
+    let alpine = common::fixture("roots/alpine-3.20-packages/root");
+    let e = run("[tailoring]\nbenchmark = \"cis-debian-12\"\n", alpine.to_str().unwrap());
+    assert!(e.contains(&format!("{shown}:2:13: [tailoring] benchmark: benchmark mismatch")), "{e}");
+}

@@ -12,6 +12,7 @@
 pub mod eval;
 mod run;
 pub mod schema;
+pub mod tailoring;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::OnceLock;

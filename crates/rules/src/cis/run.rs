@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 use warden_model::{Finding, Outcome, RuleOutcome, Severity, Snapshot};
 
 use super::schema::{Profile, Recommendation};
+use super::tailoring::Tailoring;
 use super::{Benchmark, eval};
 use crate::Verdict;
 use crate::evidence::message_only;
@@ -29,11 +30,13 @@ pub const NO_BENCHMARK_RULE_ID: &str = "cis-no-benchmark";
 pub struct CisOptions {
     /// The profile whose recommendations are reported.
     pub profile: Profile,
+    /// The site's tailoring: disabled recommendations and parameter values.
+    pub tailoring: Option<Tailoring>,
 }
 
 impl Default for CisOptions {
     fn default() -> Self {
-        CisOptions { profile: Profile::Level1Server }
+        CisOptions { profile: Profile::Level1Server, tailoring: None }
     }
 }
 
@@ -83,6 +86,15 @@ pub fn evaluate(snapshot: &Snapshot, options: &CisOptions, asset: &str) -> (Vec<
         };
         return (vec![summary(Outcome::NotApplicable, why)], vec![finding]);
     };
+    if let Some(t) = &options.tailoring
+        && t.benchmark != bench.content.benchmark.id
+    {
+        let why = format!(
+            "tailoring {} is for {:?}, but this host uses {:?}",
+            t.file, t.benchmark, bench.content.benchmark.id
+        );
+        return (vec![summary(Outcome::CouldNotEvaluate, why)], vec![]);
+    }
     run_benchmark(snapshot, bench, options, asset, summary)
 }
 
@@ -94,12 +106,23 @@ fn run_benchmark(
     summary: impl Fn(Outcome, String) -> RuleOutcome,
 ) -> (Vec<RuleOutcome>, Vec<Finding>) {
     let meta = &bench.content.benchmark;
-    let params = &bench.content.params;
+    let tailored;
+    let params = match &options.tailoring {
+        Some(t) => {
+            tailored = t.apply_params(&bench.content.params);
+            &tailored
+        }
+        None => &bench.content.params,
+    };
+    let disabled = |r: &Recommendation| options.tailoring.as_ref().filter(|t| t.disabled.contains(&r.id));
     let verdicts: Vec<(&Recommendation, Verdict)> = bench
         .content
         .rules
         .iter()
         .map(|r| {
+            if let Some(t) = disabled(r) {
+                return (r, Verdict::not_applicable(format!("disabled by tailoring {}", t.file)));
+            }
             let gate = r.applies_if.as_ref().map(|c| eval::evaluate(c, snapshot, params));
             let v = match (&r.check, gate) {
                 (_, Some(g)) if g.outcome != Outcome::Pass => {
@@ -155,8 +178,10 @@ fn run_benchmark(
             let count = |o| verdicts.iter().filter(|(r, v)| in_profile(r, *p) && v.outcome == o).count();
             let (pass, fail) = (count(Outcome::Pass), count(Outcome::Fail));
             let pct = if pass + fail == 0 { 100.0 } else { 100.0 * pass as f64 / (pass + fail) as f64 };
+            let off = verdicts.iter().filter(|(r, _)| in_profile(r, *p) && disabled(r).is_some()).count();
+            let off = if off > 0 { format!(", {off} of them disabled by tailoring") } else { String::new() };
             format!(
-                "{}: {pct:.1}% ({pass} passed, {fail} failed, {} not applicable, {} could not evaluate)",
+                "{}: {pct:.1}% ({pass} passed, {fail} failed, {} not applicable{off}, {} could not evaluate)",
                 p.as_str(),
                 count(Outcome::NotApplicable),
                 count(Outcome::CouldNotEvaluate)
