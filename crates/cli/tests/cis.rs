@@ -173,3 +173,80 @@ fn tailoring_errors_name_file_line_and_field() {
     let e = run("[tailoring]\nbenchmark = \"cis-debian-12\"\n", alpine.to_str().unwrap());
     assert!(e.contains(&format!("{shown}:2:13: [tailoring] benchmark: benchmark mismatch")), "{e}");
 }
+
+/// The ids of the failed recommendations (the score outcome left out), sorted.
+fn failed_ids(a: &warden_model::Assessment) -> Vec<String> {
+    let mut v: Vec<String> = a
+        .rules
+        .iter()
+        .filter(|r| r.outcome == Outcome::Fail && r.rule_id != "cis-score")
+        .map(|r| r.rule_id.clone())
+        .collect();
+    v.sort();
+    v
+}
+
+fn assess_fixture(name: &str) -> Option<warden_model::Assessment> {
+    let dir = common::fixture_root(name)?;
+    let root = dir.path().join("root");
+    let (a, output) =
+        common::assess(&["--root", root.to_str().unwrap(), "--package", "cis", "--cis-profile", "level2-server"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let detail: Vec<String> = a.rules.iter().map(|r| format!("{} {:?}: {}", r.rule_id, r.outcome, r.reason)).collect();
+    assert!(
+        a.rules.iter().all(|r| r.outcome != Outcome::CouldNotEvaluate),
+        "{name}: could not evaluate:\n{}",
+        detail.join("\n")
+    );
+    eprintln!("{name}:\n{}", detail.join("\n"));
+    Some(a)
+}
+
+/// `cis-pass` complies with every automated Level 2 server recommendation
+/// of the Debian 12 content: each probe family (file, file_content,
+/// file_setting, sshd, pam, login_defs, sysctl as persisted, kernel_module,
+/// mount from fstab, package from dpkg status, accounts) passes somewhere.
+/// Nothing is not applicable except what has nothing to apply to.
+#[test]
+fn cis_pass_fixture_fails_nothing() {
+    let Some(a) = assess_fixture("cis-pass") else { return };
+    assert_eq!(failed_ids(&a), Vec::<String>::new());
+    let na: Vec<&str> =
+        a.rules.iter().filter(|r| r.outcome == Outcome::NotApplicable).map(|r| r.rule_id.as_str()).collect();
+    assert_eq!(na, Vec::<&str>::new(), "every recommendation applies to cis-pass");
+    assert!(common::rule(&a, "cis-score").reason.contains("level2-server: 100.0%"));
+}
+
+/// `cis-fail` breaks each probe family at least once, on purpose (see
+/// `tests/fixtures/roots/README.md`); the exact failed set is asserted.
+#[test]
+fn cis_fail_fixture_fails_exactly_the_broken_recommendations() {
+    let Some(a) = assess_fixture("cis-fail") else { return };
+    let want = [
+        "deb12-1.1.1.1",   // kernel_module: cramfs not disabled
+        "deb12-1.1.1.2",   // kernel_module: freevxfs not disabled
+        "deb12-1.1.1.8",   // kernel_module: udf not disabled (Level 2)
+        "deb12-1.1.2.1.4", // mount: /tmp without noexec
+        "deb12-1.1.2.2.1", // mount: no /dev/shm in fstab
+        "deb12-1.4.2",     // file: grub.cfg 0644
+        "deb12-1.5.3",     // file_content: no `* hard core 0`
+        "deb12-1.7.3",     // file_content: issue.net names the OS
+        "deb12-2.2.4",     // package: inetutils-telnet installed
+        "deb12-2.4.1.7",   // file: /etc/cron.d 0755
+        "deb12-3.3.1",     // sysctl: ip_forward = 1 persisted
+        "deb12-3.3.5",     // sysctl: all.accept_redirects = 1 persisted
+        "deb12-5.1.1",     // file: sshd_config 0644
+        "deb12-5.1.16",    // sshd: MaxAuthTries 6
+        "deb12-5.1.20",    // sshd: PermitRootLogin yes
+        "deb12-5.3.3.1.1", // file_setting: faillock deny = 10
+        "deb12-5.3.3.2.2", // pam: pwquality minlen = 8
+        "deb12-5.3.3.3.1", // pam: no pam_pwhistory
+        "deb12-5.4.1.1",   // login_defs: PASS_MAX_DAYS 99999
+        "deb12-5.4.2.1",   // accounts: toor has UID 0
+        "deb12-7.1.5",     // file: /etc/shadow 0644
+        "deb12-7.2.2",     // accounts: bob has an empty password
+    ];
+    let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
+    want.sort();
+    assert_eq!(failed_ids(&a), want);
+}
