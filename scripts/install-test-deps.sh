@@ -4,7 +4,9 @@
 # - mmdebstrap: builds a real Debian 12 root filesystem for tests/real_rootfs.rs;
 # - debsecan: the Debian Security Analyzer, the oracle of tests/cve_debian.rs;
 # - rpm: rpm's own version comparison (rpm.vercmp), the live oracle of the
-#   rpm ordering tests (crates/vulndb/tests/version_oracles.rs, tests/cve_rpm.rs).
+#   rpm ordering tests (crates/vulndb/tests/version_oracles.rs, tests/cve_rpm.rs);
+# - openscap-scanner: oscap evaluates the SCAP Security Guide Debian 12 data
+#   stream, the peer of the CIS package (crates/cli/tests/cis_openscap.rs).
 # Skips apt entirely when everything is already there.
 set -euo pipefail
 need=()
@@ -12,6 +14,7 @@ command -v lynis >/dev/null || need+=(lynis)
 command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
 command -v debsecan >/dev/null || need+=(debsecan)
 command -v rpm >/dev/null || need+=(rpm)
+command -v oscap >/dev/null || need+=(openscap-scanner)
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then
     echo "install-test-deps: need root to apt-get install ${need[*]}" >&2
