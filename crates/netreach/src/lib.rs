@@ -8,3 +8,6 @@
 #![deny(missing_docs)]
 
 pub mod model;
+pub mod engine;
+pub mod sets;
+pub mod walker;
