@@ -31,8 +31,10 @@ pub const NON_PUBLIC_V6: [&str; 5] = ["::/128", "::1/128", "fc00::/7", "fe80::/1
 
 /// Whether `a` is a public (internet) address: outside [`NON_PUBLIC_V4`] and [`NON_PUBLIC_V6`].
 pub fn is_public(a: IpAddr) -> bool {
-    let list: &[&str] = if a.is_ipv4() { &NON_PUBLIC_V4 } else { &NON_PUBLIC_V6 };
-    !list.iter().any(|n| n.parse::<IpNet>().expect("constant prefix").contains(&a))
+    static NON: std::sync::LazyLock<Vec<IpNet>> = std::sync::LazyLock::new(|| {
+        NON_PUBLIC_V4.iter().chain(NON_PUBLIC_V6.iter()).map(|n| n.parse().expect("constant prefix")).collect()
+    });
+    !NON.iter().any(|n| n.contains(&a))
 }
 
 /// Where a packet comes from.

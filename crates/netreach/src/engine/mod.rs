@@ -83,8 +83,10 @@ impl Reachability {
     }
 }
 
-/// The protocols the engine reports: TCP, UDP, ICMP (IPv4), ICMPv6 (IPv6), and every other protocol number named by a rule.
-fn protocols(net: &Network) -> Vec<Protocol> {
+/// The protocols the engine reports: TCP, UDP, ICMP (IPv4), ICMPv6 (IPv6), every other protocol number named by
+/// an ACL entry or security group rule, and last [`Protocol::All`], which in a [`Reachability`] stands for
+/// "every other protocol number" (they are all treated alike, since only `all` rules can match them).
+pub fn protocols(net: &Network) -> Vec<Protocol> {
     let mut others = BTreeSet::new();
     for a in net.network_acls.values() {
         for e in &a.entries {
@@ -102,7 +104,21 @@ fn protocols(net: &Network) -> Vec<Protocol> {
     }
     let mut v = vec![Protocol::Tcp, Protocol::Udp, Protocol::Icmp, Protocol::Icmpv6];
     v.extend(others.into_iter().map(Protocol::Other));
+    v.push(Protocol::All);
     v
+}
+
+/// The protocol a packet of protocol `p` is reported under, given [`protocols`]`(net)`.
+pub fn reported_as(protocols: &[Protocol], p: Protocol) -> Protocol {
+    if protocols.contains(&p) { p } else { Protocol::All }
+}
+
+/// A protocol number no rule names (stands for all of them).
+fn unnamed(protocols: &[Protocol]) -> Protocol {
+    (0..=255u8)
+        .map(Protocol::Other)
+        .find(|p| !protocols.contains(p) && !matches!(p, Protocol::Other(1 | 6 | 17 | 58)))
+        .unwrap_or(Protocol::Other(255))
 }
 
 /// The admission of one (ACL, groups, protocol): per port piece, the sources passing the ACL both ways and some group, and each group's sources.
@@ -327,7 +343,8 @@ fn analyse_interface(ctx: &mut Ctx, eni: &Interface, out: &mut Vec<Reachability>
             if (p == Protocol::Icmp && e.dst.is_ipv6()) || (p == Protocol::Icmpv6 && e.dst.is_ipv4()) {
                 continue;
             }
-            let adm = ctx.admission(&acl.id, vpc, &groups, p);
+            let eval = if p == Protocol::All { unnamed(&protos) } else { p };
+            let adm = ctx.admission(&acl.id, vpc, &groups, eval);
             emit(eni, table.id.as_str(), acl.id.as_str(), &e, p, &adm, out);
         }
     }
