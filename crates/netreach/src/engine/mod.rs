@@ -404,3 +404,6 @@ fn emit(eni: &Interface, rtb: &str, acl: &str, e: &Entry, p: Protocol, adm: &Adm
         });
     }
 }
+
+#[cfg(test)]
+mod tests;
