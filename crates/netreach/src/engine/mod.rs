@@ -14,6 +14,7 @@
 //! disjoint; their union is exactly the set of (source, port) pairs the walker
 //! delivers.
 
+pub mod bench;
 mod explain;
 mod parts;
 
@@ -29,7 +30,6 @@ pub use parts::internet;
 
 use crate::model::{Interface, Network, PortRange, Protocol, RouteTarget};
 use crate::sets::{AddrSet, RangeSet};
-use crate::walker::table_of;
 use parts::{Members, Piece, RouteMap};
 
 /// Where reachable traffic comes from.
@@ -124,12 +124,89 @@ fn unnamed(protocols: &[Protocol]) -> Protocol {
 /// The admission of one (ACL, groups, protocol): per port piece, the sources passing the ACL both ways and some group, and each group's sources.
 type Admission = Vec<Piece<(AddrSet, Vec<(String, AddrSet)>)>>;
 
+/// Lookups by subnet and VPC, built once (same resolution rules as the walker: first by id).
+#[derive(Default)]
+struct Index<'a> {
+    explicit_rtb: HashMap<&'a str, &'a str>,
+    main_rtb: HashMap<&'a str, &'a str>,
+    explicit_acl: HashMap<&'a str, &'a str>,
+    default_acl: HashMap<&'a str, &'a str>,
+    igws: HashMap<&'a str, Vec<&'a str>>,
+    vgws: HashMap<&'a str, Vec<&'a str>>,
+    peerings: HashMap<&'a str, Vec<&'a crate::model::Peering>>,
+    subnets: HashMap<&'a str, Vec<&'a crate::model::Subnet>>,
+}
+
+impl<'a> Index<'a> {
+    fn new(net: &'a Network) -> Index<'a> {
+        let mut ix = Index::default();
+        for t in net.route_tables.values() {
+            for s in &t.subnet_ids {
+                ix.explicit_rtb.entry(s.as_str()).or_insert(t.id.as_str());
+            }
+            if t.main {
+                ix.main_rtb.entry(t.vpc_id.as_str()).or_insert(t.id.as_str());
+            }
+        }
+        for a in net.network_acls.values() {
+            for s in &a.subnet_ids {
+                ix.explicit_acl.entry(s.as_str()).or_insert(a.id.as_str());
+            }
+            if a.default {
+                ix.default_acl.entry(a.vpc_id.as_str()).or_insert(a.id.as_str());
+            }
+        }
+        for g in net.internet_gateways.values() {
+            let mut vs: Vec<&str> = g.vpc_ids.iter().map(|v| v.as_str()).collect();
+            vs.sort_unstable();
+            vs.dedup();
+            for v in vs {
+                ix.igws.entry(v).or_default().push(g.id.as_str());
+            }
+        }
+        for g in net.vpn_gateways.values() {
+            let mut vs: Vec<&str> = g.vpc_ids.iter().map(|v| v.as_str()).collect();
+            vs.sort_unstable();
+            vs.dedup();
+            for v in vs {
+                ix.vgws.entry(v).or_default().push(g.id.as_str());
+            }
+        }
+        for p in net.peerings.values().filter(|p| p.active) {
+            ix.peerings.entry(p.requester_vpc.as_str()).or_default().push(p);
+            if p.accepter_vpc != p.requester_vpc {
+                ix.peerings.entry(p.accepter_vpc.as_str()).or_default().push(p);
+            }
+        }
+        for s in net.subnets.values() {
+            ix.subnets.entry(s.vpc_id.as_str()).or_default().push(s);
+        }
+        for v in ix.igws.values_mut().chain(ix.vgws.values_mut()) {
+            v.dedup();
+        }
+        ix
+    }
+
+    fn table(&self, subnet: &str, vpc: &str) -> Option<&'a str> {
+        self.explicit_rtb.get(subnet).or_else(|| self.main_rtb.get(vpc)).copied()
+    }
+
+    fn acl(&self, subnet: &str, vpc: &str) -> Option<&'a str> {
+        self.explicit_acl.get(subnet).or_else(|| self.default_acl.get(vpc)).copied()
+    }
+}
+
 struct Ctx<'a> {
     net: &'a Network,
+    ix: Index<'a>,
     internet: AddrSet,
     members: Members,
     routes: HashMap<String, Arc<RouteMap>>,
     admission: HashMap<(String, String, Vec<String>, Protocol), Arc<Admission>>,
+    acl_ok: HashMap<(String, Protocol), Arc<Vec<Piece<AddrSet>>>>,
+    /// By admission (its address in `admission`, which is never evicted) and source set.
+    shapes: HashMap<(usize, AddrSet), Arc<Shapes>>,
+    groups: HashMap<(String, String, Protocol), Arc<Vec<Piece<AddrSet>>>>,
     protocols: Vec<Protocol>,
 }
 
@@ -146,7 +223,7 @@ impl<'a> Ctx<'a> {
     /// VPCs whose members a group reference in `vpc` covers: itself and its actively peered VPCs.
     fn group_scope(&self, vpc: &str) -> Vec<String> {
         let mut v = vec![vpc.to_string()];
-        for pc in self.net.peerings.values().filter(|p| p.active) {
+        for pc in self.ix.peerings.get(vpc).into_iter().flatten() {
             if pc.requester_vpc == vpc {
                 v.push(pc.accepter_vpc.clone());
             } else if pc.accepter_vpc == vpc {
@@ -156,40 +233,83 @@ impl<'a> Ctx<'a> {
         v
     }
 
+    /// The sources an ACL lets in and back out, piecewise over ports.
+    fn acl_ok(&mut self, acl: &str, p: Protocol) -> Arc<Vec<Piece<AddrSet>>> {
+        let key = (acl.to_string(), p);
+        if let Some(a) = self.acl_ok.get(&key) {
+            return a.clone();
+        }
+        let entries = &self.net.network_acls[acl].entries;
+        let ret = parts::acl_return(entries, p);
+        let v: Vec<Piece<AddrSet>> = parts::acl_inbound(entries, p)
+            .into_iter()
+            .map(|x| Piece { lo: x.lo, hi: x.hi, val: x.val.intersect(&ret) })
+            .collect();
+        let a = Arc::new(v);
+        self.acl_ok.insert(key, a.clone());
+        a
+    }
+
+    /// The sources one security group admits on an interface of `vpc`, piecewise over ports.
+    fn group(&mut self, g: &str, vpc: &str, p: Protocol) -> Arc<Vec<Piece<AddrSet>>> {
+        let key = (g.to_string(), vpc.to_string(), p);
+        if let Some(a) = self.groups.get(&key) {
+            return a.clone();
+        }
+        let scope = self.group_scope(vpc);
+        let v: Vec<Piece<AddrSet>> = parts::sg_admit(self.net, &[g.to_string()], p, &scope, &self.members)
+            .into_iter()
+            .map(|x| Piece { lo: x.lo, hi: x.hi, val: x.val.into_iter().next().map(|(_, s)| s).unwrap_or_default() })
+            .collect();
+        let a = Arc::new(v);
+        self.groups.insert(key, a.clone());
+        a
+    }
+
     fn admission(&mut self, acl: &str, vpc: &str, groups: &[String], p: Protocol) -> Arc<Admission> {
         let key = (acl.to_string(), vpc.to_string(), groups.to_vec(), p);
         if let Some(a) = self.admission.get(&key) {
             return a.clone();
         }
-        let entries = &self.net.network_acls[acl].entries;
-        let inbound = parts::acl_inbound(entries, p);
-        let ret = parts::acl_return(entries, p);
-        let scope = self.group_scope(vpc);
-        let sg = parts::sg_admit(self.net, groups, p, &scope, &self.members);
-        // Merge the two piecewise maps.
+        let acl_ok = self.acl_ok(acl, p);
+        let mut sgs: Vec<(String, Arc<Vec<Piece<AddrSet>>>)> = Vec::new();
+        for g in groups {
+            if self.net.security_groups.contains_key(g) {
+                sgs.push((g.clone(), self.group(g, vpc, p)));
+            }
+        }
+        // Merge the piecewise maps: cut at every piece start of any of them.
+        let mut cuts: Vec<u16> = acl_ok.iter().map(|x| x.lo).collect();
+        for (_, m) in &sgs {
+            cuts.extend(m.iter().map(|x| x.lo));
+        }
+        cuts.sort_unstable();
+        cuts.dedup();
         let mut out: Admission = Vec::new();
-        let (mut i, mut j) = (0, 0);
-        let mut lo: u32 = 0;
-        while lo <= 65535 {
-            while inbound[i].hi < lo as u16 {
-                i += 1;
+        let mut idx = vec![0usize; sgs.len()];
+        let mut ai = 0;
+        for (c, &lo) in cuts.iter().enumerate() {
+            let hi = cuts.get(c + 1).map(|x| x - 1).unwrap_or(65535);
+            while acl_ok[ai].hi < lo {
+                ai += 1;
             }
-            while sg[j].hi < lo as u16 {
-                j += 1;
-            }
-            let hi = inbound[i].hi.min(sg[j].hi);
-            let acl_ok = inbound[i].val.intersect(&ret);
+            let ok = &acl_ok[ai].val;
             let mut union = AddrSet::none();
             let mut per = Vec::new();
-            for (g, s) in &sg[j].val {
-                let s = s.intersect(&acl_ok);
+            for (k, (g, m)) in sgs.iter().enumerate() {
+                while m[idx[k]].hi < lo {
+                    idx[k] += 1;
+                }
+                let s = m[idx[k]].val.intersect(ok);
                 if !s.is_empty() {
                     union = union.union(&s);
                     per.push((g.clone(), s));
                 }
             }
-            out.push(Piece { lo: lo as u16, hi, val: (union, per) });
-            lo = hi as u32 + 1;
+            match out.last_mut() {
+                Some(l) if l.val.0 == union && l.val.1 == per => l.hi = hi,
+                _ => out.push(Piece { lo, hi, val: (union, per) }),
+            }
         }
         let a = Arc::new(out);
         self.admission.insert(key, a.clone());
@@ -207,13 +327,38 @@ fn interface_up(net: &Network, eni: &Interface) -> bool {
 }
 
 /// Computes every inbound reachability of every interface of `net`.
+///
+/// Interfaces are split over the available cores (each thread keeps its own caches); the output is in
+/// interface-id order whatever the number of threads.
 pub fn analyse(net: &Network) -> Vec<Reachability> {
-    let mut ctx = Ctx::new(net);
-    let mut out = Vec::new();
-    for eni in net.interfaces.values() {
-        analyse_interface(&mut ctx, eni, &mut out);
+    let enis: Vec<&Interface> = net.interfaces.values().collect();
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
+    if threads <= 1 || enis.len() < 2000 {
+        let mut ctx = Ctx::new(net);
+        let mut out = Vec::new();
+        for eni in enis {
+            analyse_interface(&mut ctx, eni, &mut out);
+        }
+        return out;
     }
-    out
+    let chunk = enis.len().div_ceil(threads);
+    let parts: Vec<Vec<Reachability>> = std::thread::scope(|sc| {
+        let handles: Vec<_> = enis
+            .chunks(chunk)
+            .map(|c| {
+                sc.spawn(move || {
+                    let mut ctx = Ctx::new(net);
+                    let mut out = Vec::new();
+                    for eni in c {
+                        analyse_interface(&mut ctx, eni, &mut out);
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("analysis thread")).collect()
+    });
+    parts.into_iter().flatten().collect()
 }
 
 /// The reachability of one interface.
@@ -230,10 +375,14 @@ impl<'a> Ctx<'a> {
     fn new(net: &'a Network) -> Ctx<'a> {
         Ctx {
         net,
+        ix: Index::new(net),
         internet: internet(),
         members: parts::members(net),
         routes: HashMap::new(),
         admission: HashMap::new(),
+        acl_ok: HashMap::new(),
+        shapes: HashMap::new(),
+        groups: HashMap::new(),
         protocols: protocols(net),
         }
     }
@@ -254,13 +403,8 @@ fn analyse_interface(ctx: &mut Ctx, eni: &Interface, out: &mut Vec<Reachability>
         return;
     }
     let vpc = eni.vpc_id.as_str();
-    let Some(table) = table_of(net, &eni.subnet_id, vpc) else { return };
-    let acl = net
-        .network_acls
-        .values()
-        .find(|a| a.subnet_ids.iter().any(|s| s == &eni.subnet_id))
-        .or_else(|| net.network_acls.values().find(|a| a.default && a.vpc_id == vpc));
-    let Some(acl) = acl else { return };
+    let Some(table) = ctx.ix.table(&eni.subnet_id, vpc).and_then(|t| net.route_tables.get(t)) else { return };
+    let Some(acl) = ctx.ix.acl(&eni.subnet_id, vpc).and_then(|a| net.network_acls.get(a)) else { return };
     let rm = ctx.routes(&table.id);
     let mut entries: Vec<Entry> = Vec::new();
     // Internet.
@@ -276,22 +420,23 @@ fn analyse_interface(ctx: &mut Ctx, eni: &Interface, out: &mut Vec<Reachability>
     let mut privates: Vec<IpAddr> = eni.addresses().collect();
     privates.sort();
     privates.dedup();
-    for g in net.internet_gateways.values().filter(|g| g.vpc_ids.iter().any(|v| v == vpc)) {
-        let s = ctx.internet.intersect(&parts::routed_to(&rm, &RouteTarget::InternetGateway(g.id.clone())));
+    for g in ctx.ix.igws.get(vpc).into_iter().flatten() {
+        let s = ctx.internet.intersect(&parts::routed_to(&rm, &RouteTarget::InternetGateway(g.to_string())));
         for &(dst, private) in &publics {
             let sources = s.family(dst.is_ipv6());
-            entries.push(Entry { kind: ReachabilityKind::Internet, via: g.id.clone(), dst, private, sources });
+            entries.push(Entry { kind: ReachabilityKind::Internet, via: g.to_string(), dst, private, sources });
         }
     }
     // Virtual private gateways.
-    for g in net.vpn_gateways.values().filter(|g| g.vpc_ids.iter().any(|v| v == vpc)) {
-        let s = parts::routed_to(&rm, &RouteTarget::VpnGateway(g.id.clone()));
+    for g in ctx.ix.vgws.get(vpc).into_iter().flatten() {
+        let s = parts::routed_to(&rm, &RouteTarget::VpnGateway(g.to_string()));
         for &dst in &privates {
-            entries.push(Entry { kind: ReachabilityKind::Vgw, via: g.id.clone(), dst, private: dst, sources: s.family(dst.is_ipv6()) });
+            entries.push(Entry { kind: ReachabilityKind::Vgw, via: g.to_string(), dst, private: dst, sources: s.family(dst.is_ipv6()) });
         }
     }
     // Peerings.
-    for pc in net.peerings.values().filter(|p| p.active) {
+    let peerings = ctx.ix.peerings.get(vpc).cloned().unwrap_or_default();
+    for pc in peerings {
         let peer = if pc.requester_vpc == vpc {
             &pc.accepter_vpc
         } else if pc.accepter_vpc == vpc {
@@ -315,12 +460,12 @@ fn analyse_interface(ctx: &mut Ctx, eni: &Interface, out: &mut Vec<Reachability>
         if back.is_empty() {
             continue;
         }
-        let peer_subnets: Vec<_> = net.subnets.values().filter(|s| &s.vpc_id == peer).collect();
+        let peer_subnets = ctx.ix.subnets.get(peer.as_str()).cloned().unwrap_or_default();
         for &dst in &privates {
             let mut from = AddrSet::none();
             for s in &peer_subnets {
-                let Some(t) = table_of(net, &s.id, peer) else { continue };
-                let m = ctx.routes(&t.id);
+                let Some(t) = ctx.ix.table(&s.id, peer) else { continue };
+                let m = ctx.routes(t);
                 if parts::routes_addr_to(&m, dst, &target) {
                     let nets: Vec<IpNet> =
                         s.cidr_v4.map(IpNet::V4).into_iter().chain(s.cidrs_v6.iter().map(|n| IpNet::V6(*n))).collect();
@@ -345,21 +490,35 @@ fn analyse_interface(ctx: &mut Ctx, eni: &Interface, out: &mut Vec<Reachability>
             }
             let eval = if p == Protocol::All { unnamed(&protos) } else { p };
             let adm = ctx.admission(&acl.id, vpc, &groups, eval);
-            emit(eni, table.id.as_str(), acl.id.as_str(), &e, p, &adm, out);
+            if adm.iter().all(|x| x.val.0.is_empty()) {
+                continue;
+            }
+            let key = (Arc::as_ptr(&adm) as usize, e.sources.clone());
+            let sh = match ctx.shapes.get(&key) {
+                Some(sh) => sh.clone(),
+                None => {
+                    let sh = Arc::new(shapes(&adm, &e.sources));
+                    ctx.shapes.insert(key, sh.clone());
+                    sh
+                }
+            };
+            emit(eni, table.id.as_str(), acl.id.as_str(), &e, p, &sh, out);
         }
     }
 }
 
-/// Intersects an admission with the entry's sources and emits one record per distinct source set.
-fn emit(eni: &Interface, rtb: &str, acl: &str, e: &Entry, p: Protocol, adm: &Admission, out: &mut Vec<Reachability>) {
-    // (sources, ports, groups), grouped by equal source set.
+/// An admission restricted to a source set: (source prefixes, ports, admitting groups) per distinct source set.
+type Shapes = Vec<(Vec<IpNet>, Vec<PortRange>, BTreeSet<String>)>;
+
+/// Intersects an admission with a source set, grouping ports by equal resulting source set.
+fn shapes(adm: &Admission, sources: &AddrSet) -> Shapes {
     let mut acc: Vec<(AddrSet, Vec<(u128, u128)>, BTreeSet<String>)> = Vec::new();
     for piece in adm.iter() {
         let (union, per) = &piece.val;
-        if !union.intersects(&e.sources) {
+        if !union.intersects(sources) {
             continue;
         }
-        let s = union.intersect(&e.sources);
+        let s = union.intersect(sources);
         let gs: BTreeSet<String> = per.iter().filter(|(_, gs)| gs.intersects(&s)).map(|(g, _)| g.clone()).collect();
         match acc.iter_mut().find(|(x, _, _)| *x == s) {
             Some((_, ports, g)) => {
@@ -369,12 +528,22 @@ fn emit(eni: &Interface, rtb: &str, acl: &str, e: &Entry, p: Protocol, adm: &Adm
             None => acc.push((s, vec![(piece.lo as u128, piece.hi as u128)], gs)),
         }
     }
-    for (s, ports, gs) in acc {
-        let ports: Vec<PortRange> = RangeSet::from_ranges(ports)
-            .ranges()
-            .iter()
-            .map(|&(a, b)| PortRange { from: a as u16, to: b as u16 })
-            .collect();
+    acc.into_iter()
+        .map(|(s, ports, gs)| {
+            let ports = RangeSet::from_ranges(ports)
+                .ranges()
+                .iter()
+                .map(|&(a, b)| PortRange { from: a as u16, to: b as u16 })
+                .collect();
+            (s.to_prefixes(), ports, gs)
+        })
+        .collect()
+}
+
+/// Emits one record per distinct source set of `shapes`.
+fn emit(eni: &Interface, rtb: &str, acl: &str, e: &Entry, p: Protocol, shapes: &Shapes, out: &mut Vec<Reachability>) {
+    for (s, ports, gs) in shapes {
+        let (ports, s) = (ports.clone(), s.clone());
         let mut security_groups: Vec<String> = Vec::new();
         for g in &eni.security_group_ids {
             if gs.contains(g) && !security_groups.contains(g) {
@@ -396,7 +565,7 @@ fn emit(eni: &Interface, rtb: &str, acl: &str, e: &Entry, p: Protocol, adm: &Adm
             via: e.via.clone(),
             protocol: p,
             ports,
-            sources: s.to_prefixes(),
+            sources: s,
             destination: e.dst,
             private_address: e.private,
             path,
