@@ -7,7 +7,7 @@
 //! CLI's describe-* JSON or the AWS SDK.
 #![deny(missing_docs)]
 
-pub mod model;
 pub mod engine;
+pub mod model;
 pub mod sets;
 pub mod walker;

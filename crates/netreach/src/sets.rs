@@ -179,7 +179,11 @@ impl AddrSet {
     /// One prefix.
     pub fn net(n: &IpNet) -> AddrSet {
         let (v6, lo, hi) = net_range(n);
-        if v6 { AddrSet { v4: RangeSet::empty(), v6: RangeSet::range(lo, hi) } } else { AddrSet { v4: RangeSet::range(lo, hi), v6: RangeSet::empty() } }
+        if v6 {
+            AddrSet { v4: RangeSet::empty(), v6: RangeSet::range(lo, hi) }
+        } else {
+            AddrSet { v4: RangeSet::range(lo, hi), v6: RangeSet::empty() }
+        }
     }
 
     /// A union of prefixes.
@@ -248,7 +252,11 @@ impl AddrSet {
 
     /// Only the addresses of one family (`v6` true: IPv6).
     pub fn family(&self, v6: bool) -> AddrSet {
-        if v6 { AddrSet { v4: RangeSet::empty(), v6: self.v6.clone() } } else { AddrSet { v4: self.v4.clone(), v6: RangeSet::empty() } }
+        if v6 {
+            AddrSet { v4: RangeSet::empty(), v6: self.v6.clone() }
+        } else {
+            AddrSet { v4: self.v4.clone(), v6: RangeSet::empty() }
+        }
     }
 
     /// The minimal sorted list of disjoint prefixes covering exactly the set.
@@ -317,6 +325,18 @@ mod tests {
         let n: IpNet = "10.0.0.0/8".parse().unwrap();
         let s = AddrSet { v4: RangeSet::range(0, V4_MAX), v6: RangeSet::empty() }.subtract(&AddrSet::net(&n));
         let p: Vec<String> = s.to_prefixes().iter().map(|n| n.to_string()).collect();
-        assert_eq!(p, vec!["0.0.0.0/5", "8.0.0.0/7", "11.0.0.0/8", "12.0.0.0/6", "16.0.0.0/4", "32.0.0.0/3", "64.0.0.0/2", "128.0.0.0/1"]);
+        assert_eq!(
+            p,
+            vec![
+                "0.0.0.0/5",
+                "8.0.0.0/7",
+                "11.0.0.0/8",
+                "12.0.0.0/6",
+                "16.0.0.0/4",
+                "32.0.0.0/3",
+                "64.0.0.0/2",
+                "128.0.0.0/1"
+            ]
+        );
     }
 }

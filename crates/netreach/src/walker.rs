@@ -99,15 +99,20 @@ pub fn deliver(net: &Network, p: &Packet) -> Delivery {
         }
         last = Some(d);
     }
-    last.unwrap_or_else(|| Delivery { blocked_by: vec![format!("no interface has address {}", p.dst)], ..Delivery::default() })
+    last.unwrap_or_else(|| Delivery {
+        blocked_by: vec![format!("no interface has address {}", p.dst)],
+        ..Delivery::default()
+    })
 }
 
 /// The private address of `eni` that `p` reaches, if it is addressed to `eni`.
 fn private_target(eni: &Interface, p: &Packet) -> Option<IpAddr> {
     match (&p.origin, p.dst) {
-        (Origin::Internet, IpAddr::V4(d)) => {
-            eni.public_ips.iter().find(|(pb, pr)| *pb == d && eni.private_ips.contains(pr)).map(|(_, pr)| IpAddr::V4(*pr))
-        }
+        (Origin::Internet, IpAddr::V4(d)) => eni
+            .public_ips
+            .iter()
+            .find(|(pb, pr)| *pb == d && eni.private_ips.contains(pr))
+            .map(|(_, pr)| IpAddr::V4(*pr)),
         (Origin::Internet, IpAddr::V6(d)) => eni.ipv6_ips.contains(&d).then_some(p.dst),
         _ => eni.addresses().any(|a| a == p.dst).then_some(p.dst),
     }
@@ -149,7 +154,9 @@ fn routes_to(net: &Network, t: &RouteTable, a: IpAddr, target: &RouteTarget) -> 
     match lookup(net, t, a) {
         Some(r) if r.blackhole => Err(format!("route table {} blackholes {a}", t.id)),
         Some(r) if &r.target == target => Ok(()),
-        Some(r) => Err(format!("route table {} routes {a} to {}, not {}", t.id, target_name(&r.target), target_name(target))),
+        Some(r) => {
+            Err(format!("route table {} routes {a} to {}, not {}", t.id, target_name(&r.target), target_name(target)))
+        }
         None => Err(format!("route table {} has no route for {a}", t.id)),
     }
 }
@@ -175,7 +182,7 @@ fn proto_port_match(rp: Protocol, ports: crate::model::PortRange, p: Protocol, p
 }
 
 /// First matching entry of one direction, in rule-number order: `Some(entry)` or implicit deny (`None`).
-fn acl_first<'a>(entries: &'a [AclEntry], egress: bool, p: Protocol, addr: IpAddr, port: u16) -> Option<&'a AclEntry> {
+fn acl_first(entries: &[AclEntry], egress: bool, p: Protocol, addr: IpAddr, port: u16) -> Option<&AclEntry> {
     let mut sorted: Vec<&AclEntry> = entries.iter().filter(|e| e.egress == egress).collect();
     sorted.sort_by_key(|e| e.rule_number);
     sorted.into_iter().find(|e| proto_port_match(e.protocol, e.ports, p, port) && e.cidr.contains(&addr))
@@ -235,10 +242,15 @@ pub fn deliver_to(net: &Network, p: &Packet, eni_id: &str) -> Delivery {
             if let Some(t) = table {
                 let r = lookup(net, t, p.src);
                 match r {
-                    Some(r) if !r.blackhole && matches!(&r.target, RouteTarget::InternetGateway(g) if igws.contains(&g)) => {
+                    Some(r)
+                        if !r.blackhole
+                            && matches!(&r.target, RouteTarget::InternetGateway(g) if igws.contains(&g)) =>
+                    {
                         via = target_name(&r.target)
                     }
-                    Some(r) if r.blackhole => blocked.push(format!("route table {} blackholes {} (return path)", t.id, p.src)),
+                    Some(r) if r.blackhole => {
+                        blocked.push(format!("route table {} blackholes {} (return path)", t.id, p.src))
+                    }
                     Some(r) => blocked.push(format!(
                         "route table {} routes {} to {}, not to an attached internet gateway (return path)",
                         t.id,
@@ -253,7 +265,9 @@ pub fn deliver_to(net: &Network, p: &Packet, eni_id: &str) -> Delivery {
         Origin::Vgw(g) => {
             match net.vpn_gateways.get(g) {
                 None => blocked.push(format!("virtual private gateway {g} not found")),
-                Some(gw) if !gw.vpc_ids.iter().any(|v| v == vpc) => blocked.push(format!("{g} is not attached to {vpc}")),
+                Some(gw) if !gw.vpc_ids.iter().any(|v| v == vpc) => {
+                    blocked.push(format!("{g} is not attached to {vpc}"))
+                }
                 _ => {}
             }
             if let Some(t) = table
@@ -290,11 +304,12 @@ pub fn deliver_to(net: &Network, p: &Packet, eni_id: &str) -> Delivery {
             d.path.push(acl.id.clone());
             match acl_first(&acl.entries, false, p.protocol, p.src, p.port) {
                 Some(e) if e.allow => {}
-                Some(e) => d.blocked_by.push(format!(
-                    "NACL {} rule {} denies {what} inbound from {}",
-                    acl.id, e.rule_number, p.src
-                )),
-                None => d.blocked_by.push(format!("NACL {} has no inbound rule for {what} from {} (implicit deny)", acl.id, p.src)),
+                Some(e) => d
+                    .blocked_by
+                    .push(format!("NACL {} rule {} denies {what} inbound from {}", acl.id, e.rule_number, p.src)),
+                None => d
+                    .blocked_by
+                    .push(format!("NACL {} has no inbound rule for {what} from {} (implicit deny)", acl.id, p.src)),
             }
             let mut ports = vec![0u16];
             if p.protocol.has_ports() {
@@ -307,7 +322,8 @@ pub fn deliver_to(net: &Network, p: &Packet, eni_id: &str) -> Delivery {
                     }
                 }
             }
-            let back = ports.iter().any(|&q| acl_first(&acl.entries, true, p.protocol, p.src, q).is_some_and(|e| e.allow));
+            let back =
+                ports.iter().any(|&q| acl_first(&acl.entries, true, p.protocol, p.src, q).is_some_and(|e| e.allow));
             if !back {
                 d.blocked_by.push(format!(
                     "NACL {} outbound denies the return traffic ({} to {} on every ephemeral port {}-{})",
@@ -338,7 +354,11 @@ pub fn deliver_to(net: &Network, p: &Packet, eni_id: &str) -> Delivery {
                     crate::model::SgPeer::Group(g) => group_member(net, g, vpc, p.src),
                 }
         });
-        if ok { admitting.push(gid.clone()) } else { refused.push(format!("SG {gid} has no inbound rule for {what} from {}", p.src)) }
+        if ok {
+            admitting.push(gid.clone())
+        } else {
+            refused.push(format!("SG {gid} has no inbound rule for {what} from {}", p.src))
+        }
     }
     if admitting.is_empty() {
         if refused.is_empty() {
@@ -413,7 +433,8 @@ fn peering_checks(net: &Network, x: &str, vpc: &str, src: IpAddr, dst: IpAddr, b
     }
     let mut found_subnet = false;
     for s in net.subnets.values().filter(|s| &s.vpc_id == peer) {
-        let inside = s.cidr_v4.is_some_and(|n| IpNet::V4(n).contains(&src)) || s.cidrs_v6.iter().any(|n| IpNet::V6(*n).contains(&src));
+        let inside = s.cidr_v4.is_some_and(|n| IpNet::V4(n).contains(&src))
+            || s.cidrs_v6.iter().any(|n| IpNet::V6(*n).contains(&src));
         if !inside {
             continue;
         }

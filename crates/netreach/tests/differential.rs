@@ -58,9 +58,11 @@ const EXTRA: [&str; 12] = [
     "2600:1f18::/32",
     "100.64.0.0/10",
 ];
+const VGW_DESTS: [&str; 4] = ["10.0.0.0/8", "192.168.0.0/16", "0.0.0.0/0", "172.16.0.0/12"];
 const PROTOS: [Protocol; 6] =
     [Protocol::All, Protocol::Tcp, Protocol::Udp, Protocol::Icmp, Protocol::Icmpv6, Protocol::Other(47)];
-const PORTS: [(u16, u16); 8] = [(22, 22), (80, 443), (0, 65535), (1024, 65535), (3306, 3306), (1000, 2000), (32768, 60999), (443, 443)];
+const PORTS: [(u16, u16); 8] =
+    [(22, 22), (80, 443), (0, 65535), (1024, 65535), (3306, 3306), (1000, 2000), (32768, 60999), (443, 443)];
 
 fn gen_network(r: &mut Rng) -> Network {
     let mut net = Network::default();
@@ -73,7 +75,13 @@ fn gen_network(r: &mut Rng) -> Network {
         let has6 = r.chance(50);
         net.vpcs.insert(
             id.clone(),
-            Vpc { id: id.clone(), account: None, region: None, cidrs_v4: vec![c4], cidrs_v6: if has6 { vec![c6] } else { vec![] } },
+            Vpc {
+                id: id.clone(),
+                account: None,
+                region: None,
+                cidrs_v4: vec![c4],
+                cidrs_v6: if has6 { vec![c6] } else { vec![] },
+            },
         );
         prefixes.push(IpNet::V4(c4));
         for s in 0..1 + r.below(3) {
@@ -109,7 +117,14 @@ fn gen_network(r: &mut Rng) -> Network {
         let id = format!("pcx-{k}");
         net.peerings.insert(
             id.clone(),
-            Peering { id, requester_vpc: a, accepter_vpc: b, requester_cidrs: vec![], accepter_cidrs: vec![], active: r.chance(75) },
+            Peering {
+                id,
+                requester_vpc: a,
+                accepter_vpc: b,
+                requester_cidrs: vec![],
+                accepter_cidrs: vec![],
+                active: r.chance(75),
+            },
         );
     }
     for k in 0..r.below(3) {
@@ -144,24 +159,49 @@ fn gen_network(r: &mut Rng) -> Network {
             let id = format!("rtb-{v}-{t}");
             let mut routes = vec![];
             for c in vpc.cidrs_v4.iter().map(|c| IpNet::V4(*c)).chain(vpc.cidrs_v6.iter().map(|c| IpNet::V6(*c))) {
-                routes.push(Route { destination: RouteDestination::Cidr(c), target: RouteTarget::Local, origin: RouteOrigin::Local, blackhole: false });
+                routes.push(Route {
+                    destination: RouteDestination::Cidr(c),
+                    target: RouteTarget::Local,
+                    origin: RouteOrigin::Local,
+                    blackhole: false,
+                });
             }
             let igw = format!("igw-{}", &v[4..]);
             if r.chance(75) && net.internet_gateways.contains_key(&igw) {
                 let d = if r.chance(50) { "0.0.0.0/0" } else { *r.pick(&["::/0", "0.0.0.0/1", "8.0.0.0/8"]) };
-                routes.push(Route { destination: RouteDestination::Cidr(n("::/0")), target: RouteTarget::InternetGateway(igw.clone()), origin: RouteOrigin::Static, blackhole: false });
-                routes.push(Route { destination: RouteDestination::Cidr(n(d)), target: RouteTarget::InternetGateway(igw.clone()), origin: RouteOrigin::Static, blackhole: false });
+                routes.push(Route {
+                    destination: RouteDestination::Cidr(n("::/0")),
+                    target: RouteTarget::InternetGateway(igw.clone()),
+                    origin: RouteOrigin::Static,
+                    blackhole: false,
+                });
+                routes.push(Route {
+                    destination: RouteDestination::Cidr(n(d)),
+                    target: RouteTarget::InternetGateway(igw.clone()),
+                    origin: RouteOrigin::Static,
+                    blackhole: false,
+                });
             }
             let vgw = format!("vgw-{}", &v[4..]);
             if r.chance(70) && net.vpn_gateways.contains_key(&vgw) {
-                let d = if r.chance(50) { *r.pick(&prefixes) } else { n(*r.pick(&["10.0.0.0/8", "192.168.0.0/16", "0.0.0.0/0", "172.16.0.0/12"])) };
-                routes.push(Route { destination: RouteDestination::Cidr(d), target: RouteTarget::VpnGateway(vgw), origin: RouteOrigin::Propagated, blackhole: false });
+                let d = if r.chance(50) { *r.pick(&prefixes) } else { n(VGW_DESTS[r.below(VGW_DESTS.len())]) };
+                routes.push(Route {
+                    destination: RouteDestination::Cidr(d),
+                    target: RouteTarget::VpnGateway(vgw),
+                    origin: RouteOrigin::Propagated,
+                    blackhole: false,
+                });
             }
             for pc in net.peerings.values().filter(|p| &p.requester_vpc == v || &p.accepter_vpc == v) {
                 let other = if &pc.requester_vpc == v { &pc.accepter_vpc } else { &pc.requester_vpc };
                 if r.chance(85) {
                     let d = IpNet::V4(net.vpcs[other].cidrs_v4[0]);
-                    routes.push(Route { destination: RouteDestination::Cidr(d), target: RouteTarget::Peering(pc.id.clone()), origin: RouteOrigin::Static, blackhole: false });
+                    routes.push(Route {
+                        destination: RouteDestination::Cidr(d),
+                        target: RouteTarget::Peering(pc.id.clone()),
+                        origin: RouteOrigin::Static,
+                        blackhole: false,
+                    });
                 }
             }
             for _ in 0..r.below(7) {
@@ -175,7 +215,10 @@ fn gen_network(r: &mut Rng) -> Network {
             }
             let subnet_ids = mine.iter().filter(|_| r.chance(30)).cloned().collect();
             let main = t == 0 && r.chance(90);
-            net.route_tables.insert(id.clone(), RouteTable { id, vpc_id: v.clone(), main, subnet_ids, gateway_ids: vec![], routes });
+            net.route_tables.insert(
+                id.clone(),
+                RouteTable { id, vpc_id: v.clone(), main, subnet_ids, gateway_ids: vec![], routes },
+            );
         }
         // Network ACLs.
         for a in 0..1 + r.below(2) {
@@ -184,7 +227,14 @@ fn gen_network(r: &mut Rng) -> Network {
             for egress in [false, true] {
                 if r.chance(70) {
                     for c in ["0.0.0.0/0", "::/0"] {
-                        entries.push(AclEntry { rule_number: 250, egress, protocol: Protocol::All, allow: true, cidr: n(c), ports: PortRange::ALL });
+                        entries.push(AclEntry {
+                            rule_number: 250,
+                            egress,
+                            protocol: Protocol::All,
+                            allow: true,
+                            cidr: n(c),
+                            ports: PortRange::ALL,
+                        });
                     }
                 }
                 for _ in 0..r.below(6) {
@@ -200,14 +250,21 @@ fn gen_network(r: &mut Rng) -> Network {
                 }
             }
             let subnet_ids = mine.iter().filter(|_| r.chance(30)).cloned().collect();
-            net.network_acls.insert(id.clone(), NetworkAcl { id, vpc_id: v.clone(), default: a == 0 && r.chance(90), subnet_ids, entries });
+            net.network_acls.insert(
+                id.clone(),
+                NetworkAcl { id, vpc_id: v.clone(), default: a == 0 && r.chance(90), subnet_ids, entries },
+            );
         }
         // Security groups.
         for g in sgs.iter().filter(|g| g.starts_with(&format!("sg-{v}-"))) {
             let mut ingress = vec![];
             if r.chance(60) {
                 let c = if r.chance(50) { "0.0.0.0/0" } else { "::/0" };
-                ingress.push(SgRule { protocol: *r.pick(&[Protocol::All, Protocol::Tcp]), ports: PortRange { from: 0, to: 65535 }, peer: SgPeer::Cidr(n(c)) });
+                ingress.push(SgRule {
+                    protocol: *r.pick(&[Protocol::All, Protocol::Tcp]),
+                    ports: PortRange { from: 0, to: 65535 },
+                    peer: SgPeer::Cidr(n(c)),
+                });
             }
             for _ in 0..r.below(5) {
                 let (from, to) = *r.pick(&PORTS);
@@ -219,7 +276,10 @@ fn gen_network(r: &mut Rng) -> Network {
                 };
                 ingress.push(SgRule { protocol: *r.pick(&PROTOS), ports: PortRange { from, to }, peer });
             }
-            net.security_groups.insert(g.clone(), SecurityGroup { id: g.clone(), vpc_id: v.clone(), name: g.clone(), ingress, egress: vec![] });
+            net.security_groups.insert(
+                g.clone(),
+                SecurityGroup { id: g.clone(), vpc_id: v.clone(), name: g.clone(), ingress, egress: vec![] },
+            );
         }
     }
     // Interfaces.
@@ -234,16 +294,37 @@ fn gen_network(r: &mut Rng) -> Network {
             if r.chance(20) {
                 private_ips.push(Ipv4Addr::from(base + 20 + k as u32));
             }
-            let ipv6_ips = sub.cidrs_v6.iter().filter(|_| r.chance(70)).map(|c| Ipv6Addr::from(u128::from(c.network()) + 10 + k as u128)).collect();
-            let public_ips = if r.chance(60) { vec![(Ipv4Addr::new(54, 200, (k / 250) as u8, (k % 250) as u8), private_ips[0])] } else { vec![] };
-            let vsgs: Vec<String> = sgs.iter().filter(|g| g.starts_with(&format!("sg-{}-", sub.vpc_id)) || (*g == "sg-missing" && r.chance(10))).cloned().collect();
+            let ipv6_ips = sub
+                .cidrs_v6
+                .iter()
+                .filter(|_| r.chance(70))
+                .map(|c| Ipv6Addr::from(u128::from(c.network()) + 10 + k as u128))
+                .collect();
+            let public_ips = if r.chance(60) {
+                vec![(Ipv4Addr::new(54, 200, (k / 250) as u8, (k % 250) as u8), private_ips[0])]
+            } else {
+                vec![]
+            };
+            let vsgs: Vec<String> = sgs
+                .iter()
+                .filter(|g| g.starts_with(&format!("sg-{}-", sub.vpc_id)) || (*g == "sg-missing" && r.chance(10)))
+                .cloned()
+                .collect();
             let security_group_ids = vsgs.iter().filter(|_| r.chance(70)).cloned().collect();
             let instance_id = match r.below(30) {
                 0..=2 => None,
                 3 => Some("i-missing".to_string()),
                 _ => {
                     let iid = format!("i-{k}");
-                    net.instances.insert(iid.clone(), Instance { id: iid.clone(), running: r.chance(80), interface_ids: vec![id.clone()], name: None });
+                    net.instances.insert(
+                        iid.clone(),
+                        Instance {
+                            id: iid.clone(),
+                            running: r.chance(80),
+                            interface_ids: vec![id.clone()],
+                            name: None,
+                        },
+                    );
                     Some(iid)
                 }
             };
@@ -295,7 +376,11 @@ fn interesting_addrs(net: &Network) -> Vec<IpAddr> {
     for i in net.interfaces.values() {
         out.extend(i.addresses());
     }
-    out.extend(["8.8.8.8", "1.1.1.1", "54.200.0.1", "2001:db8::1", "10.0.0.5", "172.16.0.9"].iter().map(|s| s.parse::<IpAddr>().unwrap()));
+    out.extend(
+        ["8.8.8.8", "1.1.1.1", "54.200.0.1", "2001:db8::1", "10.0.0.5", "172.16.0.9"]
+            .iter()
+            .map(|s| s.parse::<IpAddr>().unwrap()),
+    );
     out
 }
 
@@ -320,7 +405,11 @@ fn engine_agrees_with_walker() {
     let mut kinds: HashMap<String, u64> = HashMap::new();
     let mut engine_time = std::time::Duration::ZERO;
     let started = std::time::Instant::now();
-    let all_ports: Vec<u16> = PORTS.iter().flat_map(|&(a, b)| [a, b, a.wrapping_sub(1), b.wrapping_add(1)]).chain([22, 1023, 1024, 65535, 0, 8080]).collect();
+    let all_ports: Vec<u16> = PORTS
+        .iter()
+        .flat_map(|&(a, b)| [a, b, a.wrapping_sub(1), b.wrapping_add(1)])
+        .chain([22, 1023, 1024, 65535, 0, 8080])
+        .collect();
     for ni in 0..networks {
         let mut r = Rng(seed ^ ni.wrapping_mul(0x1234_5678_9abc));
         let net = gen_network(&mut r);
@@ -333,20 +422,33 @@ fn engine_agrees_with_walker() {
             index.entry((x.interface_id.as_str(), x.destination, x.protocol)).or_default().push(x);
         }
         let addrs = interesting_addrs(&net);
-        let mut origins = vec![Origin::Internet, Origin::Vgw("vgw-x".into()), Origin::Peering("pcx-x".into()), Origin::Internet, Origin::Internet];
+        let mut origins = vec![
+            Origin::Internet,
+            Origin::Vgw("vgw-x".into()),
+            Origin::Peering("pcx-x".into()),
+            Origin::Internet,
+            Origin::Internet,
+        ];
         origins.extend(net.vpn_gateways.keys().map(|g| Origin::Vgw(g.clone())));
         origins.extend(net.peerings.keys().map(|g| Origin::Peering(g.clone())));
         let enis: Vec<&Interface> = net.interfaces.values().collect();
-        let by_family: [Vec<IpAddr>; 2] = [0, 1].map(|f| addrs.iter().copied().filter(|a| a.is_ipv6() as usize == f).collect());
+        let by_family: [Vec<IpAddr>; 2] =
+            [0, 1].map(|f| addrs.iter().copied().filter(|a| a.is_ipv6() as usize == f).collect());
         let mut fitting: HashMap<(Origin, usize), Vec<IpAddr>> = HashMap::new();
         for o in &origins {
-            for f in 0..2 {
+            for (f, fam) in by_family.iter().enumerate() {
                 let v: Vec<IpAddr> = match o {
-                    Origin::Internet => by_family[f].iter().copied().filter(|a| warden_netreach::walker::is_public(*a)).collect(),
+                    Origin::Internet => {
+                        fam.iter().copied().filter(|a| warden_netreach::walker::is_public(*a)).collect()
+                    }
                     Origin::Peering(x) if net.peerings.contains_key(x) => {
                         let pc = &net.peerings[x];
                         let vs = [&pc.requester_vpc, &pc.accepter_vpc];
-                        enis.iter().filter(|e| vs.contains(&&e.vpc_id)).flat_map(|e| e.addresses()).filter(|a| a.is_ipv6() as usize == f).collect()
+                        enis.iter()
+                            .filter(|e| vs.contains(&&e.vpc_id))
+                            .flat_map(|e| e.addresses())
+                            .filter(|a| a.is_ipv6() as usize == f)
+                            .collect()
                     }
                     _ => vec![],
                 };
@@ -374,7 +476,15 @@ fn engine_agrees_with_walker() {
             } else {
                 *r.pick(&addrs)
             };
-            let protocol = *r.pick(&[Protocol::Tcp, Protocol::Tcp, Protocol::Udp, Protocol::Icmp, Protocol::Icmpv6, Protocol::Other(47), Protocol::Other(99)]);
+            let protocol = *r.pick(&[
+                Protocol::Tcp,
+                Protocol::Tcp,
+                Protocol::Udp,
+                Protocol::Icmp,
+                Protocol::Icmpv6,
+                Protocol::Other(47),
+                Protocol::Other(99),
+            ]);
             let port = if r.chance(85) { *r.pick(&all_ports) } else { r.next() as u16 };
             let p = Packet { origin: origin.clone(), src, dst, protocol, port };
             let rp = reported_as(&protos, protocol);
@@ -433,6 +543,9 @@ fn engine_agrees_with_walker() {
     }
     eprintln!("delivered by origin: {kinds:?}");
     eprintln!("engine {engine_time:?} of {:?} total", started.elapsed());
-    eprintln!("differential: {networks} networks, {} packets, {total} (packet, addressed interface) checks, {delivered} delivered, {bad} disagreements", networks * packets);
+    eprintln!(
+        "differential: {networks} networks, {} packets, {total} (packet, addressed interface) checks, {delivered} delivered, {bad} disagreements",
+        networks * packets
+    );
     assert_eq!(bad, 0);
 }

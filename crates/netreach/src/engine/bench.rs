@@ -48,63 +48,167 @@ pub fn estate(enis: usize) -> Network {
     let vpcs = enis.div_ceil(100).max(1);
     net.prefix_lists.insert(
         "pl-corp".into(),
-        PrefixList { id: "pl-corp".into(), cidrs: vec!["198.51.100.0/24".parse().unwrap(), "203.0.113.0/24".parse().unwrap()] },
+        PrefixList {
+            id: "pl-corp".into(),
+            cidrs: vec!["198.51.100.0/24".parse().unwrap(), "203.0.113.0/24".parse().unwrap()],
+        },
     );
     let cidr = |k: usize| Ipv4Net::new(Ipv4Addr::from((10u32 << 24) + ((k as u32 % 4096) << 12)), 20).unwrap();
     let mut eni_no = 0;
     for k in 0..vpcs {
         let v = format!("vpc-{k}");
         let c = cidr(k);
-        net.vpcs.insert(v.clone(), Vpc { id: v.clone(), account: None, region: None, cidrs_v4: vec![c], cidrs_v6: vec![] });
+        net.vpcs
+            .insert(v.clone(), Vpc { id: v.clone(), account: None, region: None, cidrs_v4: vec![c], cidrs_v6: vec![] });
         let igw = format!("igw-{k}");
         net.internet_gateways.insert(igw.clone(), Gateway { id: igw.clone(), vpc_ids: vec![v.clone()] });
         let vgw = format!("vgw-{}", k / 2);
-        net.vpn_gateways.entry(vgw.clone()).or_insert_with(|| Gateway { id: vgw.clone(), vpc_ids: vec![] }).vpc_ids.push(v.clone());
+        net.vpn_gateways
+            .entry(vgw.clone())
+            .or_insert_with(|| Gateway { id: vgw.clone(), vpc_ids: vec![] })
+            .vpc_ids
+            .push(v.clone());
         if k + 1 < vpcs {
             let p = format!("pcx-{k}");
             net.peerings.insert(
                 p.clone(),
-                Peering { id: p, requester_vpc: v.clone(), accepter_vpc: format!("vpc-{}", k + 1), requester_cidrs: vec![], accepter_cidrs: vec![], active: true },
+                Peering {
+                    id: p,
+                    requester_vpc: v.clone(),
+                    accepter_vpc: format!("vpc-{}", k + 1),
+                    requester_cidrs: vec![],
+                    accepter_cidrs: vec![],
+                    active: true,
+                },
             );
         }
         let subnets: Vec<String> = (0..4).map(|s| format!("subnet-{k}-{s}")).collect();
         for (s, id) in subnets.iter().enumerate() {
             let sc = Ipv4Net::new(Ipv4Addr::from(u32::from(c.network()) + (s as u32) * 256), 24).unwrap();
-            net.subnets.insert(id.clone(), Subnet { id: id.clone(), vpc_id: v.clone(), cidr_v4: Some(sc), cidrs_v6: vec![], availability_zone: None });
+            net.subnets.insert(
+                id.clone(),
+                Subnet {
+                    id: id.clone(),
+                    vpc_id: v.clone(),
+                    cidr_v4: Some(sc),
+                    cidrs_v6: vec![],
+                    availability_zone: None,
+                },
+            );
         }
         for t in 0..2 {
-            let mut routes = vec![Route { destination: RouteDestination::Cidr(IpNet::V4(c)), target: RouteTarget::Local, origin: RouteOrigin::Local, blackhole: false }];
+            let mut routes = vec![Route {
+                destination: RouteDestination::Cidr(IpNet::V4(c)),
+                target: RouteTarget::Local,
+                origin: RouteOrigin::Local,
+                blackhole: false,
+            }];
             if t == 0 {
-                routes.push(Route { destination: RouteDestination::Cidr("0.0.0.0/0".parse().unwrap()), target: RouteTarget::InternetGateway(igw.clone()), origin: RouteOrigin::Static, blackhole: false });
+                routes.push(Route {
+                    destination: RouteDestination::Cidr("0.0.0.0/0".parse().unwrap()),
+                    target: RouteTarget::InternetGateway(igw.clone()),
+                    origin: RouteOrigin::Static,
+                    blackhole: false,
+                });
             }
             for (p, other) in [(k, k + 1), (k.wrapping_sub(1), k.wrapping_sub(1))] {
                 if other < vpcs && other != k {
-                    routes.push(Route { destination: RouteDestination::Cidr(IpNet::V4(cidr(other))), target: RouteTarget::Peering(format!("pcx-{p}")), origin: RouteOrigin::Static, blackhole: false });
+                    routes.push(Route {
+                        destination: RouteDestination::Cidr(IpNet::V4(cidr(other))),
+                        target: RouteTarget::Peering(format!("pcx-{p}")),
+                        origin: RouteOrigin::Static,
+                        blackhole: false,
+                    });
                 }
             }
             for _ in 0..9 {
                 let a = Ipv4Addr::from((192u32 << 24) | (168 << 16) | ((next(&mut rnd) as u32 % 256) << 8));
-                routes.push(Route { destination: RouteDestination::Cidr(IpNet::V4(Ipv4Net::new(a, 24).unwrap())), target: RouteTarget::VpnGateway(vgw.clone()), origin: RouteOrigin::Propagated, blackhole: false });
+                routes.push(Route {
+                    destination: RouteDestination::Cidr(IpNet::V4(Ipv4Net::new(a, 24).unwrap())),
+                    target: RouteTarget::VpnGateway(vgw.clone()),
+                    origin: RouteOrigin::Propagated,
+                    blackhole: false,
+                });
             }
             let id = format!("rtb-{k}-{t}");
             let subnet_ids = if t == 1 { subnets[2..].to_vec() } else { vec![] };
-            net.route_tables.insert(id.clone(), RouteTable { id, vpc_id: v.clone(), main: t == 0, subnet_ids, gateway_ids: vec![], routes });
+            net.route_tables.insert(
+                id.clone(),
+                RouteTable { id, vpc_id: v.clone(), main: t == 0, subnet_ids, gateway_ids: vec![], routes },
+            );
         }
         for a in 0..2 {
             let mut entries = Vec::new();
             for (i, port) in [22u16, 3389, 23, 445, 135].iter().enumerate() {
-                entries.push(AclEntry { rule_number: 10 + i as u16, egress: false, protocol: Protocol::Tcp, allow: false, cidr: "0.0.0.0/0".parse().unwrap(), ports: PortRange { from: *port, to: *port } });
+                entries.push(AclEntry {
+                    rule_number: 10 + i as u16,
+                    egress: false,
+                    protocol: Protocol::Tcp,
+                    allow: false,
+                    cidr: "0.0.0.0/0".parse().unwrap(),
+                    ports: PortRange { from: *port, to: *port },
+                });
             }
-            entries.push(AclEntry { rule_number: 50, egress: false, protocol: Protocol::Tcp, allow: true, cidr: "10.0.0.0/8".parse().unwrap(), ports: PortRange::ALL });
-            entries.push(AclEntry { rule_number: 100, egress: false, protocol: Protocol::All, allow: true, cidr: "0.0.0.0/0".parse().unwrap(), ports: PortRange::ALL });
-            entries.push(AclEntry { rule_number: 10, egress: true, protocol: Protocol::Udp, allow: false, cidr: "0.0.0.0/0".parse().unwrap(), ports: PortRange { from: 0, to: 1023 } });
-            entries.push(AclEntry { rule_number: 20, egress: true, protocol: Protocol::Tcp, allow: true, cidr: "0.0.0.0/0".parse().unwrap(), ports: PortRange { from: 1024, to: 65535 } });
-            entries.push(AclEntry { rule_number: 30, egress: true, protocol: Protocol::Tcp, allow: true, cidr: "10.0.0.0/8".parse().unwrap(), ports: PortRange::ALL });
-            entries.push(AclEntry { rule_number: 40, egress: true, protocol: Protocol::Icmp, allow: true, cidr: "0.0.0.0/0".parse().unwrap(), ports: PortRange::ALL });
-            entries.push(AclEntry { rule_number: 50, egress: true, protocol: Protocol::Udp, allow: true, cidr: "0.0.0.0/0".parse().unwrap(), ports: PortRange { from: 1024, to: 65535 } });
+            entries.push(AclEntry {
+                rule_number: 50,
+                egress: false,
+                protocol: Protocol::Tcp,
+                allow: true,
+                cidr: "10.0.0.0/8".parse().unwrap(),
+                ports: PortRange::ALL,
+            });
+            entries.push(AclEntry {
+                rule_number: 100,
+                egress: false,
+                protocol: Protocol::All,
+                allow: true,
+                cidr: "0.0.0.0/0".parse().unwrap(),
+                ports: PortRange::ALL,
+            });
+            entries.push(AclEntry {
+                rule_number: 10,
+                egress: true,
+                protocol: Protocol::Udp,
+                allow: false,
+                cidr: "0.0.0.0/0".parse().unwrap(),
+                ports: PortRange { from: 0, to: 1023 },
+            });
+            entries.push(AclEntry {
+                rule_number: 20,
+                egress: true,
+                protocol: Protocol::Tcp,
+                allow: true,
+                cidr: "0.0.0.0/0".parse().unwrap(),
+                ports: PortRange { from: 1024, to: 65535 },
+            });
+            entries.push(AclEntry {
+                rule_number: 30,
+                egress: true,
+                protocol: Protocol::Tcp,
+                allow: true,
+                cidr: "10.0.0.0/8".parse().unwrap(),
+                ports: PortRange::ALL,
+            });
+            entries.push(AclEntry {
+                rule_number: 40,
+                egress: true,
+                protocol: Protocol::Icmp,
+                allow: true,
+                cidr: "0.0.0.0/0".parse().unwrap(),
+                ports: PortRange::ALL,
+            });
+            entries.push(AclEntry {
+                rule_number: 50,
+                egress: true,
+                protocol: Protocol::Udp,
+                allow: true,
+                cidr: "0.0.0.0/0".parse().unwrap(),
+                ports: PortRange { from: 1024, to: 65535 },
+            });
             let id = format!("acl-{k}-{a}");
             let subnet_ids = if a == 1 { vec![subnets[3].clone()] } else { vec![] };
-            net.network_acls.insert(id.clone(), NetworkAcl { id, vpc_id: v.clone(), default: a == 0, subnet_ids, entries });
+            net.network_acls
+                .insert(id.clone(), NetworkAcl { id, vpc_id: v.clone(), default: a == 0, subnet_ids, entries });
         }
         for g in 0..10 {
             let id = format!("sg-{k}-{g}");
@@ -118,9 +222,16 @@ pub fn estate(enis: usize) -> Network {
                     3 => SgPeer::Group(format!("sg-{}-{}", (k + 1) % vpcs, g)),
                     _ => SgPeer::Cidr(IpNet::V4(c)),
                 };
-                ingress.push(SgRule { protocol: Protocol::Tcp, ports: PortRange { from: port, to: port + (r as u16) * 10 }, peer });
+                ingress.push(SgRule {
+                    protocol: Protocol::Tcp,
+                    ports: PortRange { from: port, to: port + (r as u16) * 10 },
+                    peer,
+                });
             }
-            net.security_groups.insert(id.clone(), SecurityGroup { id: id.clone(), vpc_id: v.clone(), name: id, ingress, egress: vec![] });
+            net.security_groups.insert(
+                id.clone(),
+                SecurityGroup { id: id.clone(), vpc_id: v.clone(), name: id, ingress, egress: vec![] },
+            );
         }
         for s in 0..100.min(enis - eni_no) {
             let id = format!("eni-{eni_no}");
@@ -128,9 +239,21 @@ pub fn estate(enis: usize) -> Network {
             let ip = Ipv4Addr::from(u32::from(c.network()) + (s as u32 / 25) * 256 + 4 + (s as u32 % 25));
             let n_sg = 1 + (next(&mut rnd) % 3) as usize;
             let security_group_ids = (0..n_sg).map(|_| format!("sg-{k}-{}", next(&mut rnd) % 10)).collect();
-            let public_ips = if next(&mut rnd) % 2 == 0 { vec![(Ipv4Addr::from(0x3600_0000 + eni_no as u32), ip)] } else { vec![] };
+            let public_ips = if next(&mut rnd).is_multiple_of(2) {
+                vec![(Ipv4Addr::from(0x3600_0000 + eni_no as u32), ip)]
+            } else {
+                vec![]
+            };
             let iid = format!("i-{eni_no}");
-            net.instances.insert(iid.clone(), Instance { id: iid.clone(), running: next(&mut rnd) % 10 != 0, interface_ids: vec![id.clone()], name: None });
+            net.instances.insert(
+                iid.clone(),
+                Instance {
+                    id: iid.clone(),
+                    running: !next(&mut rnd).is_multiple_of(10),
+                    interface_ids: vec![id.clone()],
+                    name: None,
+                },
+            );
             net.interfaces.insert(
                 id.clone(),
                 Interface {
@@ -184,10 +307,8 @@ mod tests {
 
     #[test]
     fn threaded_equals_sequential() {
-        let net = super::estate(2500);
-        let all = crate::engine::analyse(&net);
-        let one: Vec<_> = net.interfaces.keys().flat_map(|i| crate::engine::analyse_one(&net, i)).collect();
-        assert_eq!(all, one);
+        let net = super::estate(700);
+        assert_eq!(crate::engine::analyse_threads(&net, 3), crate::engine::analyse_threads(&net, 1));
     }
 
     #[test]

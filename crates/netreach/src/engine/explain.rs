@@ -70,7 +70,14 @@ impl fmt::Display for Explanation {
 
 /// Explains whether `target` (an interface or instance id) is reachable on `protocol`/`port` from `origin`,
 /// optionally only from addresses in `source`.
-pub fn why(net: &Network, target: &str, protocol: Protocol, port: u16, origin: &Origin, source: Option<IpNet>) -> Explanation {
+pub fn why(
+    net: &Network,
+    target: &str,
+    protocol: Protocol,
+    port: u16,
+    origin: &Origin,
+    source: Option<IpNet>,
+) -> Explanation {
     let enis: Vec<String> = if net.interfaces.contains_key(target) {
         vec![target.to_string()]
     } else {
@@ -81,7 +88,12 @@ pub fn why(net: &Network, target: &str, protocol: Protocol, port: u16, origin: &
     for id in enis {
         let eni = &net.interfaces[&id];
         let dsts: Vec<IpAddr> = match origin {
-            Origin::Internet => eni.public_ips.iter().map(|(p, _)| IpAddr::V4(*p)).chain(eni.ipv6_ips.iter().map(|a| IpAddr::V6(*a))).collect(),
+            Origin::Internet => eni
+                .public_ips
+                .iter()
+                .map(|(p, _)| IpAddr::V4(*p))
+                .chain(eni.ipv6_ips.iter().map(|a| IpAddr::V6(*a)))
+                .collect(),
             _ => eni.addresses().collect(),
         };
         let records = analyse_one(net, &id);
@@ -113,7 +125,13 @@ pub fn why(net: &Network, target: &str, protocol: Protocol, port: u16, origin: &
             }
             let delivery = match src {
                 Some(s) => deliver_to(net, &Packet { origin: origin.clone(), src: s, dst, protocol, port }, &id),
-                None => Delivery { blocked_by: vec![format!("no {} source address in the requested range", if v6 { "IPv6" } else { "IPv4" })], ..Delivery::default() },
+                None => Delivery {
+                    blocked_by: vec![format!(
+                        "no {} source address in the requested range",
+                        if v6 { "IPv6" } else { "IPv4" }
+                    )],
+                    ..Delivery::default()
+                },
             };
             attempts.push(Attempt { interface_id: id.clone(), destination: dst, source: src, delivery });
         }
@@ -127,7 +145,13 @@ fn peer_space(net: &Network, x: &str, vpc: &str) -> AddrSet {
     let Some(pc) = net.peerings.get(x) else { return AddrSet::all() };
     let peer = if pc.requester_vpc == vpc { &pc.accepter_vpc } else { &pc.requester_vpc };
     match net.vpcs.get(peer) {
-        Some(v) => AddrSet::nets(&v.cidrs_v4.iter().map(|n| IpNet::V4(*n)).chain(v.cidrs_v6.iter().map(|n| IpNet::V6(*n))).collect::<Vec<_>>()),
+        Some(v) => AddrSet::nets(
+            &v.cidrs_v4
+                .iter()
+                .map(|n| IpNet::V4(*n))
+                .chain(v.cidrs_v6.iter().map(|n| IpNet::V6(*n)))
+                .collect::<Vec<_>>(),
+        ),
         None => AddrSet::all(),
     }
 }

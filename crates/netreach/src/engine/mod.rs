@@ -196,6 +196,9 @@ impl<'a> Index<'a> {
     }
 }
 
+/// Sources admitted, piecewise over ports.
+type PortMap = Vec<Piece<AddrSet>>;
+
 struct Ctx<'a> {
     net: &'a Network,
     ix: Index<'a>,
@@ -203,10 +206,10 @@ struct Ctx<'a> {
     members: Members,
     routes: HashMap<String, Arc<RouteMap>>,
     admission: HashMap<(String, String, Vec<String>, Protocol), Arc<Admission>>,
-    acl_ok: HashMap<(String, Protocol), Arc<Vec<Piece<AddrSet>>>>,
+    acl_ok: HashMap<(String, Protocol), Arc<PortMap>>,
     /// By admission (its address in `admission`, which is never evicted) and source set.
     shapes: HashMap<(usize, AddrSet), Arc<Shapes>>,
-    groups: HashMap<(String, String, Protocol), Arc<Vec<Piece<AddrSet>>>>,
+    groups: HashMap<(String, String, Protocol), Arc<PortMap>>,
     protocols: Vec<Protocol>,
 }
 
@@ -331,9 +334,14 @@ fn interface_up(net: &Network, eni: &Interface) -> bool {
 /// Interfaces are split over the available cores (each thread keeps its own caches); the output is in
 /// interface-id order whatever the number of threads.
 pub fn analyse(net: &Network) -> Vec<Reachability> {
-    let enis: Vec<&Interface> = net.interfaces.values().collect();
     let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
-    if threads <= 1 || enis.len() < 2000 {
+    analyse_threads(net, if net.interfaces.len() < 2000 { 1 } else { threads })
+}
+
+/// [`analyse`] on `threads` threads.
+fn analyse_threads(net: &Network, threads: usize) -> Vec<Reachability> {
+    let enis: Vec<&Interface> = net.interfaces.values().collect();
+    if threads <= 1 {
         let mut ctx = Ctx::new(net);
         let mut out = Vec::new();
         for eni in enis {
@@ -374,16 +382,16 @@ pub fn analyse_one(net: &Network, interface_id: &str) -> Vec<Reachability> {
 impl<'a> Ctx<'a> {
     fn new(net: &'a Network) -> Ctx<'a> {
         Ctx {
-        net,
-        ix: Index::new(net),
-        internet: internet(),
-        members: parts::members(net),
-        routes: HashMap::new(),
-        admission: HashMap::new(),
-        acl_ok: HashMap::new(),
-        shapes: HashMap::new(),
-        groups: HashMap::new(),
-        protocols: protocols(net),
+            net,
+            ix: Index::new(net),
+            internet: internet(),
+            members: parts::members(net),
+            routes: HashMap::new(),
+            admission: HashMap::new(),
+            acl_ok: HashMap::new(),
+            shapes: HashMap::new(),
+            groups: HashMap::new(),
+            protocols: protocols(net),
         }
     }
 }
@@ -431,7 +439,13 @@ fn analyse_interface(ctx: &mut Ctx, eni: &Interface, out: &mut Vec<Reachability>
     for g in ctx.ix.vgws.get(vpc).into_iter().flatten() {
         let s = parts::routed_to(&rm, &RouteTarget::VpnGateway(g.to_string()));
         for &dst in &privates {
-            entries.push(Entry { kind: ReachabilityKind::Vgw, via: g.to_string(), dst, private: dst, sources: s.family(dst.is_ipv6()) });
+            entries.push(Entry {
+                kind: ReachabilityKind::Vgw,
+                via: g.to_string(),
+                dst,
+                private: dst,
+                sources: s.family(dst.is_ipv6()),
+            });
         }
     }
     // Peerings.
@@ -507,12 +521,18 @@ fn analyse_interface(ctx: &mut Ctx, eni: &Interface, out: &mut Vec<Reachability>
     }
 }
 
+/// Names of admitting security groups.
+type Groups = BTreeSet<String>;
+
+/// Sources, port intervals and groups, before conversion to prefixes.
+type Shape = (AddrSet, Vec<(u128, u128)>, Groups);
+
 /// An admission restricted to a source set: (source prefixes, ports, admitting groups) per distinct source set.
 type Shapes = Vec<(Vec<IpNet>, Vec<PortRange>, BTreeSet<String>)>;
 
 /// Intersects an admission with a source set, grouping ports by equal resulting source set.
 fn shapes(adm: &Admission, sources: &AddrSet) -> Shapes {
-    let mut acc: Vec<(AddrSet, Vec<(u128, u128)>, BTreeSet<String>)> = Vec::new();
+    let mut acc: Vec<Shape> = Vec::new();
     for piece in adm.iter() {
         let (union, per) = &piece.val;
         if !union.intersects(sources) {

@@ -182,7 +182,14 @@ pub fn sg_admit(
 ) -> Vec<Piece<Vec<(String, AddrSet)>>> {
     let sgs: Vec<_> = groups.iter().filter_map(|g| net.security_groups.get(g)).collect();
     let iv = if p.has_ports() {
-        cuts(sgs.iter().flat_map(|s| s.ingress.iter()).filter(|r| r.protocol.has_ports() && r.protocol.admits(p)).map(|r| r.ports), 0, 65535)
+        cuts(
+            sgs.iter()
+                .flat_map(|s| s.ingress.iter())
+                .filter(|r| r.protocol.has_ports() && r.protocol.admits(p))
+                .map(|r| r.ports),
+            0,
+            65535,
+        )
     } else {
         vec![(0, 65535)]
     };

@@ -17,11 +17,23 @@ fn route(d: &str, t: RouteTarget) -> Route {
 }
 
 fn local(d: &str) -> Route {
-    Route { destination: RouteDestination::Cidr(n(d)), target: RouteTarget::Local, origin: RouteOrigin::Local, blackhole: false }
+    Route {
+        destination: RouteDestination::Cidr(n(d)),
+        target: RouteTarget::Local,
+        origin: RouteOrigin::Local,
+        blackhole: false,
+    }
 }
 
 fn allow_all(egress: bool, rule: u16) -> AclEntry {
-    AclEntry { rule_number: rule, egress, protocol: Protocol::All, allow: true, cidr: n("0.0.0.0/0"), ports: PortRange::ALL }
+    AclEntry {
+        rule_number: rule,
+        egress,
+        protocol: Protocol::All,
+        allow: true,
+        cidr: n("0.0.0.0/0"),
+        ports: PortRange::ALL,
+    }
 }
 
 fn tcp_rule(from: u16, to: u16, peer: SgPeer) -> SgRule {
@@ -34,21 +46,41 @@ fn add_vpc(net: &mut Network, k: u8, cidr: &str) {
     let c: IpNet = n(cidr);
     let IpNet::V4(c4) = c else { panic!() };
     let sub = ipnet::Ipv4Net::new(c4.network(), 24).unwrap();
-    net.vpcs.insert(v.clone(), Vpc { id: v.clone(), account: None, region: None, cidrs_v4: vec![c4], cidrs_v6: vec![] });
+    net.vpcs
+        .insert(v.clone(), Vpc { id: v.clone(), account: None, region: None, cidrs_v4: vec![c4], cidrs_v6: vec![] });
     let s = format!("subnet-{k}");
-    net.subnets.insert(s.clone(), Subnet { id: s.clone(), vpc_id: v.clone(), cidr_v4: Some(sub), cidrs_v6: vec![], availability_zone: None });
+    net.subnets.insert(
+        s.clone(),
+        Subnet { id: s.clone(), vpc_id: v.clone(), cidr_v4: Some(sub), cidrs_v6: vec![], availability_zone: None },
+    );
     let t = format!("rtb-{k}");
     net.route_tables.insert(
         t.clone(),
-        RouteTable { id: t, vpc_id: v.clone(), main: true, subnet_ids: vec![], gateway_ids: vec![], routes: vec![local(cidr)] },
+        RouteTable {
+            id: t,
+            vpc_id: v.clone(),
+            main: true,
+            subnet_ids: vec![],
+            gateway_ids: vec![],
+            routes: vec![local(cidr)],
+        },
     );
     let a = format!("acl-{k}");
     net.network_acls.insert(
         a.clone(),
-        NetworkAcl { id: a, vpc_id: v.clone(), default: true, subnet_ids: vec![], entries: vec![allow_all(false, 100), allow_all(true, 100)] },
+        NetworkAcl {
+            id: a,
+            vpc_id: v.clone(),
+            default: true,
+            subnet_ids: vec![],
+            entries: vec![allow_all(false, 100), allow_all(true, 100)],
+        },
     );
     let g = format!("sg-{k}");
-    net.security_groups.insert(g.clone(), SecurityGroup { id: g.clone(), vpc_id: v.clone(), name: g.clone(), ingress: vec![], egress: vec![] });
+    net.security_groups.insert(
+        g.clone(),
+        SecurityGroup { id: g.clone(), vpc_id: v.clone(), name: g.clone(), ingress: vec![], egress: vec![] },
+    );
     let e = format!("eni-{k}");
     let i = format!("i-{k}");
     let ip = std::net::Ipv4Addr::from(u32::from(sub.network()) + 10);
@@ -75,9 +107,14 @@ fn public_ssh() -> Network {
     let mut net = Network::default();
     add_vpc(&mut net, 0, "10.0.0.0/16");
     net.internet_gateways.insert("igw-0".into(), Gateway { id: "igw-0".into(), vpc_ids: vec!["vpc-0".into()] });
-    net.route_tables.get_mut("rtb-0").unwrap().routes.push(route("0.0.0.0/0", RouteTarget::InternetGateway("igw-0".into())));
+    net.route_tables
+        .get_mut("rtb-0")
+        .unwrap()
+        .routes
+        .push(route("0.0.0.0/0", RouteTarget::InternetGateway("igw-0".into())));
     net.security_groups.get_mut("sg-0").unwrap().ingress.push(tcp_rule(22, 22, SgPeer::Cidr(n("0.0.0.0/0"))));
-    net.interfaces.get_mut("eni-0").unwrap().public_ips = vec![("54.1.2.3".parse().unwrap(), "10.0.0.10".parse().unwrap())];
+    net.interfaces.get_mut("eni-0").unwrap().public_ips =
+        vec![("54.1.2.3".parse().unwrap(), "10.0.0.10".parse().unwrap())];
     net
 }
 
@@ -150,7 +187,14 @@ fn nacl_blocking_only_the_return_path() {
     let mut net = public_ssh();
     let acl = net.network_acls.get_mut("acl-0").unwrap();
     acl.entries.retain(|e| !e.egress);
-    acl.entries.push(AclEntry { rule_number: 100, egress: true, protocol: Protocol::Tcp, allow: true, cidr: n("0.0.0.0/0"), ports: PortRange { from: 0, to: 1023 } });
+    acl.entries.push(AclEntry {
+        rule_number: 100,
+        egress: true,
+        protocol: Protocol::Tcp,
+        allow: true,
+        cidr: n("0.0.0.0/0"),
+        ports: PortRange { from: 0, to: 1023 },
+    });
     assert!(of(&analyse(&net), ReachabilityKind::Internet, Protocol::Tcp).is_empty());
     let e = why(&net, "i-0", Protocol::Tcp, 22, &Origin::Internet, None);
     let b = blocked(&e);
@@ -174,7 +218,14 @@ fn peered() -> Network {
     add_vpc(&mut net, 1, "10.1.0.0/16");
     net.peerings.insert(
         "pcx-1".into(),
-        Peering { id: "pcx-1".into(), requester_vpc: "vpc-1".into(), accepter_vpc: "vpc-0".into(), requester_cidrs: vec![], accepter_cidrs: vec![], active: true },
+        Peering {
+            id: "pcx-1".into(),
+            requester_vpc: "vpc-1".into(),
+            accepter_vpc: "vpc-0".into(),
+            requester_cidrs: vec![],
+            accepter_cidrs: vec![],
+            active: true,
+        },
     );
     net.route_tables.get_mut("rtb-0").unwrap().routes.push(route("10.1.0.0/16", RouteTarget::Peering("pcx-1".into())));
     net.route_tables.get_mut("rtb-1").unwrap().routes.push(route("10.0.0.0/16", RouteTarget::Peering("pcx-1".into())));
@@ -220,7 +271,8 @@ fn vgw_only_database() {
     r.origin = RouteOrigin::Propagated;
     net.route_tables.get_mut("rtb-0").unwrap().routes.push(r);
     net.security_groups.get_mut("sg-0").unwrap().ingress.push(tcp_rule(3306, 3306, SgPeer::Cidr(n("0.0.0.0/0"))));
-    net.interfaces.get_mut("eni-0").unwrap().public_ips = vec![("54.1.2.3".parse().unwrap(), "10.0.0.10".parse().unwrap())];
+    net.interfaces.get_mut("eni-0").unwrap().public_ips =
+        vec![("54.1.2.3".parse().unwrap(), "10.0.0.10".parse().unwrap())];
     let r = analyse(&net);
     assert!(of(&r, ReachabilityKind::Internet, Protocol::Tcp).is_empty());
     let v = of(&r, ReachabilityKind::Vgw, Protocol::Tcp);
