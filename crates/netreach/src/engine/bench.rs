@@ -280,8 +280,10 @@ pub fn run(enis: usize) -> BenchResult {
     let net = estate(enis);
     let generate = t.elapsed();
     let t = Instant::now();
-    let records = super::analyse(&net).len();
+    let out = super::analyse(&net);
     let analyse = t.elapsed();
+    let records = out.len();
+    drop(out);
     BenchResult {
         interfaces: net.interfaces.len(),
         groups: net.security_groups.len(),
@@ -316,5 +318,17 @@ mod tests {
         let r = super::run(300);
         assert_eq!(r.interfaces, 300);
         assert!(r.records > 0);
+    }
+}
+
+#[cfg(test)]
+mod prof {
+    #[test]
+    #[ignore]
+    fn prof_10k() {
+        let net = super::estate(10_000);
+        let t = std::time::Instant::now();
+        let n = crate::engine::analyse_threads(&net, 1).len();
+        eprintln!("10k single-thread: {n} records in {:?}", t.elapsed());
     }
 }

@@ -121,6 +121,36 @@ fn unnamed(protocols: &[Protocol]) -> Protocol {
         .unwrap_or(Protocol::Other(255))
 }
 
+/// A small fast hasher for the caches (FxHash's multiply-rotate).
+#[derive(Default, Clone, Copy)]
+struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for c in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..c.len()].copy_from_slice(c);
+            self.write_u64(u64::from_le_bytes(b));
+        }
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_u128(&mut self, i: u128) {
+        self.write_u64(i as u64);
+        self.write_u64((i >> 64) as u64);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+}
+
+/// A hash map with [`Fx`].
+type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
+
 /// The admission of one (ACL, groups, protocol): per port piece, the sources passing the ACL both ways and some group, and each group's sources.
 type Admission = Vec<Piece<(AddrSet, Vec<(String, AddrSet)>)>>;
 
@@ -204,22 +234,22 @@ struct Ctx<'a> {
     ix: Index<'a>,
     internet: AddrSet,
     members: Members,
-    routes: HashMap<String, Arc<RouteMap>>,
-    admission: HashMap<(String, String, Vec<String>, Protocol), Arc<Admission>>,
-    acl_ok: HashMap<(String, Protocol), Arc<PortMap>>,
+    routes: FxMap<&'a str, Arc<RouteMap>>,
+    admission: FxMap<(&'a str, &'a str, Vec<&'a str>, Protocol), Arc<Admission>>,
+    acl_ok: FxMap<(&'a str, Protocol), Arc<PortMap>>,
     /// By admission (its address in `admission`, which is never evicted) and source set.
-    shapes: HashMap<(usize, AddrSet), Arc<Shapes>>,
-    groups: HashMap<(String, String, Protocol), Arc<PortMap>>,
+    shapes: FxMap<(usize, AddrSet), Arc<Shapes>>,
+    groups: FxMap<(&'a str, &'a str, Protocol), Arc<PortMap>>,
     protocols: Vec<Protocol>,
 }
 
 impl<'a> Ctx<'a> {
-    fn routes(&mut self, rtb: &str) -> Arc<RouteMap> {
+    fn routes(&mut self, rtb: &'a str) -> Arc<RouteMap> {
         if let Some(m) = self.routes.get(rtb) {
             return m.clone();
         }
         let m = Arc::new(self.net.route_tables.get(rtb).map(|t| parts::route_map(self.net, t)).unwrap_or_default());
-        self.routes.insert(rtb.to_string(), m.clone());
+        self.routes.insert(rtb, m.clone());
         m
     }
 
@@ -237,8 +267,8 @@ impl<'a> Ctx<'a> {
     }
 
     /// The sources an ACL lets in and back out, piecewise over ports.
-    fn acl_ok(&mut self, acl: &str, p: Protocol) -> Arc<Vec<Piece<AddrSet>>> {
-        let key = (acl.to_string(), p);
+    fn acl_ok(&mut self, acl: &'a str, p: Protocol) -> Arc<PortMap> {
+        let key = (acl, p);
         if let Some(a) = self.acl_ok.get(&key) {
             return a.clone();
         }
@@ -254,8 +284,8 @@ impl<'a> Ctx<'a> {
     }
 
     /// The sources one security group admits on an interface of `vpc`, piecewise over ports.
-    fn group(&mut self, g: &str, vpc: &str, p: Protocol) -> Arc<Vec<Piece<AddrSet>>> {
-        let key = (g.to_string(), vpc.to_string(), p);
+    fn group(&mut self, g: &'a str, vpc: &'a str, p: Protocol) -> Arc<PortMap> {
+        let key = (g, vpc, p);
         if let Some(a) = self.groups.get(&key) {
             return a.clone();
         }
@@ -269,16 +299,16 @@ impl<'a> Ctx<'a> {
         a
     }
 
-    fn admission(&mut self, acl: &str, vpc: &str, groups: &[String], p: Protocol) -> Arc<Admission> {
-        let key = (acl.to_string(), vpc.to_string(), groups.to_vec(), p);
+    fn admission(&mut self, acl: &'a str, vpc: &'a str, groups: &[&'a str], p: Protocol) -> Arc<Admission> {
+        let key = (acl, vpc, groups.to_vec(), p);
         if let Some(a) = self.admission.get(&key) {
             return a.clone();
         }
         let acl_ok = self.acl_ok(acl, p);
         let mut sgs: Vec<(String, Arc<Vec<Piece<AddrSet>>>)> = Vec::new();
-        for g in groups {
+        for &g in groups {
             if self.net.security_groups.contains_key(g) {
-                sgs.push((g.clone(), self.group(g, vpc, p)));
+                sgs.push((g.to_string(), self.group(g, vpc, p)));
             }
         }
         // Merge the piecewise maps: cut at every piece start of any of them.
@@ -386,11 +416,11 @@ impl<'a> Ctx<'a> {
             ix: Index::new(net),
             internet: internet(),
             members: parts::members(net),
-            routes: HashMap::new(),
-            admission: HashMap::new(),
-            acl_ok: HashMap::new(),
-            shapes: HashMap::new(),
-            groups: HashMap::new(),
+            routes: FxMap::default(),
+            admission: FxMap::default(),
+            acl_ok: FxMap::default(),
+            shapes: FxMap::default(),
+            groups: FxMap::default(),
             protocols: protocols(net),
         }
     }
@@ -405,7 +435,7 @@ struct Entry {
     sources: AddrSet,
 }
 
-fn analyse_interface(ctx: &mut Ctx, eni: &Interface, out: &mut Vec<Reachability>) {
+fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Reachability>) {
     let net = ctx.net;
     if !interface_up(net, eni) {
         return;
@@ -490,28 +520,36 @@ fn analyse_interface(ctx: &mut Ctx, eni: &Interface, out: &mut Vec<Reachability>
             entries.push(Entry { kind: ReachabilityKind::PeeredVpc, via: pc.id.clone(), dst, private: dst, sources });
         }
     }
-    let mut groups = eni.security_group_ids.clone();
+    let mut groups: Vec<&str> = eni.security_group_ids.iter().map(|g| g.as_str()).collect();
     groups.sort();
     groups.dedup();
     let protos = ctx.protocols.clone();
+    let unnamed = unnamed(&protos);
+    // One admission per protocol (None: admits nothing).
+    let mut adms: Vec<(Protocol, Arc<Admission>)> = Vec::new();
+    if entries.iter().any(|e| !e.sources.is_empty()) {
+        for &p in &protos {
+            let eval = if p == Protocol::All { unnamed } else { p };
+            let adm = ctx.admission(&acl.id, vpc, &groups, eval);
+            if !adm.iter().all(|x| x.val.0.is_empty()) {
+                adms.push((p, adm));
+            }
+        }
+    }
     for e in entries {
         if e.sources.is_empty() {
             continue;
         }
-        for &p in &protos {
+        for (p, adm) in &adms {
+            let p = *p;
             if (p == Protocol::Icmp && e.dst.is_ipv6()) || (p == Protocol::Icmpv6 && e.dst.is_ipv4()) {
                 continue;
             }
-            let eval = if p == Protocol::All { unnamed(&protos) } else { p };
-            let adm = ctx.admission(&acl.id, vpc, &groups, eval);
-            if adm.iter().all(|x| x.val.0.is_empty()) {
-                continue;
-            }
-            let key = (Arc::as_ptr(&adm) as usize, e.sources.clone());
+            let key = (Arc::as_ptr(adm) as usize, e.sources.clone());
             let sh = match ctx.shapes.get(&key) {
                 Some(sh) => sh.clone(),
                 None => {
-                    let sh = Arc::new(shapes(&adm, &e.sources));
+                    let sh = Arc::new(shapes(adm, &e.sources));
                     ctx.shapes.insert(key, sh.clone());
                     sh
                 }
