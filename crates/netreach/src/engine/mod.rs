@@ -1,0 +1,636 @@
+//! The symbolic reachability engine.
+//!
+//! Why it exists: "which ports of which interface can be reached from the
+//! internet, from on-premises, from peered VPCs, and from which addresses" is
+//! a question about every packet at once. The engine answers it exactly with
+//! set algebra ([`crate::sets`]) over address and port intervals, never by
+//! enumerating packets, and follows the semantics of `docs/netreach.md` — the
+//! same ones the concrete [`crate::walker`] implements hop by hop, which the
+//! differential test checks packet by packet.
+//!
+//! An answer is a list of [`Reachability`] records. For one (interface,
+//! destination address, kind, via, protocol) there may be several records:
+//! each is a rectangle `ports × sources`, and the records of one key are
+//! disjoint; their union is exactly the set of (source, port) pairs the walker
+//! delivers.
+
+pub mod bench;
+mod explain;
+mod parts;
+
+use std::collections::{BTreeSet, HashMap};
+use std::net::IpAddr;
+use std::sync::Arc;
+
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+
+pub use explain::{Explanation, why};
+pub use parts::internet;
+
+use crate::model::{Interface, Network, PortRange, Protocol, RouteTarget};
+use crate::sets::{AddrSet, RangeSet};
+use parts::{Members, Piece, RouteMap};
+
+/// Where reachable traffic comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ReachabilityKind {
+    /// Public IPv4/IPv6 space through an internet gateway.
+    Internet,
+    /// Any address through a virtual private gateway.
+    Vgw,
+    /// The peer VPC's addresses through an active peering connection.
+    PeeredVpc,
+}
+
+/// One rectangle of reachability: these sources reach these ports of this address.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reachability {
+    /// The interface reached.
+    pub interface_id: String,
+    /// Its instance, if any.
+    pub instance_id: Option<String>,
+    /// Its VPC.
+    pub vpc_id: String,
+    /// Its subnet.
+    pub subnet_id: String,
+    /// Where the traffic comes from.
+    pub kind: ReachabilityKind,
+    /// The internet gateway, virtual private gateway or peering connection crossed.
+    pub via: String,
+    /// Protocol.
+    pub protocol: Protocol,
+    /// Destination ports, disjoint and sorted (`0-65535` for protocols without ports).
+    pub ports: Vec<PortRange>,
+    /// Source addresses as disjoint sorted prefixes.
+    pub sources: Vec<IpNet>,
+    /// The address the packets are sent to (public IPv4 for the internet, else private/IPv6).
+    pub destination: IpAddr,
+    /// The private address of the interface that receives them.
+    pub private_address: IpAddr,
+    /// Components crossed in order: gateway, route table, ACL, groups, interface, instance.
+    pub path: Vec<String>,
+    /// The security groups that admit some of this traffic.
+    pub security_groups: Vec<String>,
+}
+
+impl Reachability {
+    /// Whether this record admits a packet from `src` to `port` (the port is ignored for protocols without ports).
+    pub fn admits(&self, src: IpAddr, port: u16) -> bool {
+        (!self.protocol.has_ports() || self.ports.iter().any(|r| r.contains(port)))
+            && self.sources.iter().any(|n| n.contains(&src))
+    }
+}
+
+/// The protocols the engine reports: TCP, UDP, ICMP (IPv4), ICMPv6 (IPv6), every other protocol number named by
+/// an ACL entry or security group rule, and last [`Protocol::All`], which in a [`Reachability`] stands for
+/// "every other protocol number" (they are all treated alike, since only `all` rules can match them).
+pub fn protocols(net: &Network) -> Vec<Protocol> {
+    let mut others = BTreeSet::new();
+    for a in net.network_acls.values() {
+        for e in &a.entries {
+            if let Protocol::Other(n) = e.protocol {
+                others.insert(n);
+            }
+        }
+    }
+    for g in net.security_groups.values() {
+        for r in &g.ingress {
+            if let Protocol::Other(n) = r.protocol {
+                others.insert(n);
+            }
+        }
+    }
+    let mut v = vec![Protocol::Tcp, Protocol::Udp, Protocol::Icmp, Protocol::Icmpv6];
+    v.extend(others.into_iter().map(Protocol::Other));
+    v.push(Protocol::All);
+    v
+}
+
+/// The protocol a packet of protocol `p` is reported under, given [`protocols`]`(net)`.
+pub fn reported_as(protocols: &[Protocol], p: Protocol) -> Protocol {
+    if protocols.contains(&p) { p } else { Protocol::All }
+}
+
+/// A protocol number no rule names (stands for all of them).
+fn unnamed(protocols: &[Protocol]) -> Protocol {
+    (0..=255u8)
+        .map(Protocol::Other)
+        .find(|p| !protocols.contains(p) && !matches!(p, Protocol::Other(1 | 6 | 17 | 58)))
+        .unwrap_or(Protocol::Other(255))
+}
+
+/// A small fast hasher for the caches (FxHash's multiply-rotate).
+#[derive(Default, Clone, Copy)]
+struct Fx(u64);
+
+impl std::hash::Hasher for Fx {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for c in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..c.len()].copy_from_slice(c);
+            self.write_u64(u64::from_le_bytes(b));
+        }
+    }
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+    fn write_u128(&mut self, i: u128) {
+        self.write_u64(i as u64);
+        self.write_u64((i >> 64) as u64);
+    }
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+}
+
+/// A hash map with [`Fx`].
+type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
+
+/// The admission of one (ACL, groups, protocol): per port piece, the sources passing the ACL both ways and some group, and each group's sources.
+type Admission = Vec<Piece<(AddrSet, Vec<(String, AddrSet)>)>>;
+
+/// Lookups by subnet and VPC, built once (same resolution rules as the walker: first by id).
+#[derive(Default)]
+struct Index<'a> {
+    explicit_rtb: HashMap<&'a str, &'a str>,
+    main_rtb: HashMap<&'a str, &'a str>,
+    explicit_acl: HashMap<&'a str, &'a str>,
+    default_acl: HashMap<&'a str, &'a str>,
+    igws: HashMap<&'a str, Vec<&'a str>>,
+    vgws: HashMap<&'a str, Vec<&'a str>>,
+    peerings: HashMap<&'a str, Vec<&'a crate::model::Peering>>,
+    subnets: HashMap<&'a str, Vec<&'a crate::model::Subnet>>,
+}
+
+impl<'a> Index<'a> {
+    fn new(net: &'a Network) -> Index<'a> {
+        let mut ix = Index::default();
+        for t in net.route_tables.values() {
+            for s in &t.subnet_ids {
+                ix.explicit_rtb.entry(s.as_str()).or_insert(t.id.as_str());
+            }
+            if t.main {
+                ix.main_rtb.entry(t.vpc_id.as_str()).or_insert(t.id.as_str());
+            }
+        }
+        for a in net.network_acls.values() {
+            for s in &a.subnet_ids {
+                ix.explicit_acl.entry(s.as_str()).or_insert(a.id.as_str());
+            }
+            if a.default {
+                ix.default_acl.entry(a.vpc_id.as_str()).or_insert(a.id.as_str());
+            }
+        }
+        for g in net.internet_gateways.values() {
+            let mut vs: Vec<&str> = g.vpc_ids.iter().map(|v| v.as_str()).collect();
+            vs.sort_unstable();
+            vs.dedup();
+            for v in vs {
+                ix.igws.entry(v).or_default().push(g.id.as_str());
+            }
+        }
+        for g in net.vpn_gateways.values() {
+            let mut vs: Vec<&str> = g.vpc_ids.iter().map(|v| v.as_str()).collect();
+            vs.sort_unstable();
+            vs.dedup();
+            for v in vs {
+                ix.vgws.entry(v).or_default().push(g.id.as_str());
+            }
+        }
+        for p in net.peerings.values().filter(|p| p.active) {
+            ix.peerings.entry(p.requester_vpc.as_str()).or_default().push(p);
+            if p.accepter_vpc != p.requester_vpc {
+                ix.peerings.entry(p.accepter_vpc.as_str()).or_default().push(p);
+            }
+        }
+        for s in net.subnets.values() {
+            ix.subnets.entry(s.vpc_id.as_str()).or_default().push(s);
+        }
+        for v in ix.igws.values_mut().chain(ix.vgws.values_mut()) {
+            v.dedup();
+        }
+        ix
+    }
+
+    fn table(&self, subnet: &str, vpc: &str) -> Option<&'a str> {
+        self.explicit_rtb.get(subnet).or_else(|| self.main_rtb.get(vpc)).copied()
+    }
+
+    fn acl(&self, subnet: &str, vpc: &str) -> Option<&'a str> {
+        self.explicit_acl.get(subnet).or_else(|| self.default_acl.get(vpc)).copied()
+    }
+}
+
+/// Sources admitted, piecewise over ports.
+type PortMap = Vec<Piece<AddrSet>>;
+
+struct Ctx<'a> {
+    net: &'a Network,
+    ix: Index<'a>,
+    internet: AddrSet,
+    members: Members,
+    routes: FxMap<&'a str, Arc<RouteMap>>,
+    admission: FxMap<(&'a str, &'a str, Vec<&'a str>, Protocol), Arc<Admission>>,
+    acl_ok: FxMap<(&'a str, Protocol), Arc<PortMap>>,
+    /// By admission (its address in `admission`, which is never evicted) and source set.
+    shapes: FxMap<(usize, AddrSet), Arc<Shapes>>,
+    groups: FxMap<(&'a str, &'a str, Protocol), Arc<PortMap>>,
+    protocols: Vec<Protocol>,
+}
+
+impl<'a> Ctx<'a> {
+    fn routes(&mut self, rtb: &'a str) -> Arc<RouteMap> {
+        if let Some(m) = self.routes.get(rtb) {
+            return m.clone();
+        }
+        let m = Arc::new(self.net.route_tables.get(rtb).map(|t| parts::route_map(self.net, t)).unwrap_or_default());
+        self.routes.insert(rtb, m.clone());
+        m
+    }
+
+    /// VPCs whose members a group reference in `vpc` covers: itself and its actively peered VPCs.
+    fn group_scope(&self, vpc: &str) -> Vec<String> {
+        let mut v = vec![vpc.to_string()];
+        for pc in self.ix.peerings.get(vpc).into_iter().flatten() {
+            if pc.requester_vpc == vpc {
+                v.push(pc.accepter_vpc.clone());
+            } else if pc.accepter_vpc == vpc {
+                v.push(pc.requester_vpc.clone());
+            }
+        }
+        v
+    }
+
+    /// The sources an ACL lets in and back out, piecewise over ports.
+    fn acl_ok(&mut self, acl: &'a str, p: Protocol) -> Arc<PortMap> {
+        let key = (acl, p);
+        if let Some(a) = self.acl_ok.get(&key) {
+            return a.clone();
+        }
+        let entries = &self.net.network_acls[acl].entries;
+        let ret = parts::acl_return(entries, p);
+        let v: Vec<Piece<AddrSet>> = parts::acl_inbound(entries, p)
+            .into_iter()
+            .map(|x| Piece { lo: x.lo, hi: x.hi, val: x.val.intersect(&ret) })
+            .collect();
+        let a = Arc::new(v);
+        self.acl_ok.insert(key, a.clone());
+        a
+    }
+
+    /// The sources one security group admits on an interface of `vpc`, piecewise over ports.
+    fn group(&mut self, g: &'a str, vpc: &'a str, p: Protocol) -> Arc<PortMap> {
+        let key = (g, vpc, p);
+        if let Some(a) = self.groups.get(&key) {
+            return a.clone();
+        }
+        let scope = self.group_scope(vpc);
+        let v: Vec<Piece<AddrSet>> = parts::sg_admit(self.net, &[g.to_string()], p, &scope, &self.members)
+            .into_iter()
+            .map(|x| Piece { lo: x.lo, hi: x.hi, val: x.val.into_iter().next().map(|(_, s)| s).unwrap_or_default() })
+            .collect();
+        let a = Arc::new(v);
+        self.groups.insert(key, a.clone());
+        a
+    }
+
+    fn admission(&mut self, acl: &'a str, vpc: &'a str, groups: &[&'a str], p: Protocol) -> Arc<Admission> {
+        let key = (acl, vpc, groups.to_vec(), p);
+        if let Some(a) = self.admission.get(&key) {
+            return a.clone();
+        }
+        let acl_ok = self.acl_ok(acl, p);
+        let mut sgs: Vec<(String, Arc<Vec<Piece<AddrSet>>>)> = Vec::new();
+        for &g in groups {
+            if self.net.security_groups.contains_key(g) {
+                sgs.push((g.to_string(), self.group(g, vpc, p)));
+            }
+        }
+        // Merge the piecewise maps: cut at every piece start of any of them.
+        let mut cuts: Vec<u16> = acl_ok.iter().map(|x| x.lo).collect();
+        for (_, m) in &sgs {
+            cuts.extend(m.iter().map(|x| x.lo));
+        }
+        cuts.sort_unstable();
+        cuts.dedup();
+        let mut out: Admission = Vec::new();
+        let mut idx = vec![0usize; sgs.len()];
+        let mut ai = 0;
+        for (c, &lo) in cuts.iter().enumerate() {
+            let hi = cuts.get(c + 1).map(|x| x - 1).unwrap_or(65535);
+            while acl_ok[ai].hi < lo {
+                ai += 1;
+            }
+            let ok = &acl_ok[ai].val;
+            let mut union = AddrSet::none();
+            let mut per = Vec::new();
+            for (k, (g, m)) in sgs.iter().enumerate() {
+                while m[idx[k]].hi < lo {
+                    idx[k] += 1;
+                }
+                let s = m[idx[k]].val.intersect(ok);
+                if !s.is_empty() {
+                    union = union.union(&s);
+                    per.push((g.clone(), s));
+                }
+            }
+            match out.last_mut() {
+                Some(l) if l.val.0 == union && l.val.1 == per => l.hi = hi,
+                _ => out.push(Piece { lo, hi, val: (union, per) }),
+            }
+        }
+        let a = Arc::new(out);
+        self.admission.insert(key, a.clone());
+        a
+    }
+}
+
+/// Whether the interface can receive anything: running instance (or none), known subnet.
+fn interface_up(net: &Network, eni: &Interface) -> bool {
+    let inst_ok = match &eni.instance_id {
+        None => true,
+        Some(i) => net.instances.get(i).is_some_and(|i| i.running),
+    };
+    inst_ok && net.subnets.contains_key(&eni.subnet_id)
+}
+
+/// Computes every inbound reachability of every interface of `net`.
+///
+/// Interfaces are split over the available cores (each thread keeps its own caches); the output is in
+/// interface-id order whatever the number of threads.
+pub fn analyse(net: &Network) -> Vec<Reachability> {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
+    analyse_threads(net, if net.interfaces.len() < 2000 { 1 } else { threads })
+}
+
+/// [`analyse`] on `threads` threads.
+fn analyse_threads(net: &Network, threads: usize) -> Vec<Reachability> {
+    let enis: Vec<&Interface> = net.interfaces.values().collect();
+    if threads <= 1 {
+        let mut ctx = Ctx::new(net);
+        let mut out = Vec::new();
+        for eni in enis {
+            analyse_interface(&mut ctx, eni, &mut out);
+        }
+        return out;
+    }
+    let chunk = enis.len().div_ceil(threads);
+    let parts: Vec<Vec<Reachability>> = std::thread::scope(|sc| {
+        let handles: Vec<_> = enis
+            .chunks(chunk)
+            .map(|c| {
+                sc.spawn(move || {
+                    let mut ctx = Ctx::new(net);
+                    let mut out = Vec::new();
+                    for eni in c {
+                        analyse_interface(&mut ctx, eni, &mut out);
+                    }
+                    out
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().expect("analysis thread")).collect()
+    });
+    parts.into_iter().flatten().collect()
+}
+
+/// The reachability of one interface.
+pub fn analyse_one(net: &Network, interface_id: &str) -> Vec<Reachability> {
+    let mut ctx = Ctx::new(net);
+    let mut out = Vec::new();
+    if let Some(eni) = net.interfaces.get(interface_id) {
+        analyse_interface(&mut ctx, eni, &mut out);
+    }
+    out
+}
+
+impl<'a> Ctx<'a> {
+    fn new(net: &'a Network) -> Ctx<'a> {
+        Ctx {
+            net,
+            ix: Index::new(net),
+            internet: internet(),
+            members: parts::members(net),
+            routes: FxMap::default(),
+            admission: FxMap::default(),
+            acl_ok: FxMap::default(),
+            shapes: FxMap::default(),
+            groups: FxMap::default(),
+            protocols: protocols(net),
+        }
+    }
+}
+
+/// One (kind, via, destination, private address, source set) to evaluate.
+struct Entry {
+    kind: ReachabilityKind,
+    via: String,
+    dst: IpAddr,
+    private: IpAddr,
+    sources: AddrSet,
+}
+
+fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Reachability>) {
+    let net = ctx.net;
+    if !interface_up(net, eni) {
+        return;
+    }
+    let vpc = eni.vpc_id.as_str();
+    let Some(table) = ctx.ix.table(&eni.subnet_id, vpc).and_then(|t| net.route_tables.get(t)) else { return };
+    let Some(acl) = ctx.ix.acl(&eni.subnet_id, vpc).and_then(|a| net.network_acls.get(a)) else { return };
+    let rm = ctx.routes(&table.id);
+    let mut entries: Vec<Entry> = Vec::new();
+    // Internet.
+    let mut publics: Vec<(IpAddr, IpAddr)> = eni
+        .public_ips
+        .iter()
+        .filter(|(_, pr)| eni.private_ips.contains(pr))
+        .map(|(pb, pr)| (IpAddr::V4(*pb), IpAddr::V4(*pr)))
+        .chain(eni.ipv6_ips.iter().map(|a| (IpAddr::V6(*a), IpAddr::V6(*a))))
+        .collect();
+    publics.sort();
+    publics.dedup_by_key(|x| x.0);
+    let mut privates: Vec<IpAddr> = eni.addresses().collect();
+    privates.sort();
+    privates.dedup();
+    for g in ctx.ix.igws.get(vpc).into_iter().flatten() {
+        let s = ctx.internet.intersect(&parts::routed_to(&rm, &RouteTarget::InternetGateway(g.to_string())));
+        for &(dst, private) in &publics {
+            let sources = s.family(dst.is_ipv6());
+            entries.push(Entry { kind: ReachabilityKind::Internet, via: g.to_string(), dst, private, sources });
+        }
+    }
+    // Virtual private gateways.
+    for g in ctx.ix.vgws.get(vpc).into_iter().flatten() {
+        let s = parts::routed_to(&rm, &RouteTarget::VpnGateway(g.to_string()));
+        for &dst in &privates {
+            entries.push(Entry {
+                kind: ReachabilityKind::Vgw,
+                via: g.to_string(),
+                dst,
+                private: dst,
+                sources: s.family(dst.is_ipv6()),
+            });
+        }
+    }
+    // Peerings.
+    let peerings = ctx.ix.peerings.get(vpc).cloned().unwrap_or_default();
+    for pc in peerings {
+        let peer = if pc.requester_vpc == vpc {
+            &pc.accepter_vpc
+        } else if pc.accepter_vpc == vpc {
+            &pc.requester_vpc
+        } else {
+            continue;
+        };
+        let (Some(mine), Some(theirs)) = (net.vpcs.get(vpc), net.vpcs.get(peer.as_str())) else { continue };
+        if peer == vpc {
+            continue;
+        }
+        let cidrs = |v: &crate::model::Vpc| -> Vec<IpNet> {
+            v.cidrs_v4.iter().map(|n| IpNet::V4(*n)).chain(v.cidrs_v6.iter().map(|n| IpNet::V6(*n))).collect()
+        };
+        let (mine, theirs) = (cidrs(mine), cidrs(theirs));
+        if parts::overlap(&mine, &theirs) {
+            continue;
+        }
+        let target = RouteTarget::Peering(pc.id.clone());
+        let back = parts::routed_to(&rm, &target).intersect(&AddrSet::nets(&theirs));
+        if back.is_empty() {
+            continue;
+        }
+        let peer_subnets = ctx.ix.subnets.get(peer.as_str()).cloned().unwrap_or_default();
+        for &dst in &privates {
+            let mut from = AddrSet::none();
+            for s in &peer_subnets {
+                let Some(t) = ctx.ix.table(&s.id, peer) else { continue };
+                let m = ctx.routes(t);
+                if parts::routes_addr_to(&m, dst, &target) {
+                    let nets: Vec<IpNet> =
+                        s.cidr_v4.map(IpNet::V4).into_iter().chain(s.cidrs_v6.iter().map(|n| IpNet::V6(*n))).collect();
+                    from = from.union(&AddrSet::nets(&nets));
+                }
+            }
+            let sources = from.intersect(&back).family(dst.is_ipv6());
+            entries.push(Entry { kind: ReachabilityKind::PeeredVpc, via: pc.id.clone(), dst, private: dst, sources });
+        }
+    }
+    let mut groups: Vec<&str> = eni.security_group_ids.iter().map(|g| g.as_str()).collect();
+    groups.sort();
+    groups.dedup();
+    let protos = ctx.protocols.clone();
+    let unnamed = unnamed(&protos);
+    // One admission per protocol (None: admits nothing).
+    let mut adms: Vec<(Protocol, Arc<Admission>)> = Vec::new();
+    if entries.iter().any(|e| !e.sources.is_empty()) {
+        for &p in &protos {
+            let eval = if p == Protocol::All { unnamed } else { p };
+            let adm = ctx.admission(&acl.id, vpc, &groups, eval);
+            if !adm.iter().all(|x| x.val.0.is_empty()) {
+                adms.push((p, adm));
+            }
+        }
+    }
+    for e in entries {
+        if e.sources.is_empty() {
+            continue;
+        }
+        for (p, adm) in &adms {
+            let p = *p;
+            if (p == Protocol::Icmp && e.dst.is_ipv6()) || (p == Protocol::Icmpv6 && e.dst.is_ipv4()) {
+                continue;
+            }
+            let key = (Arc::as_ptr(adm) as usize, e.sources.clone());
+            let sh = match ctx.shapes.get(&key) {
+                Some(sh) => sh.clone(),
+                None => {
+                    let sh = Arc::new(shapes(adm, &e.sources));
+                    ctx.shapes.insert(key, sh.clone());
+                    sh
+                }
+            };
+            emit(eni, table.id.as_str(), acl.id.as_str(), &e, p, &sh, out);
+        }
+    }
+}
+
+/// Names of admitting security groups.
+type Groups = BTreeSet<String>;
+
+/// Sources, port intervals and groups, before conversion to prefixes.
+type Shape = (AddrSet, Vec<(u128, u128)>, Groups);
+
+/// An admission restricted to a source set: (source prefixes, ports, admitting groups) per distinct source set.
+type Shapes = Vec<(Vec<IpNet>, Vec<PortRange>, BTreeSet<String>)>;
+
+/// Intersects an admission with a source set, grouping ports by equal resulting source set.
+fn shapes(adm: &Admission, sources: &AddrSet) -> Shapes {
+    let mut acc: Vec<Shape> = Vec::new();
+    for piece in adm.iter() {
+        let (union, per) = &piece.val;
+        if !union.intersects(sources) {
+            continue;
+        }
+        let s = union.intersect(sources);
+        let gs: BTreeSet<String> = per.iter().filter(|(_, gs)| gs.intersects(&s)).map(|(g, _)| g.clone()).collect();
+        match acc.iter_mut().find(|(x, _, _)| *x == s) {
+            Some((_, ports, g)) => {
+                ports.push((piece.lo as u128, piece.hi as u128));
+                g.extend(gs);
+            }
+            None => acc.push((s, vec![(piece.lo as u128, piece.hi as u128)], gs)),
+        }
+    }
+    acc.into_iter()
+        .map(|(s, ports, gs)| {
+            let ports = RangeSet::from_ranges(ports)
+                .ranges()
+                .iter()
+                .map(|&(a, b)| PortRange { from: a as u16, to: b as u16 })
+                .collect();
+            (s.to_prefixes(), ports, gs)
+        })
+        .collect()
+}
+
+/// Emits one record per distinct source set of `shapes`.
+fn emit(eni: &Interface, rtb: &str, acl: &str, e: &Entry, p: Protocol, shapes: &Shapes, out: &mut Vec<Reachability>) {
+    for (s, ports, gs) in shapes {
+        let (ports, s) = (ports.clone(), s.clone());
+        let mut security_groups: Vec<String> = Vec::new();
+        for g in &eni.security_group_ids {
+            if gs.contains(g) && !security_groups.contains(g) {
+                security_groups.push(g.clone());
+            }
+        }
+        let mut path = vec![e.via.clone(), rtb.to_string(), acl.to_string()];
+        path.extend(security_groups.iter().cloned());
+        path.push(eni.id.clone());
+        if let Some(i) = &eni.instance_id {
+            path.push(i.clone());
+        }
+        out.push(Reachability {
+            interface_id: eni.id.clone(),
+            instance_id: eni.instance_id.clone(),
+            vpc_id: eni.vpc_id.clone(),
+            subnet_id: eni.subnet_id.clone(),
+            kind: e.kind,
+            via: e.via.clone(),
+            protocol: p,
+            ports,
+            sources: s,
+            destination: e.dst,
+            private_address: e.private,
+            path,
+            security_groups,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests;
