@@ -86,17 +86,17 @@ fn debian12_rootfs_fails_exactly_the_expected_recommendations() {
         "deb12-5.3.3.3.1",
         "deb12-5.4.1.1",
         "deb12-5.4.1.2",
-        "deb12-1.3.1.1", // no apparmor
-        "deb12-2.3.1.1", // no time daemon
-        "deb12-4.1.1", // no firewall
-        "deb12-5.1.4", // no sshd access list
-        "deb12-5.1.15", // default MACs
-        "deb12-5.2.1", // no sudo
-        "deb12-5.2.7", // no pam_wheel
-        "deb12-5.3.1.3", // no libpam-pwquality
-        "deb12-5.3.2.2", // no pam_faillock
-        "deb12-5.3.2.3", // no pam_pwquality
-        "deb12-5.3.2.4", // no pam_pwhistory
+        "deb12-1.3.1.1",   // no apparmor
+        "deb12-2.3.1.1",   // no time daemon
+        "deb12-4.1.1",     // no firewall
+        "deb12-5.1.4",     // no sshd access list
+        "deb12-5.1.15",    // default MACs
+        "deb12-5.2.1",     // no sudo
+        "deb12-5.2.7",     // no pam_wheel
+        "deb12-5.3.1.3",   // no libpam-pwquality
+        "deb12-5.3.2.2",   // no pam_faillock
+        "deb12-5.3.2.3",   // no pam_pwquality
+        "deb12-5.3.2.4",   // no pam_pwhistory
         "deb12-5.3.3.1.2", // no unlock_time
         "deb12-5.3.3.2.1", // no pwquality
         "deb12-5.3.3.2.4", // no pwquality
@@ -106,11 +106,11 @@ fn debian12_rootfs_fails_exactly_the_expected_recommendations() {
         "deb12-5.3.3.3.3", // no pwhistory
         "deb12-5.3.3.4.1", // nullok
         "deb12-5.3.3.4.4", // no use_authtok
-        "deb12-5.4.1.5", // INACTIVE unset
-        "deb12-5.4.3.2", // no TMOUT
-        "deb12-5.4.3.3", // UMASK 022
-        "deb12-6.1.3.1", // no rsyslog
-        "deb12-6.3.1", // no AIDE
+        "deb12-5.4.1.5",   // INACTIVE unset
+        "deb12-5.4.3.2",   // no TMOUT
+        "deb12-5.4.3.3",   // UMASK 022
+        "deb12-6.1.3.1",   // no rsyslog
+        "deb12-6.3.1",     // no AIDE
     ];
     want.sort();
     assert_eq!(failed, want);
