@@ -22,9 +22,23 @@ use warden_model::Outcome;
 ///   MaxAuthTries 6, MaxStartups 10:30:100, PermitRootLogin prohibit-password
 ///   (5.1.5, 5.1.7, 5.1.8, 5.1.13, 5.1.16, 5.1.18, 5.1.20);
 /// - PAM: no faillock, pwquality or pwhistory (5.3.3.1.1, 5.3.3.2.2, 5.3.3.2.3, 5.3.3.3.1);
-/// - login.defs PASS_MAX_DAYS 99999, PASS_MIN_DAYS 0 (5.4.1.1, 5.4.1.2).
+/// - login.defs PASS_MAX_DAYS 99999, PASS_MIN_DAYS 0 (5.4.1.1, 5.4.1.2);
+/// - no AppArmor (1.3.1.1), no time daemon (neither systemd-timesyncd nor
+///   chrony, 2.3.1.1), no firewall (neither ufw nor nftables, 4.1.1);
+/// - sshd: no AllowUsers/AllowGroups/DenyUsers/DenyGroups (5.1.4) and no
+///   explicit MACs, so OpenSSH's default list with umac-64 applies (5.1.15);
+/// - no sudo (5.2.1) and pam_wheel is commented out in /etc/pam.d/su (5.2.7);
+/// - no libpam-pwquality (5.3.1.3), no pam_faillock/pam_pwquality/pam_pwhistory
+///   in the stacks (5.3.2.2-5.3.2.4, 5.3.3.1.2, 5.3.3.2.1, 5.3.3.2.4,
+///   5.3.3.2.5, 5.3.3.2.8, 5.3.3.3.2, 5.3.3.3.3); pam_unix has `nullok` in
+///   common-auth (5.3.3.4.1) and no `use_authtok` (5.3.3.4.4);
+/// - /etc/default/useradd leaves INACTIVE unset (5.4.1.5), no TMOUT (5.4.3.2),
+///   login.defs UMASK 022 (5.4.3.3);
+/// - no rsyslog nor systemd-journal-remote (6.1.3.1), no AIDE (6.3.1).
 ///
-/// Cron is not installed (2.4.1.x not applicable) and /boot/grub does not exist (1.4.2).
+/// Cron, at, sudo, ufw, nftables, rsyslog, auditd and systemd are not installed
+/// (their dependent rules are not applicable) and /boot/grub and
+/// /etc/default/grub do not exist (1.3.1.2, 1.4.1, 1.4.2).
 #[test]
 fn debian12_rootfs_fails_exactly_the_expected_recommendations() {
     let Some(root) = common::debian_rootfs_or_skip() else { return };
@@ -72,6 +86,31 @@ fn debian12_rootfs_fails_exactly_the_expected_recommendations() {
         "deb12-5.3.3.3.1",
         "deb12-5.4.1.1",
         "deb12-5.4.1.2",
+        "deb12-1.3.1.1",   // no apparmor
+        "deb12-2.3.1.1",   // no time daemon
+        "deb12-4.1.1",     // no firewall
+        "deb12-5.1.4",     // no sshd access list
+        "deb12-5.1.15",    // default MACs
+        "deb12-5.2.1",     // no sudo
+        "deb12-5.2.7",     // no pam_wheel
+        "deb12-5.3.1.3",   // no libpam-pwquality
+        "deb12-5.3.2.2",   // no pam_faillock
+        "deb12-5.3.2.3",   // no pam_pwquality
+        "deb12-5.3.2.4",   // no pam_pwhistory
+        "deb12-5.3.3.1.2", // no unlock_time
+        "deb12-5.3.3.2.1", // no pwquality
+        "deb12-5.3.3.2.4", // no pwquality
+        "deb12-5.3.3.2.5", // no pwquality
+        "deb12-5.3.3.2.8", // no pwquality
+        "deb12-5.3.3.3.2", // no pwhistory
+        "deb12-5.3.3.3.3", // no pwhistory
+        "deb12-5.3.3.4.1", // nullok
+        "deb12-5.3.3.4.4", // no use_authtok
+        "deb12-5.4.1.5",   // INACTIVE unset
+        "deb12-5.4.3.2",   // no TMOUT
+        "deb12-5.4.3.3",   // UMASK 022
+        "deb12-6.1.3.1",   // no rsyslog
+        "deb12-6.3.1",     // no AIDE
     ];
     want.sort();
     assert_eq!(failed, want);
@@ -80,7 +119,7 @@ fn debian12_rootfs_fails_exactly_the_expected_recommendations() {
     assert_eq!(f.attributes["BENCHMARK_RULE_ID"], "5.1.20");
     assert_eq!(f.attributes["CIS_BENCHMARK_PROFILE"], "level1-server");
     assert!(f.attributes["BENCHMARK_ID"].starts_with("CIS Debian Linux 12 Benchmark"));
-    assert!(common::rule(&a, "cis-score").reason.contains("level1-server: 49.3% (33 passed, 34 failed"));
+    assert!(common::rule(&a, "cis-score").reason.contains("level1-server: 54.6% (71 passed, 59 failed"));
 }
 
 /// An OS without a benchmark gets one informational finding, not silence.

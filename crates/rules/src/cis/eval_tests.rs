@@ -208,7 +208,11 @@ fn embedded_content_is_valid() {
         let content: &BenchmarkFile = &b.content;
         assert!(content.rules.iter().filter(|r| r.automated).count() >= 40, "{file}");
         for r in &content.rules {
-            assert!(r.id.starts_with("deb12-") && r.id.ends_with(&r.number), "{}", r.id);
+            assert!(
+                (r.id.starts_with("deb12-") || r.id.starts_with("ubu2404-")) && r.id.ends_with(&r.number),
+                "{}",
+                r.id
+            );
         }
     }
     let i = inputs();

@@ -23,7 +23,10 @@ pub use run::{CisOptions, NO_BENCHMARK_RULE_ID, PACKAGE_ID, PACKAGE_NAME, SCORE_
 use schema::{BenchmarkFile, Check, Op, Probe, Scalar, ValueSpec};
 
 /// The embedded benchmark files: (file name, text).
-pub const CONTENT: &[(&str, &str)] = &[("debian-12.toml", include_str!("../../content/cis/debian-12.toml"))];
+pub const CONTENT: &[(&str, &str)] = &[
+    ("debian-12.toml", include_str!("../../content/cis/debian-12.toml")),
+    ("ubuntu-24.04.toml", include_str!("../../content/cis/ubuntu-24.04.toml")),
+];
 
 /// A loaded, validated benchmark.
 #[derive(Clone, Debug)]
