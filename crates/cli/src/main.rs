@@ -106,6 +106,10 @@ enum Command {
         /// host's packages and synthetic inventories 10x and 100x larger.
         #[arg(long, value_name = "FEED")]
         cve_feed: Option<PathBuf>,
+        /// Instead, measure network reachability analysis on generated
+        /// estates of 1k, 10k and 100k interfaces.
+        #[arg(long)]
+        net: bool,
     },
     /// AWS network reachability.
     Net {
@@ -124,6 +128,27 @@ enum NetCommand {
         /// Print the loaded network model as JSON instead.
         #[arg(long)]
         json: bool,
+    },
+    /// List every port of every interface reachable from the internet, with its path.
+    Exposure {
+        /// The describe-* folder.
+        dir: PathBuf,
+        /// Print the reachability records as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Explain whether PROTO/PORT of an instance or interface is reachable:
+    /// the path, or every component that blocks it (exit 0 reachable, 1 not).
+    Why {
+        /// The describe-* folder.
+        dir: PathBuf,
+        /// Instance id or interface id.
+        target: String,
+        /// e.g. `tcp/22`.
+        port: String,
+        /// `internet`, a `vgw-...`, a `pcx-...`, or a source CIDR/address (from the internet).
+        #[arg(long, default_value = "internet")]
+        from: String,
     },
 }
 
@@ -278,6 +303,22 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Bench { net: true, .. } => {
+            for n in [1_000, 10_000, 100_000] {
+                let r = warden_netreach::engine::bench::run(n);
+                println!(
+                    "net: {:>7} interfaces, {:>6} groups, {:>6} ACL entries, {:>6} routes: analysed in {:>9.3} ms, {} records",
+                    r.interfaces,
+                    r.groups,
+                    r.acl_entries,
+                    r.routes,
+                    r.analyse.as_secs_f64() * 1000.0,
+                    r.records
+                );
+            }
+            println!("  peak RSS {} KiB", bench::peak_rss_kib());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench { cve_feed: Some(feed), root, iterations, .. } => {
             bench::run_cve(&feed, &root, iterations.max(1))?;
             Ok(ExitCode::SUCCESS)
@@ -286,11 +327,18 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             bench::run_scale()?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Net { command: NetCommand::Exposure { dir, json } } => {
+            net::exposure(&dir, json)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Net { command: NetCommand::Why { dir, target, port, from } } => {
+            Ok(if net::why(&dir, &target, &port, &from)? { ExitCode::SUCCESS } else { ExitCode::from(1) })
+        }
         Command::Net { command: NetCommand::Load { dir, json } } => {
             net::load(&dir, json)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { root, iterations, scale: false, cve_feed: None } => {
+        Command::Bench { root, iterations, scale: false, cve_feed: None, net: false } => {
             bench::run(&root, iterations.max(1))?;
             Ok(ExitCode::SUCCESS)
         }

@@ -38,3 +38,71 @@ fn render(loaded: &Loaded) -> String {
     }
     out
 }
+
+/// `warden net exposure DIR`: every (interface, protocol, ports, sources)
+/// reachable from the internet, with its path. `json` prints the records.
+pub fn exposure(dir: &Path, json: bool) -> Result<(), String> {
+    use warden_netreach::engine::{self, ReachabilityKind};
+    let loaded = load::load_dir(dir).map_err(|e| e.to_string())?;
+    let mut records: Vec<_> =
+        engine::analyse(&loaded.network).into_iter().filter(|r| r.kind == ReachabilityKind::Internet).collect();
+    records.sort_by(|a, b| (&a.interface_id, a.protocol, &a.ports).cmp(&(&b.interface_id, b.protocol, &b.ports)));
+    if json {
+        let text = serde_json::to_string_pretty(&records).map_err(|e| e.to_string())? + "\n";
+        return crate::write_output(None, &text);
+    }
+    let mut out = String::new();
+    for w in &loaded.network.warnings {
+        let _ = writeln!(out, "warning: {}: {}", w.resource, w.message);
+    }
+    for r in &records {
+        let ports: Vec<String> = r
+            .ports
+            .iter()
+            .map(|p| if p.from == p.to { p.from.to_string() } else { format!("{}-{}", p.from, p.to) })
+            .collect();
+        let sources: Vec<String> = r.sources.iter().take(4).map(|s| s.to_string()).collect();
+        let more = if r.sources.len() > 4 { format!(" (+{} more)", r.sources.len() - 4) } else { String::new() };
+        let _ = writeln!(
+            out,
+            "{} {} {:?} ports {} from {}{more} at {}\n    path: {}",
+            r.instance_id.as_deref().unwrap_or("-"),
+            r.interface_id,
+            r.protocol,
+            ports.join(","),
+            sources.join(" "),
+            r.destination,
+            r.path.join(" -> ")
+        );
+    }
+    let _ = writeln!(out, "{} reachability records from the internet", records.len());
+    crate::write_output(None, &out)
+}
+
+/// `warden net why DIR TARGET PROTO/PORT [--from internet|vgw-..|pcx-..|CIDR]`.
+pub fn why(dir: &Path, target: &str, proto_port: &str, from: &str) -> Result<bool, String> {
+    use warden_netreach::engine::why;
+    use warden_netreach::model::Protocol;
+    use warden_netreach::walker::Origin;
+    let (proto, port) =
+        proto_port.split_once('/').ok_or_else(|| format!("{proto_port:?}: expected PROTO/PORT, e.g. tcp/22"))?;
+    let protocol = Protocol::parse(proto).ok_or_else(|| format!("{proto:?}: unknown protocol"))?;
+    let port: u16 = port.parse().map_err(|_| format!("{port:?}: not a port number"))?;
+    let (origin, source) = if from == "internet" {
+        (Origin::Internet, None)
+    } else if from.starts_with("vgw-") {
+        (Origin::Vgw(from.to_string()), None)
+    } else if from.starts_with("pcx-") {
+        (Origin::Peering(from.to_string()), None)
+    } else {
+        let net: ipnet::IpNet = from
+            .parse()
+            .or_else(|_| from.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+            .map_err(|_| format!("{from:?}: expected internet, vgw-..., pcx-... or a CIDR"))?;
+        (Origin::Internet, Some(net))
+    };
+    let loaded = load::load_dir(dir).map_err(|e| e.to_string())?;
+    let explanation = why(&loaded.network, target, protocol, port, &origin, source);
+    crate::write_output(None, &format!("{explanation}\n"))?;
+    Ok(explanation.reachable)
+}

@@ -1,0 +1,61 @@
+//! End-to-end: `warden net exposure` and `warden net why` on the moto world
+//! fixture (`tests/fixtures/aws/moto-world`, see its README for what moto
+//! leaves out). Expected answers are read off the fixture by hand: web-sg
+//! admits SSH only from 203.0.113.0/24 and ICMP from anywhere; port 80 is
+//! admitted only from alb-sg (load balancers are not analysed yet), and
+//! nothing else is open.
+
+mod common;
+
+use common::*;
+
+fn fixture() -> String {
+    workspace().join("tests/fixtures/aws/moto-world").display().to_string()
+}
+
+#[test]
+fn exposure_lists_ssh_from_the_allowed_range_and_icmp() {
+    let o = warden().args(["net", "exposure", "--json", &fixture()]).output().unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let records: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let records = records.as_array().unwrap();
+    let mut seen: Vec<(String, String, String)> = records
+        .iter()
+        .map(|r| {
+            (
+                r["instance_id"].as_str().unwrap_or("-").to_string(),
+                r["protocol"].as_str().unwrap_or("?").to_string(),
+                r["ports"].to_string(),
+            )
+        })
+        .collect();
+    seen.sort();
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    let ssh: Vec<&serde_json::Value> = records.iter().filter(|r| r["protocol"] == "tcp").collect();
+    assert_eq!(ssh.len(), 2, "web-1 and web-2 expose SSH");
+    for r in ssh {
+        assert_eq!(r["ports"], serde_json::json!([{"from": 22, "to": 22}]));
+        assert_eq!(r["sources"], serde_json::json!(["203.0.113.0/24"]));
+        let path: Vec<&str> = r["path"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+        assert!(path[0].starts_with("igw-") && path[1].starts_with("rtb-") && path[2].starts_with("acl-"), "{path:?}");
+    }
+}
+
+#[test]
+fn why_explains_paths_and_every_blocker() {
+    let o = warden().args(["net", "exposure", "--json", &fixture()]).output().unwrap();
+    let records: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let instance = records[0]["instance_id"].as_str().unwrap().to_string();
+    let o = warden().args(["net", "why", &fixture(), &instance, "tcp/22", "--from", "203.0.113.7"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("reachable") && text.contains("igw-"), "{text}");
+    let o = warden().args(["net", "why", &fixture(), &instance, "tcp/3306"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(text.contains("not reachable"), "{text}");
+    // Every security group of the interface is named as a blocker, not only the first.
+    assert_eq!(text.matches("has no inbound rule for tcp/3306").count(), 2, "{text}");
+    let o = warden().args(["net", "why", &fixture(), &instance, "tcp"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+}
