@@ -205,7 +205,7 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<ExitCode, String> {
     match cli.command {
         Command::Collect { root, output } => {
-            let snapshot = collect(&root)?;
+            let snapshot = collect(&root, true)?;
             let json = serde_json::to_string_pretty(&snapshot).map_err(|e| e.to_string())? + "\n";
             write_output(output.as_deref(), &json)?;
             for p in &snapshot.problems {
@@ -236,7 +236,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             }
             let snapshot = match snapshot {
                 Some(path) => read_snapshot(&path)?,
-                None => collect(&root)?,
+                None => collect(&root, packages.iter().any(|p| p == warden_rules::cis::PACKAGE_ID))?,
             };
             let wanted = |id: &str| packages.is_empty() || packages.iter().any(|p| p == id);
             let rule_packages: Vec<Package> =
@@ -345,15 +345,17 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
     }
 }
 
-fn collect(root: &Path) -> Result<Snapshot, String> {
-    // Collection reads the files and kernel parameters the CIS content names.
-    let inputs = warden_rules::cis::inputs();
-    let options = warden_collect::Options {
-        extra_files: inputs.stat_files,
-        extra_text_files: inputs.text_files,
-        extra_sysctls: inputs.sysctls,
-        ..Default::default()
-    };
+/// Collects a snapshot; with `for_cis`, also the files and kernel
+/// parameters the CIS content names (a snapshot written by `warden collect`
+/// always has them, so it can be assessed with every package later).
+fn collect(root: &Path, for_cis: bool) -> Result<Snapshot, String> {
+    let mut options = warden_collect::Options::default();
+    if for_cis {
+        let inputs = warden_rules::cis::inputs();
+        options.extra_files = inputs.stat_files;
+        options.extra_text_files = inputs.text_files;
+        options.extra_sysctls = inputs.sysctls;
+    }
     warden_collect::collect(root, &options).map_err(|p| p.to_string())
 }
 
