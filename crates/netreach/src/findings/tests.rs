@@ -197,9 +197,7 @@ fn exposure_aggregates_per_interface_and_group() {
     assert_eq!(http.attributes["SECURITY_GROUP"], "sg-b");
     assert!(http.evidence[0].message.contains("acl-1 -> sg-b -> eni-1"));
     assert!(
-        !is_recognized(Protocol::Udp, 24)
-            && is_recognized(Protocol::Udp, 514)
-            && !is_recognized(Protocol::Tcp, 514)
+        !is_recognized(Protocol::Udp, 24) && is_recognized(Protocol::Udp, 514) && !is_recognized(Protocol::Tcp, 514)
     );
 }
 
