@@ -59,7 +59,8 @@ enum Command {
         /// Exit with status 1 when a finding of this severity or higher exists.
         #[arg(long, value_parser = parse_severity)]
         fail_on: Option<Severity>,
-        /// Rules packages to run: `best-practices`, `cve`, `cis` (default: best-practices and cve). Repeatable.
+        /// Rules packages to run: `best-practices`, `cve`, `cis`, `network-reachability` (default: best-practices and
+        /// cve, plus network-reachability with `--aws`). Repeatable.
         #[arg(long = "package", value_parser = parse_package)]
         packages: Vec<String>,
         /// Vulnerability database for the CVE package (default: see README).
@@ -76,6 +77,10 @@ enum Command {
         /// values, profile; see docs/cis.md). Implies `--package cis`.
         #[arg(long, value_name = "FILE")]
         cis_tailoring: Option<PathBuf>,
+        /// Network Reachability package: a folder of `aws ec2/elbv2 describe-*`
+        /// JSON outputs to analyse (see docs/netreach.md). Implies `--package network-reachability`.
+        #[arg(long, value_name = "DIR")]
+        aws: Option<PathBuf>,
     },
     /// Manage the local vulnerability database used by the CVE package.
     Db {
@@ -188,6 +193,7 @@ fn parse_package(s: &str) -> Result<String, String> {
     let mut ids: Vec<&str> = warden_rules::packages().iter().map(|p| p.id).collect();
     ids.push(warden_rules::cve::PACKAGE_ID);
     ids.push(warden_rules::cis::PACKAGE_ID);
+    ids.push(warden_netreach::findings::PACKAGE_ID);
     if ids.contains(&s) { Ok(s.to_string()) } else { Err(format!("unknown package {s:?} (known: {})", ids.join(", "))) }
 }
 
@@ -224,7 +230,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             ignore_unfixed,
             cis_profile,
             cis_tailoring,
+            aws,
         } => {
+            let net_id = warden_netreach::findings::PACKAGE_ID;
+            if aws.is_none() && packages.iter().any(|p| p == net_id) {
+                return Err(format!("--package {net_id} needs --aws DIR (a folder of describe-* JSON outputs)"));
+            }
             // A bad tailoring file is refused before anything is collected.
             let tailoring = cis_tailoring.as_deref().map(warden_rules::cis::tailoring::Tailoring::load).transpose()?;
             if tailoring.is_some() && !packages.iter().any(|p| p == warden_rules::cis::PACKAGE_ID) {
@@ -256,7 +267,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     .unwrap_or(warden_rules::cis::schema::Profile::Level1Server);
                 warden_rules::cis::CisOptions { profile, tailoring }
             });
-            let assessment = warden_rules::assess_with(&snapshot, &rule_packages, cve_scan.as_ref(), cis.as_ref());
+            let mut assessment = warden_rules::assess_with(&snapshot, &rule_packages, cve_scan.as_ref(), cis.as_ref());
+            if let Some(dir) = &aws {
+                let (outcomes, findings, partial) = net::assess_package(dir, &snapshot)?;
+                let name = warden_netreach::findings::PACKAGE_NAME;
+                warden_rules::add_package(&mut assessment, name, outcomes, findings, partial);
+            }
             let to_terminal = output.is_none() && std::io::stdout().is_terminal();
             let format = match format {
                 Some(OutputFormat::Table) => Format::Table,

@@ -106,3 +106,62 @@ pub fn why(dir: &Path, target: &str, proto_port: &str, from: &str) -> Result<boo
     crate::write_output(None, &format!("{explanation}\n"))?;
     Ok(explanation.reachable)
 }
+
+/// The `network-reachability` package of `warden assess --aws DIR`: loads the
+/// folder, analyses it, and returns the package's outcomes and findings, and
+/// whether the network description was incomplete (load warnings or skipped
+/// files). The assessed host's listening sockets are the listener knowledge
+/// (see [`snapshot_listeners`]).
+pub fn assess_package(
+    dir: &Path,
+    snapshot: &warden_model::Snapshot,
+) -> Result<(Vec<warden_model::RuleOutcome>, Vec<warden_model::Finding>, bool), String> {
+    use warden_netreach::{engine, findings};
+    let loaded = load::load_dir(dir).map_err(|e| e.to_string())?;
+    let records = engine::analyse(&loaded.network);
+    let mut warnings: Vec<String> = loaded
+        .network
+        .warnings
+        .iter()
+        .map(|w| {
+            let file = w.file.as_deref().filter(|f| *f != w.resource).map(|f| format!(" ({f})")).unwrap_or_default();
+            format!("{}{file}: {}", w.resource, w.message)
+        })
+        .collect();
+    if loaded.summary.files_skipped > 0 {
+        warnings
+            .push(format!("{} file(s) skipped (unreadable or not describe-* output)", loaded.summary.files_skipped));
+    }
+    let hosts = snapshot_listeners(snapshot);
+    let found = findings::findings(&loaded.network, &records, &hosts);
+    let partial = !warnings.is_empty() || loaded.summary.partial;
+    Ok((vec![findings::summary(&records, &warnings)], found, partial))
+}
+
+/// The snapshot's listening sockets as listener knowledge. The snapshot does
+/// not know its EC2 instance id, so the host is keyed by every specific
+/// address (not wildcard, not loopback) its sockets are bound to; with only
+/// wildcard or loopback sockets, no interface is matched (findings say "no agent").
+pub fn snapshot_listeners(snapshot: &warden_model::Snapshot) -> Vec<warden_netreach::findings::HostListeners> {
+    use warden_model::Transport;
+    use warden_netreach::findings::{HostListeners, Listener};
+    use warden_netreach::model::Protocol;
+    let Some(sockets) = snapshot.listening.value() else { return Vec::new() };
+    let listeners: Vec<Listener> = sockets
+        .iter()
+        .filter_map(|s| {
+            let ip: std::net::IpAddr = s.address.trim_matches(['[', ']']).parse().ok()?;
+            if ip.is_loopback() {
+                return None;
+            }
+            Some(Listener {
+                protocol: if s.transport == Transport::Tcp { Protocol::Tcp } else { Protocol::Udp },
+                address: (!ip.is_unspecified()).then_some(ip),
+                port: s.port,
+                process: s.exe.clone().or_else(|| s.process.clone()).unwrap_or_default(),
+            })
+        })
+        .collect();
+    let hosts: std::collections::BTreeSet<std::net::IpAddr> = listeners.iter().filter_map(|l| l.address).collect();
+    hosts.into_iter().map(|ip| HostListeners { host: ip.to_string(), listeners: listeners.clone() }).collect()
+}

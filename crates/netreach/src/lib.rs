@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 
 pub mod engine;
+pub mod findings;
 pub mod load;
 pub mod model;
 pub mod sets;

@@ -185,6 +185,26 @@ pub fn assess_with(
     }
 }
 
+/// Adds a package evaluated outside this crate (e.g. Network Reachability,
+/// which reads an AWS network description rather than the snapshot) to an
+/// assessment: its outcomes and findings, its name, and recomputed counts,
+/// order and partial flag (`partial` when its input was incomplete).
+pub fn add_package(
+    assessment: &mut Assessment,
+    name: &str,
+    outcomes: Vec<RuleOutcome>,
+    findings: Vec<Finding>,
+    partial: bool,
+) {
+    assessment.rules.extend(outcomes);
+    assessment.findings.extend(findings);
+    assessment.packages.push(name.to_string());
+    sort_findings(&mut assessment.findings);
+    assessment.rule_counts = RuleSummary::of(&assessment.rules);
+    assessment.severity_counts = SeverityCounts::of(&assessment.findings);
+    assessment.partial |= partial || assessment.rule_counts.could_not_evaluate > 0;
+}
+
 /// A package's rules as Markdown: the source of `docs/rules/<id>.md`, which a
 /// test keeps in step with the code.
 pub fn package_markdown(package: &Package) -> String {
