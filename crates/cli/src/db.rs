@@ -231,6 +231,9 @@ pub fn update(db: &Path, from: &[String], now: &str) -> Result<(), String> {
     }
     if batches.is_empty() {
         eprintln!("warden: nothing new: {} already holds the current content of every source", db.display());
+        if db.exists() {
+            Store::mark_checked(db, now).map_err(|e| e.to_string())?;
+        }
         return Ok(());
     }
     store_import(db, &batches, now)?;
@@ -285,14 +288,17 @@ pub fn status(db: &Path, now: &str) -> Result<bool, String> {
     for (distro, release, n) in store.release_counts().map_err(|e| e.to_string())? {
         println!("  {distro:<10} {release:<8} {n:>8}");
     }
-    let newest = sources.iter().map(|s| s.imported_at.as_str()).max();
+    // Staleness counts from the newest import, or from a later update that
+    // checked every source and found nothing new.
+    let checked = store.checked_at().map_err(|e| e.to_string())?;
+    let newest = sources.iter().map(|s| s.imported_at.as_str()).chain(checked.as_deref()).max();
     let age = newest.and_then(|n| days_between(n, now));
     let stale = age.is_none_or(|d| d > STALE_AFTER_DAYS);
     match age {
         Some(d) if stale => println!(
             "warning: the newest import is {d} days old (more than {STALE_AFTER_DAYS}): run `warden db update` or import fresh feeds"
         ),
-        Some(d) => println!("newest import {d} days ago"),
+        Some(d) => println!("last import or up-to-date check {d} days ago"),
         None => println!("warning: nothing imported yet"),
     }
     Ok(stale)

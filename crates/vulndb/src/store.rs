@@ -319,6 +319,31 @@ impl Store {
         })
     }
 
+    /// Records that every source was checked at `now` and found current
+    /// (`warden db update` with nothing new), so `warden db status` measures
+    /// staleness from the last check, not the last change. One small
+    /// transaction on the live file; SQLite's own commit keeps it atomic.
+    pub fn mark_checked(path: &Path, now: &str) -> Result<(), StoreError> {
+        let err = |message: String| StoreError { path: path.to_path_buf(), message };
+        Store::open(path)?;
+        let conn = Connection::open(path).map_err(|e| err(format!("cannot open: {e}")))?;
+        conn.execute(
+            "INSERT INTO meta(key, value) VALUES('checked_at', ?1)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            [now],
+        )
+        .map_err(|e| err(format!("cannot record the check: {e}")))?;
+        Ok(())
+    }
+
+    /// When every source was last checked and found current, if ever.
+    pub fn checked_at(&self) -> Result<Option<String>, StoreError> {
+        self.conn
+            .query_row("SELECT value FROM meta WHERE key = 'checked_at'", [], |r| r.get(0))
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
     /// Every imported source.
     pub fn sources(&self) -> Result<Vec<SourceInfo>, StoreError> {
         let mut stmt = self
