@@ -178,25 +178,24 @@ pub struct CveScan {
     pub ignore_unfixed: bool,
 }
 
-/// Whether an advisory applies to an installed version, and the comparison
-/// in words (built only for matches).
-fn applies(advisory: &PackedAdvisory<'_>, installed: &str, scheme: VersionScheme) -> Option<String> {
+/// Whether an advisory applies to an installed version, and if so the
+/// comparison in words. Versions are compared on borrowed slices; the words
+/// are built only for matches (most advisories name a fixed version the
+/// installed one has already reached).
+fn applies(
+    advisory: &PackedAdvisory<'_>,
+    installed: &str,
+    scheme: VersionScheme,
+    ignore_unfixed: bool,
+) -> Option<String> {
+    if let Some(fixed) = advisory.fixed_version() {
+        return (scheme.compare(installed, fixed) == Ordering::Less).then(|| format!("{installed} < fixed {fixed}"));
+    }
     match advisory.status() {
-        FixStatus::Fixed { version } => {
-            (scheme.compare(installed, &version) == Ordering::Less).then(|| format!("{installed} < fixed {version}"))
-        }
+        _ if ignore_unfixed => None,
         FixStatus::Unfixed => Some(format!("{installed}, no fix available yet")),
         FixStatus::WillNotFix => Some(format!("{installed}, the distro will not fix it")),
-        FixStatus::NotAffected => None,
-    }
-}
-
-/// Cheap pre-check without allocating: most advisories name a fixed version
-/// the installed one has already reached.
-fn may_apply(advisory: &PackedAdvisory<'_>, installed: &str, scheme: VersionScheme, ignore_unfixed: bool) -> bool {
-    match advisory.fixed_version() {
-        Some(fixed) => scheme.compare(installed, fixed) == Ordering::Less,
-        None => !ignore_unfixed && advisory.status() != FixStatus::NotAffected,
+        FixStatus::Fixed { .. } | FixStatus::NotAffected => None,
     }
 }
 
@@ -252,10 +251,7 @@ pub fn scan_inventory(
             };
             let Some(packed) = packed else { continue };
             for advisory in PackedAdvisory::lines(packed) {
-                if !may_apply(&advisory, version, scheme, options.ignore_unfixed) {
-                    continue;
-                }
-                if let Some(comparison) = applies(&advisory, version, scheme) {
+                if let Some(comparison) = applies(&advisory, version, scheme, options.ignore_unfixed) {
                     let advisory = advisory.to_advisory(&target.distro, &target.release, name, kind);
                     scan.matches.push(package_match(package, &advisory, kind, version, comparison));
                 }

@@ -135,6 +135,10 @@ fn status_from(code: i64, version: Option<String>) -> FixStatus {
     }
 }
 
+fn kind_from(code: i64) -> PackageKind {
+    if code == 0 { PackageKind::Source } else { PackageKind::Binary }
+}
+
 fn kind_code(k: PackageKind) -> i64 {
     match k {
         PackageKind::Source => 0,
@@ -344,16 +348,24 @@ impl Store {
             .map_err(|e| self.err(e))
     }
 
+    /// Runs a read query and collects every row through `row`.
+    fn query_all<T>(
+        &self,
+        sql: &str,
+        params: impl rusqlite::Params,
+        row: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let rows = stmt.query_map(params, row).map_err(|e| self.err(e))?;
+        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+    }
+
     /// Every imported source.
     pub fn sources(&self) -> Result<Vec<SourceInfo>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT name, location, format, imported_at, data_date, advisories, vulns FROM sources ORDER BY name",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([], |r| {
+        self.query_all(
+            "SELECT name, location, format, imported_at, data_date, advisories, vulns FROM sources ORDER BY name",
+            [],
+            |r| {
                 Ok(SourceInfo {
                     name: r.get(0)?,
                     location: r.get(1)?,
@@ -363,38 +375,26 @@ impl Store {
                     advisories: r.get(5)?,
                     vulns: r.get(6)?,
                 })
-            })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+            },
+        )
     }
 
     /// (distro, release, advisories) counts, for `warden db status`.
     pub fn release_counts(&self) -> Result<Vec<(String, String, i64)>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT distro, release, COUNT(*) FROM advisories GROUP BY distro, release ORDER BY distro, release",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+        self.query_all(
+            "SELECT distro, release, COUNT(*) FROM advisories GROUP BY distro, release ORDER BY distro, release",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
     }
 
     /// Distinct package names with advisories in a release (benchmarks, listings).
     pub fn package_names(&self, distro: &str, release: &str) -> Result<Vec<(String, PackageKind)>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare(
-                "SELECT DISTINCT package, kind FROM advisories WHERE distro = ?1 AND release = ?2 ORDER BY package",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map([distro, release], |r| {
-                let kind: i64 = r.get(1)?;
-                Ok((r.get(0)?, if kind == 0 { PackageKind::Source } else { PackageKind::Binary }))
-            })
-            .map_err(|e| self.err(e))?;
-        rows.collect::<Result<_, _>>().map_err(|e| self.err(e))
+        self.query_all(
+            "SELECT DISTINCT package, kind FROM advisories WHERE distro = ?1 AND release = ?2 ORDER BY package",
+            [distro, release],
+            |r| Ok((r.get(0)?, kind_from(r.get(1)?))),
+        )
     }
 
     /// Whether any advisory exists for this distro release.
@@ -443,15 +443,11 @@ impl Store {
     /// Every security-support status for a release (and the release-less
     /// `limited` list): a few hundred rows at most, read once per inventory.
     pub fn support_list(&self, distro: &str, release: &str) -> Result<SupportList, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT release, package, pattern, last_version, end_date, limited, details FROM support
-                 WHERE distro = ?1 AND (release IS NULL OR release = ?2)",
-            )
-            .map_err(|e| self.err(e))?;
-        let rows = stmt
-            .query_map(params![distro, release], |r| {
+        let entries = self.query_all(
+            "SELECT release, package, pattern, last_version, end_date, limited, details FROM support
+             WHERE distro = ?1 AND (release IS NULL OR release = ?2)",
+            params![distro, release],
+            |r| {
                 let last: Option<String> = r.get(3)?;
                 let date: Option<String> = r.get(4)?;
                 Ok(SupportStatus {
@@ -463,16 +459,9 @@ impl Store {
                     limited: r.get(5)?,
                     details: r.get(6)?,
                 })
-            })
-            .map_err(|e| self.err(e))?;
-        let all: Vec<SupportStatus> = rows.collect::<Result<_, _>>().map_err(|e| self.err(e))?;
-        Ok(SupportList { entries: all })
-    }
-
-    /// Security-support statuses that apply to this source package (see
-    /// [`SupportList::for_package`]).
-    pub fn support(&self, distro: &str, release: &str, package: &str) -> Result<Vec<SupportStatus>, StoreError> {
-        Ok(self.support_list(distro, release)?.for_package(package).cloned().collect())
+            },
+        )?;
+        Ok(SupportList { entries })
     }
 
     /// Facts about one vulnerability, when any feed gave some.
