@@ -371,6 +371,9 @@ fn collect(root: &Path, for_cis: bool) -> Result<Snapshot, String> {
         options.extra_files = inputs.stat_files;
         options.extra_text_files = inputs.text_files;
         options.extra_sysctls = inputs.sysctls;
+        if inputs.fs_walk {
+            options.fs_walk_cap = warden_collect::cis::walk::DEFAULT_CAP;
+        }
     }
     warden_collect::collect(root, &options).map_err(|p| p.to_string())
 }

@@ -56,6 +56,12 @@ impl IdMap {
         (map, problems)
     }
 
+    /// Whether `/etc/passwd` and `/etc/group` both gave entries, so a missing
+    /// id means an unowned file rather than an unread table.
+    pub fn knows_owners(&self) -> bool {
+        !self.passwd.is_empty() && !self.groups.is_empty()
+    }
+
     /// A map of these passwd entries only (no groups).
     pub fn from_passwd(entries: Vec<PasswdEntry>) -> IdMap {
         let mut map = IdMap::default();

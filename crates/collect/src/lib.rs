@@ -18,7 +18,8 @@
 //! - [`live`]: running-kernel facts: ASLR, NX, listening sockets.
 //! - [`packages`]: installed-package inventories (dpkg, apk, rpm databases).
 //! - [`cis`]: what the CIS benchmark probes read (modprobe.d, mounts, systemd
-//!   links, live kernel parameters, the files the content names).
+//!   links, live kernel parameters, the files the content names, a bounded
+//!   file-system walk, audit, boot loader, firewall, AppArmor/SELinux).
 #![deny(missing_docs)]
 
 pub mod cis;
@@ -67,6 +68,10 @@ pub struct Options {
     /// Kernel parameters (dotted keys) to read live from `/proc/sys` into
     /// `system_config.sysctl_live` (live roots only); same origin as `extra_files`.
     pub extra_sysctls: Vec<String>,
+    /// Most entries the CIS file-system walk examines (world-writable and
+    /// unowned paths); 0 skips the walk. The CLI sets
+    /// [`cis::walk::DEFAULT_CAP`] when the CIS content needs it.
+    pub fs_walk_cap: u64,
 }
 
 impl Default for Options {
@@ -76,6 +81,7 @@ impl Default for Options {
             extra_files: Vec::new(),
             extra_text_files: Vec::new(),
             extra_sysctls: Vec::new(),
+            fs_walk_cap: 0,
         }
     }
 }

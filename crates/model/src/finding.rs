@@ -88,6 +88,9 @@ pub enum Outcome {
     NotApplicable,
     /// The facts needed are missing or unreadable; `reason` says which.
     CouldNotEvaluate,
+    /// A recommendation that cannot be checked automatically (CIS "manual"):
+    /// listed for a person to review, never failed, left out of scores.
+    Manual,
 }
 
 impl Outcome {
@@ -98,6 +101,7 @@ impl Outcome {
             Outcome::Fail => "fail",
             Outcome::NotApplicable => "not applicable",
             Outcome::CouldNotEvaluate => "could not evaluate",
+            Outcome::Manual => "manual",
         }
     }
 }
@@ -178,6 +182,13 @@ pub struct RuleSummary {
     pub not_applicable: usize,
     /// Rules that could not be evaluated.
     pub could_not_evaluate: usize,
+    /// Manual recommendations (CIS), listed for review.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub manual: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 impl RuleSummary {
@@ -190,6 +201,7 @@ impl RuleSummary {
                 Outcome::Fail => s.failed += 1,
                 Outcome::NotApplicable => s.not_applicable += 1,
                 Outcome::CouldNotEvaluate => s.could_not_evaluate += 1,
+                Outcome::Manual => s.manual += 1,
             }
         }
         s

@@ -8,11 +8,14 @@
 //! core (snapshot → findings) be tested with plain values.
 //!
 //! - [`snapshot`]: the versioned, documented JSON snapshot of host facts.
+//! - [`cis_facts`]: the parsed facts only the CIS probes read.
 //! - [`finding`]: severities, rule outcomes, findings and their evidence.
 #![deny(missing_docs)]
 
+pub mod cis_facts;
 pub mod finding;
 pub mod snapshot;
 
+pub use cis_facts::*;
 pub use finding::*;
 pub use snapshot::*;

@@ -612,6 +612,21 @@ pub struct SystemConfig {
     pub sysctl_live: Fact<Settings>,
     /// Facts about the files asked for (`Options::extra_files`), by path.
     pub files: BTreeMap<String, Fact<FileFacts>>,
+    /// World-writable and unowned paths from a bounded walk (`Options::fs_walk_cap`).
+    #[serde(default = "not_collected_by_older_warden")]
+    pub fs_walk: Fact<crate::FsWalk>,
+    /// Audit rules and `auditd.conf`.
+    #[serde(default = "not_collected_by_older_warden")]
+    pub audit: Fact<crate::AuditConfig>,
+    /// Boot loader files, superusers and password (never the hash).
+    #[serde(default = "not_collected_by_older_warden")]
+    pub bootloader: Fact<crate::Bootloader>,
+    /// Persisted host firewall configurations, one per utility found.
+    #[serde(default = "not_collected_by_older_warden")]
+    pub firewall: Fact<Vec<crate::FirewallFacts>>,
+    /// AppArmor and SELinux configuration and (live) state.
+    #[serde(default = "not_collected_by_older_warden")]
+    pub mac: Fact<crate::MacFacts>,
 }
 
 /// One modprobe.d directive Warden reads.

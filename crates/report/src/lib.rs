@@ -140,6 +140,7 @@ pub fn render_table(a: &Assessment, color: bool) -> String {
             Outcome::Fail => p.wrap("31", "FAIL"),
             Outcome::NotApplicable => p.dim("n/a "),
             Outcome::CouldNotEvaluate => p.wrap("33", "????"),
+            Outcome::Manual => p.dim("man."),
         };
         let sev = format!("{:<13}", r.severity.as_str());
         writeln!(out, "  {verdict}  {sev} {:<width$}  {}", r.rule_id, r.reason).ok();

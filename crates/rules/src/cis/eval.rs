@@ -144,7 +144,7 @@ pub fn evaluate(check: &Check, snap: &Snapshot, params: &BTreeMap<String, Scalar
     }
 }
 
-fn combine(check: &Check, subs: Vec<Verdict>) -> Verdict {
+pub(super) fn combine(check: &Check, subs: Vec<Verdict>) -> Verdict {
     let has = |o: Outcome| subs.iter().any(|s| s.outcome == o);
     let outcome = match check {
         Check::All(_) if has(Outcome::Fail) => Outcome::Fail,
@@ -171,7 +171,7 @@ fn combine(check: &Check, subs: Vec<Verdict>) -> Verdict {
     Verdict { outcome, reason, evidence }
 }
 
-fn missing(m: Missing, reason: String) -> Verdict {
+pub(super) fn missing(m: Missing, reason: String) -> Verdict {
     match m {
         Missing::Fail => Verdict::fail(reason.clone(), vec![message_only(reason)]),
         Missing::Pass => Verdict::pass(reason.clone(), vec![message_only(reason)]),
@@ -179,7 +179,7 @@ fn missing(m: Missing, reason: String) -> Verdict {
     }
 }
 
-fn config(snap: &Snapshot) -> Result<&SystemConfig, Verdict> {
+pub(super) fn config(snap: &Snapshot) -> Result<&SystemConfig, Verdict> {
     snap.system_config.value().ok_or_else(|| {
         Verdict::could_not_evaluate(format!(
             "configuration facts not collected: {}",
@@ -195,7 +195,7 @@ fn file<'a>(snap: &'a Snapshot, path: &str) -> Result<&'a Fact<FileFacts>, Verdi
 }
 
 /// A value compared against an expectation, as a verdict with evidence.
-fn judge(keyword: &str, found: &Sourced<String>, op: Op, expected: &Expected) -> Verdict {
+pub(super) fn judge(keyword: &str, found: &Sourced<String>, op: Op, expected: &Expected) -> Verdict {
     let ok = compare(&found.value, op, expected);
     let msg = format!("{keyword} is {:?}; expected {} {expected}", found.value, op_words(op));
     let ev = from_sourced(keyword, found, msg.clone());
@@ -234,6 +234,18 @@ fn probe(p: &Probe, snap: &Snapshot, params: &BTreeMap<String, Scalar>) -> Verdi
         Probe::Package { names, installed } => Ok(package(snap, names, *installed)),
         Probe::SystemdUnit { unit, state } => systemd_unit(snap, unit, *state),
         Probe::Accounts { check } => Ok(accounts(snap, *check)),
+        Probe::FsWalk { find } => super::eval_facts::fs_walk(snap, *find),
+        Probe::AuditRule { pattern, present } => super::eval_facts::audit_rule(snap, pattern, *present),
+        Probe::AuditdConf { key, op, value } => {
+            resolved(value, params).and_then(|e| super::eval_facts::auditd_conf(snap, key, *op, &e))
+        }
+        Probe::Bootloader { check, mode, owner, group } => {
+            super::eval_facts::bootloader(snap, *check, mode.as_deref(), owner.as_deref(), group.as_deref())
+        }
+        Probe::Firewall { utility, check, hooks } => {
+            super::eval_facts::firewall(snap, *utility, *check, hooks.as_deref())
+        }
+        Probe::Mac { framework, state } => super::eval_facts::mac(snap, *framework, *state),
     };
     r.unwrap_or_else(|v| v)
 }
@@ -263,6 +275,17 @@ fn file_probe(
         let msg = format!("{path} exists; expected it not to");
         return Ok(Verdict::fail(msg.clone(), vec![at(path, None, None, msg)]));
     }
+    Ok(stat_verdict(st, mode.as_deref(), owner.as_deref(), group.as_deref()))
+}
+
+/// Whether a path's mode, owner and group are within what is allowed, as a verdict citing it.
+pub(super) fn stat_verdict(
+    st: &warden_model::PathStat,
+    mode: Option<&str>,
+    owner: Option<&[String]>,
+    group: Option<&[String]>,
+) -> Verdict {
+    let path = st.path.as_str();
     let mut bad = Vec::new();
     let mut expected = Vec::new();
     if let Some(m) = mode {
@@ -272,7 +295,7 @@ fn file_probe(
             bad.push(format!("mode {:04o}", st.mode));
         }
     }
-    let name_ok = |list: &Vec<String>, name: &Option<String>, id: u32| {
+    let name_ok = |list: &[String], name: &Option<String>, id: u32| {
         list.iter().any(|a| Some(a) == name.as_ref() || *a == id.to_string())
     };
     if let Some(list) = owner {
@@ -294,13 +317,13 @@ fn file_probe(
         st.group.clone().unwrap_or_else(|| st.gid.to_string())
     );
     let expected = if expected.is_empty() { "to exist".to_string() } else { expected.join(", ") };
-    Ok(if bad.is_empty() {
+    if bad.is_empty() {
         let msg = format!("{path} is {found}; expected {expected}");
         Verdict::pass(msg.clone(), vec![at(path, None, Some(found), msg)])
     } else {
         let msg = format!("{path} has {}; expected {expected}", bad.join(", "));
         Verdict::fail(msg.clone(), vec![at(path, None, Some(found), msg)])
-    })
+    }
 }
 
 fn lines_of<'a>(snap: &'a Snapshot, path: &str) -> Result<Option<&'a [String]>, Verdict> {
@@ -464,7 +487,7 @@ fn login_defs(snap: &Snapshot, key: &str, op: Op, expected: &Expected, default: 
 fn sysctl(snap: &Snapshot, key: &str, op: Op, expected: &Expected, default: Option<String>) -> Verdict {
     let live_fact = snap.system_config.value().map(|c| &c.sysctl_live);
     let live = live_fact.and_then(|f| f.value()).and_then(|s| s.get(key));
-    let persisted = snap.sysctl.value().and_then(|s| s.settings.get(key));
+    let persisted = snap.sysctl.value().and_then(|s| persisted_sysctl(s, key));
     let mut subs = Vec::new();
     if let Some(v) = live {
         subs.push(judge(key, v, op, expected));
@@ -491,6 +514,38 @@ fn sysctl(snap: &Snapshot, key: &str, op: Op, expected: &Expected, default: Opti
         };
     }
     combine(&Check::All(Vec::new()), subs)
+}
+
+/// The persisted value of `key`: its own assignment or a glob key
+/// (`net.ipv4.conf.*.rp_filter`) matching it, whichever is applied last
+/// (files in `sysctl --system` order, then line).
+fn persisted_sysctl<'a>(cfg: &'a warden_model::SysctlConfig, key: &str) -> Option<&'a Sourced<String>> {
+    let order = |v: &Sourced<String>| match &v.source {
+        Source::File { path, line } => (cfg.files.iter().position(|f| f == path).unwrap_or(usize::MAX), *line),
+        _ => (usize::MAX, u32::MAX),
+    };
+    let exact = cfg.settings.get(key);
+    let globbed = cfg
+        .settings
+        .iter()
+        .filter(|(k, _)| k.contains(['*', '?']) && glob_match(k.as_bytes(), key.as_bytes()))
+        .map(|(_, v)| v)
+        .max_by_key(|v| order(v));
+    match (exact, globbed) {
+        (Some(e), Some(g)) => Some(if order(g) > order(e) { g } else { e }),
+        (e, g) => e.or(g),
+    }
+}
+
+/// fnmatch(3) without flags, `*` and `?` only (what sysctl.d(5) keys use).
+pub fn glob_match(pattern: &[u8], text: &[u8]) -> bool {
+    match (pattern.first(), text.first()) {
+        (None, None) => true,
+        (Some(b'*'), _) => glob_match(&pattern[1..], text) || (!text.is_empty() && glob_match(pattern, &text[1..])),
+        (Some(b'?'), Some(_)) => glob_match(&pattern[1..], &text[1..]),
+        (Some(p), Some(t)) if p == t => glob_match(&pattern[1..], &text[1..]),
+        _ => false,
+    }
 }
 
 fn kernel_module(snap: &Snapshot, name: &str) -> Result<Verdict, Verdict> {
@@ -667,4 +722,4 @@ fn accounts(snap: &Snapshot, check: AccountCheck) -> Verdict {
 
 #[cfg(test)]
 #[path = "eval_tests.rs"]
-mod tests;
+pub(super) mod tests;

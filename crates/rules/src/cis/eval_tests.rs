@@ -27,7 +27,8 @@ fn outcome(snap: &Snapshot, c: &str) -> Outcome {
     evaluate(&check(c), snap, &params()).outcome
 }
 
-fn config() -> SystemConfig {
+/// An image's configuration facts with nothing in them (shared with `eval_facts_tests`).
+pub(crate) fn config() -> SystemConfig {
     SystemConfig {
         modprobe: vec![],
         loaded_modules: Fact::NotCollected { reason: "image".into() },
@@ -36,6 +37,11 @@ fn config() -> SystemConfig {
         systemd: SystemdUnits::default(),
         sysctl_live: Fact::NotCollected { reason: "image".into() },
         files: BTreeMap::new(),
+        fs_walk: Fact::NotCollected { reason: "not asked".into() },
+        audit: Fact::Absent { reason: "no audit".into() },
+        bootloader: Fact::Absent { reason: "no grub".into() },
+        firewall: Fact::collected(vec![]),
+        mac: Fact::collected(warden_model::MacFacts::default()),
     }
 }
 

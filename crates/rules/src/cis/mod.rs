@@ -10,6 +10,7 @@
 //! profile. The content format is documented in `docs/cis.md`.
 
 pub mod eval;
+mod eval_facts;
 mod run;
 pub mod schema;
 pub mod tailoring;
@@ -41,11 +42,17 @@ impl Benchmark {
     /// Whether it applies to this os-release.
     pub fn applies_to(&self, os: &OsRelease) -> bool {
         let version = os.version_id.as_deref().unwrap_or("");
+        let version_ok = |m: &schema::OsMatch| version == m.version || version.starts_with(&format!("{}.", m.version));
         self.content
             .benchmark
             .applies_to
             .iter()
-            .any(|m| m.id == os.id && (version == m.version || version.starts_with(&format!("{}.", m.version))))
+            .any(|m| version_ok(m) && (m.id == os.id || (m.like && os.id_like.contains(&m.id))))
+    }
+
+    /// Whether it names this os-release's `ID` itself (not through `ID_LIKE`).
+    fn names_id(&self, os: &OsRelease) -> bool {
+        self.applies_to(os) && self.content.benchmark.applies_to.iter().any(|m| m.id == os.id)
     }
 }
 
@@ -81,7 +88,7 @@ pub fn embedded() -> Result<&'static [Benchmark], String> {
 
 /// The benchmark for an os-release, if Warden has one.
 pub fn for_os<'a>(benchmarks: &'a [Benchmark], os: &OsRelease) -> Option<&'a Benchmark> {
-    benchmarks.iter().find(|b| b.applies_to(os))
+    benchmarks.iter().find(|b| b.names_id(os)).or_else(|| benchmarks.iter().find(|b| b.applies_to(os)))
 }
 
 /// What collection must read for the embedded content.
@@ -93,6 +100,8 @@ pub struct Inputs {
     pub text_files: Vec<String>,
     /// Kernel parameters the `sysctl` probes need (live hosts).
     pub sysctls: Vec<String>,
+    /// Whether an `fs_walk` probe needs the bounded file-system walk.
+    pub fs_walk: bool,
 }
 
 /// What collection must read for the embedded content. The CLI passes it to
@@ -101,6 +110,7 @@ pub fn inputs() -> Inputs {
     let mut files = BTreeSet::new();
     let mut text = BTreeSet::new();
     let mut sysctls = BTreeSet::new();
+    let mut fs_walk = false;
     for b in embedded().unwrap_or_default() {
         for r in &b.content.rules {
             for c in r.check.iter().chain(r.applies_if.iter()) {
@@ -114,6 +124,7 @@ pub fn inputs() -> Inputs {
                     Probe::Sysctl { key, .. } => {
                         sysctls.insert(key.clone());
                     }
+                    Probe::FsWalk { .. } => fs_walk = true,
                     _ => {}
                 });
             }
@@ -123,6 +134,7 @@ pub fn inputs() -> Inputs {
         stat_files: files.into_iter().collect(),
         text_files: text.into_iter().collect(),
         sysctls: sysctls.into_iter().collect(),
+        fs_walk,
     }
 }
 
@@ -216,13 +228,37 @@ fn probe_problems(p: &Probe, params: &BTreeMap<String, Scalar>) -> Vec<String> {
                 out.push(format!("file {path}: mode {m:?} is not octal"));
             }
         }
-        Probe::FileContent { pattern, .. } => {
+        Probe::FileContent { pattern, .. } | Probe::AuditRule { pattern, .. } => {
             if let Err(e) = regex::Regex::new(pattern) {
                 out.push(format!("bad pattern {pattern:?}: {e}"));
             }
         }
         Probe::FileSetting { op, value, .. } | Probe::Sshd { op, value, .. } => value_ok(*op, value),
         Probe::LoginDefs { op, value, .. } | Probe::Sysctl { op, value, .. } => value_ok(*op, value),
+        Probe::AuditdConf { op, value, .. } => value_ok(*op, value),
+        Probe::Bootloader { check, mode, owner, group } => {
+            let perms = mode.is_some() || owner.is_some() || group.is_some();
+            if (*check == schema::BootCheck::Permissions) != perms {
+                out.push(
+                    "bootloader: `mode`/`owner`/`group` go with check = \"permissions\" (and it needs one)".into(),
+                );
+            }
+            if let Some(m) = mode
+                && u32::from_str_radix(m, 8).is_err()
+            {
+                out.push(format!("bootloader: mode {m:?} is not octal"));
+            }
+        }
+        Probe::Firewall { check, hooks, .. } => {
+            if hooks.is_some() && *check != schema::FirewallCheck::DefaultDeny {
+                out.push("firewall: `hooks` goes with check = \"default_deny\"".into());
+            }
+            for h in hooks.iter().flatten() {
+                if !["input", "forward", "output"].contains(&h.as_str()) {
+                    out.push(format!("firewall: unknown hook {h:?} (input, forward, output)"));
+                }
+            }
+        }
         Probe::Pam { setting, op, value, .. } => match (setting, op, value) {
             (None, None, None) => {}
             (Some(_), Some(op), Some(v)) => value_ok(*op, v),

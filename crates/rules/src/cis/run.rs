@@ -4,7 +4,8 @@
 //! like the CVE package, so it has its own entry point instead of a static
 //! rule list. One finding per failed recommendation per host; every
 //! recommendation of the profile gets an outcome; a summary outcome carries
-//! the compliance score (passed / (passed + failed)) of every profile.
+//! the compliance score (passed / (passed + failed)) of every profile;
+//! manual recommendations are listed with the outcome `manual` and never scored.
 
 use std::collections::BTreeMap;
 
@@ -129,7 +130,11 @@ fn run_benchmark(
                     Verdict::not_applicable(format!("does not apply: {}", g.reason))
                 }
                 (Some(c), _) if r.automated => eval::evaluate(c, snapshot, params),
-                _ => Verdict::not_applicable("manual recommendation: Warden does not check it; review it by hand"),
+                _ => Verdict {
+                    outcome: Outcome::Manual,
+                    reason: "manual recommendation: Warden cannot check it; review it by hand".to_string(),
+                    evidence: vec![],
+                },
             };
             (r, v)
         })
@@ -180,8 +185,10 @@ fn run_benchmark(
             let pct = if pass + fail == 0 { 100.0 } else { 100.0 * pass as f64 / (pass + fail) as f64 };
             let off = verdicts.iter().filter(|(r, _)| in_profile(r, *p) && disabled(r).is_some()).count();
             let off = if off > 0 { format!(", {off} of them disabled by tailoring") } else { String::new() };
+            let manual = count(Outcome::Manual);
+            let manual = if manual > 0 { format!(", {manual} manual") } else { String::new() };
             format!(
-                "{}: {pct:.1}% ({pass} passed, {fail} failed, {} not applicable{off}, {} could not evaluate)",
+                "{}: {pct:.1}% ({pass} passed, {fail} failed, {} not applicable{off}, {} could not evaluate{manual})",
                 p.as_str(),
                 count(Outcome::NotApplicable),
                 count(Outcome::CouldNotEvaluate)

@@ -40,8 +40,10 @@ pub struct BenchmarkMeta {
     pub applies_to: Vec<OsMatch>,
 }
 
-/// An os-release match: `ID` equal to `id`, and `VERSION_ID` equal to
-/// `version` or starting with `version.` (so `12` matches `12` and `12.5`).
+/// An os-release match: `ID` equal to `id` (or, with `like`, one of
+/// `ID_LIKE` equal to it), and `VERSION_ID` equal to `version` or starting
+/// with `version.` (so `12` matches `12` and `12.5`). A benchmark that
+/// names the `ID` itself is preferred over one matched through `ID_LIKE`.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct OsMatch {
@@ -49,6 +51,10 @@ pub struct OsMatch {
     pub id: String,
     /// os-release `VERSION_ID` (or its major-version prefix).
     pub version: String,
+    /// Also match a derivative whose `ID_LIKE` lists `id` (e.g. a RHEL
+    /// rebuild not named in the file).
+    #[serde(default)]
+    pub like: bool,
 }
 
 /// A CIS profile. Level 2 includes Level 1 of the same kind.
@@ -384,6 +390,129 @@ pub enum Probe {
         /// Which fact.
         check: AccountCheck,
     },
+    /// Paths met by the bounded walk of the local file systems: none may be found.
+    FsWalk {
+        /// Which kind of path.
+        find: WalkFind,
+    },
+    /// A rule in `/etc/audit/rules.d/*.rules` or `/etc/audit/audit.rules`.
+    AuditRule {
+        /// Regular expression tried on each rule line (blanks collapsed to one space).
+        pattern: String,
+        /// `true` (default): some rule must match; `false`: none may.
+        #[serde(default = "yes")]
+        present: bool,
+    },
+    /// A setting of `/etc/audit/auditd.conf` (key lower-case, last wins).
+    AuditdConf {
+        /// Lower-case key, e.g. `max_log_file_action`.
+        key: String,
+        /// Comparison.
+        op: Op,
+        /// Expected value.
+        value: ValueSpec,
+    },
+    /// The GRUB 2 boot loader: password, or its files' permissions.
+    Bootloader {
+        /// What to check.
+        check: BootCheck,
+        /// With `permissions`: most permissive mode allowed (octal string).
+        #[serde(default)]
+        mode: Option<String>,
+        /// With `permissions`: allowed owners.
+        #[serde(default)]
+        owner: Option<Vec<String>>,
+        /// With `permissions`: allowed groups.
+        #[serde(default)]
+        group: Option<Vec<String>>,
+    },
+    /// A host firewall's persisted configuration.
+    Firewall {
+        /// Which utility (`any`: one of them must comply).
+        utility: FirewallUtility,
+        /// What to check.
+        check: FirewallCheck,
+        /// With `default_deny`: the hooks whose default policy must drop or reject (default input, forward).
+        #[serde(default)]
+        hooks: Option<Vec<String>>,
+    },
+    /// A mandatory access control framework's state.
+    Mac {
+        /// `apparmor` or `selinux`.
+        framework: MacFramework,
+        /// `enabled` or `enforcing`.
+        state: MacState,
+    },
+}
+
+/// What the file-system walk looks for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WalkFind {
+    /// Regular files writable by others.
+    WorldWritableFiles,
+    /// Directories writable by others without the sticky bit.
+    WorldWritableDirsWithoutSticky,
+    /// Paths whose owner has no `/etc/passwd` entry.
+    Unowned,
+    /// Paths whose group has no `/etc/group` entry.
+    Ungrouped,
+}
+
+/// Boot loader checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BootCheck {
+    /// A superuser and a password are set.
+    Password,
+    /// Every GRUB file found has at most `mode` and the owner and group given.
+    Permissions,
+}
+
+/// Firewall utilities.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FirewallUtility {
+    /// Any of them.
+    Any,
+    /// nftables.
+    Nftables,
+    /// ufw.
+    Ufw,
+    /// iptables and ip6tables save files.
+    Iptables,
+    /// firewalld.
+    Firewalld,
+}
+
+/// Firewall checks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FirewallCheck {
+    /// A configuration exists (and ufw is switched on).
+    Configured,
+    /// The default policy of the hooks drops or rejects.
+    DefaultDeny,
+}
+
+/// Mandatory access control frameworks.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MacFramework {
+    /// AppArmor.
+    Apparmor,
+    /// SELinux.
+    Selinux,
+}
+
+/// Mandatory access control states.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MacState {
+    /// Enabled at boot (and, live, running).
+    Enabled,
+    /// Enforcing: SELinux in enforcing mode; every AppArmor profile in enforce mode.
+    Enforcing,
 }
 
 fn yes() -> bool {

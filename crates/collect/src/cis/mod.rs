@@ -1,6 +1,10 @@
 //! Configuration facts for the CIS benchmark probes: modprobe.d directives,
 //! loaded modules, fstab and live mounts, systemd unit links, live kernel
-//! parameters, and stat plus lines of the files the benchmark content names.
+//! parameters, and stat plus lines of the files the benchmark content names;
+//! the submodules read what needs parsing across several files: [`walk`]
+//! (world-writable and unowned paths, bounded), [`audit_boot`] (audit rules,
+//! auditd.conf, GRUB files and password), [`firewall`] (nftables, ufw,
+//! iptables, firewalld) and [`mac`] (AppArmor, SELinux).
 //!
 //! Why it exists: the CIS probes need facts the other collectors do not read.
 //! Collection must not depend on the rules crate, so the files and kernel
@@ -10,6 +14,11 @@
 //! assess` read the same things. Everything here works on an image: systemd
 //! enablement is read from symlinks, not from a running systemd; only
 //! `/proc/modules`, `/proc/self/mounts` and `/proc/sys` are live-only.
+
+pub mod audit_boot;
+pub mod firewall;
+pub mod mac;
+pub mod walk;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -73,7 +82,36 @@ pub fn collect_with_problems(fs: &RootFs, ids: &IdMap, options: &Options) -> (Sy
         let read = !NEVER_READ.contains(&path.as_str());
         files.insert(path.clone(), file_facts(fs, ids, path, read));
     }
-    (SystemConfig { modprobe, loaded_modules, fstab, mounts, systemd, sysctl_live, files }, problems)
+    let fs_walk = if options.fs_walk_cap == 0 {
+        Fact::NotCollected { reason: "the file-system walk was not asked for (no CIS content needs it)".into() }
+    } else {
+        Fact::collected(walk::walk(fs, ids, options.fs_walk_cap, mounts.value().map(Vec::as_slice)))
+    };
+    let audit = match audit_boot::audit(fs, &mut problems) {
+        Some(a) => Fact::collected(a),
+        None => Fact::Absent { reason: "no /etc/audit/rules.d, audit.rules or auditd.conf".into() },
+    };
+    let bootloader = match audit_boot::bootloader(fs, ids, &mut problems) {
+        Some(b) => Fact::collected(b),
+        None => Fact::Absent { reason: format!("no GRUB 2 file ({})", audit_boot::GRUB_FILES.join(", ")) },
+    };
+    let firewall = Fact::collected(firewall::collect(fs, &mut problems));
+    let mac = Fact::collected(mac::collect(fs, fs.is_live(), &mut problems));
+    let config = SystemConfig {
+        modprobe,
+        loaded_modules,
+        fstab,
+        mounts,
+        systemd,
+        sysctl_live,
+        files,
+        fs_walk,
+        audit,
+        bootloader,
+        firewall,
+        mac,
+    };
+    (config, problems)
 }
 
 fn not_live<T>() -> Fact<T> {
