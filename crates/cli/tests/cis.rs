@@ -351,3 +351,216 @@ fn cis_fail_fixture_fails_exactly_the_broken_recommendations() {
     want.sort();
     assert_eq!(failed_ids(&a), want);
 }
+
+/// The RHEL 9 family content on `cis-rhel9` (Rocky Linux 9.4, a real rpm
+/// database from `scripts/fixtures/make-cis-rpm-roots.sh`): SELinux
+/// enforcing, firewalld with the default zone target, a GRUB password in
+/// user.cfg, dnf gpgcheck, crypto policy modules, audit rules in rules.d,
+/// auditd.conf, chrony, authselect all pass; broken on purpose: mcstrans
+/// (1.3.1.7) and telnet (2.2.4) installed, a world-writable file (7.1.11);
+/// the rest is what this small root does not carry (separate partitions,
+/// persisted network sysctls, sshd hardening beyond the base, faillock and
+/// pwquality settings, most audit rules, rsyslog.conf). The exact set is asserted.
+#[test]
+fn rhel9_fixture_fails_exactly_the_expected_recommendations() {
+    let Some(a) = assess_fixture("cis-rhel9") else { return };
+    assert!(common::rule(&a, "cis-score").reason.starts_with("CIS Red Hat Enterprise Linux 9 Benchmark 2.0.0"));
+    let want = [
+        "rhel9-1.1.1.6",
+        "rhel9-1.1.2.1.1",
+        "rhel9-1.1.2.2.1",
+        "rhel9-1.1.2.3.1",
+        "rhel9-1.1.2.4.1",
+        "rhel9-1.1.2.5.1",
+        "rhel9-1.1.2.6.1",
+        "rhel9-1.1.2.7.1",
+        "rhel9-1.3.1.7",
+        "rhel9-1.5.2",
+        "rhel9-1.5.3",
+        "rhel9-2.2.4",
+        "rhel9-2.4.1.8",
+        "rhel9-3.3.11",
+        "rhel9-3.3.2",
+        "rhel9-3.3.5",
+        "rhel9-3.3.6",
+        "rhel9-3.3.7",
+        "rhel9-3.3.8",
+        "rhel9-3.3.9",
+        "rhel9-5.1.13",
+        "rhel9-5.1.15",
+        "rhel9-5.1.16",
+        "rhel9-5.1.18",
+        "rhel9-5.1.4",
+        "rhel9-5.1.5",
+        "rhel9-5.1.7",
+        "rhel9-5.1.8",
+        "rhel9-5.1.9",
+        "rhel9-5.2.2",
+        "rhel9-5.2.3",
+        "rhel9-5.2.7",
+        "rhel9-5.3.2.2",
+        "rhel9-5.3.3.1.1",
+        "rhel9-5.3.3.1.2",
+        "rhel9-5.3.3.1.3",
+        "rhel9-5.3.3.2.1",
+        "rhel9-5.3.3.2.4",
+        "rhel9-5.3.3.2.5",
+        "rhel9-5.3.3.2.8",
+        "rhel9-5.3.3.4.1",
+        "rhel9-5.4.1.2",
+        "rhel9-5.4.1.5",
+        "rhel9-5.4.3.2",
+        "rhel9-5.4.3.3",
+        "rhel9-6.1.2",
+        "rhel9-6.1.3",
+        "rhel9-6.2.3.4",
+        "rhel9-6.3.3.10",
+        "rhel9-6.3.3.11",
+        "rhel9-6.3.3.12",
+        "rhel9-6.3.3.13",
+        "rhel9-6.3.3.15",
+        "rhel9-6.3.3.16",
+        "rhel9-6.3.3.17",
+        "rhel9-6.3.3.18",
+        "rhel9-6.3.3.19",
+        "rhel9-6.3.3.2",
+        "rhel9-6.3.3.3",
+        "rhel9-6.3.3.4",
+        "rhel9-6.3.3.5",
+        "rhel9-6.3.3.7",
+        "rhel9-6.3.3.9",
+        "rhel9-7.1.11",
+    ];
+    assert_eq!(failed_ids(&a), want);
+    for id in [
+        "rhel9-1.3.1.5",
+        "rhel9-1.4.1",
+        "rhel9-1.4.2",
+        "rhel9-4.2.1",
+        "rhel9-1.2.1.2",
+        "rhel9-6.3.3.20",
+        "rhel9-6.3.2.2",
+    ] {
+        let r = common::rule(&a, id);
+        assert_eq!(r.outcome, Outcome::Pass, "{id}: {}", r.reason);
+    }
+    let fw = common::rule(&a, "rhel9-4.2.1");
+    common::assert_cites(fw, "/usr/lib/firewalld/zones/public.xml", Some(2), "reject");
+    // The boot loader evidence says where the password is, never the hash.
+    let json = serde_json::to_string(&a).unwrap();
+    assert!(!json.contains("FIXTUREONLYNOTAREALHASH"), "a password hash reached the report");
+    common::assert_cites(common::rule(&a, "rhel9-1.4.1"), "/boot/grub2/user.cfg", Some(1), "GRUB2_PASSWORD");
+    let ww = common::rule(&a, "rhel9-7.1.11");
+    common::assert_cites(ww, "/srv/drop/notes.txt", None, "0666 root:root");
+}
+
+/// The Amazon Linux 2023 content on `cis-al2023` (AL2023 as launched: no
+/// firewall, no AIDE, SELinux permissive, auditd.conf defaults, the stock
+/// issue banner; a real rpm database). The exact failed set is asserted.
+#[test]
+fn al2023_fixture_fails_exactly_the_expected_recommendations() {
+    let Some(a) = assess_fixture("cis-al2023") else { return };
+    assert!(common::rule(&a, "cis-score").reason.starts_with("CIS Amazon Linux 2023 Benchmark 1.0.0"));
+    let want = [
+        "al2023-1.1.1.1",
+        "al2023-1.1.1.2",
+        "al2023-1.1.1.3",
+        "al2023-1.1.1.4",
+        "al2023-1.1.1.5",
+        "al2023-1.1.1.6",
+        "al2023-1.1.1.7",
+        "al2023-1.1.1.8",
+        "al2023-1.1.1.9",
+        "al2023-1.1.2.1.1",
+        "al2023-1.1.2.2.1",
+        "al2023-1.1.2.3.1",
+        "al2023-1.1.2.4.1",
+        "al2023-1.1.2.5.1",
+        "al2023-1.1.2.6.1",
+        "al2023-1.1.2.7.1",
+        "al2023-1.10.3",
+        "al2023-1.10.4",
+        "al2023-1.10.5",
+        "al2023-1.2.1.3",
+        "al2023-1.3.1",
+        "al2023-1.4.1",
+        "al2023-1.5.2",
+        "al2023-1.5.3",
+        "al2023-1.5.4",
+        "al2023-1.5.5",
+        "al2023-1.6.1.5",
+        "al2023-1.7.2",
+        "al2023-1.7.3",
+        "al2023-3.3.11",
+        "al2023-3.3.2",
+        "al2023-3.3.5",
+        "al2023-3.3.6",
+        "al2023-3.3.7",
+        "al2023-3.3.8",
+        "al2023-3.3.9",
+        "al2023-3.4.1.1",
+        "al2023-3.4.1.2",
+        "al2023-3.5.1",
+        "al2023-3.5.2",
+        "al2023-3.5.3",
+        "al2023-3.5.4",
+        "al2023-4.1.1.3",
+        "al2023-4.1.1.4",
+        "al2023-4.1.2.2",
+        "al2023-4.1.2.3",
+        "al2023-4.1.2.4",
+        "al2023-4.1.3.1",
+        "al2023-4.1.3.10",
+        "al2023-4.1.3.11",
+        "al2023-4.1.3.12",
+        "al2023-4.1.3.13",
+        "al2023-4.1.3.14",
+        "al2023-4.1.3.15",
+        "al2023-4.1.3.16",
+        "al2023-4.1.3.17",
+        "al2023-4.1.3.18",
+        "al2023-4.1.3.19",
+        "al2023-4.1.3.2",
+        "al2023-4.1.3.20",
+        "al2023-4.1.3.3",
+        "al2023-4.1.3.4",
+        "al2023-4.1.3.5",
+        "al2023-4.1.3.7",
+        "al2023-4.1.3.8",
+        "al2023-4.1.3.9",
+        "al2023-4.1.4.5",
+        "al2023-4.2.3.2",
+        "al2023-4.2.3.4",
+        "al2023-5.1.1.8",
+        "al2023-5.2.13",
+        "al2023-5.2.15",
+        "al2023-5.2.16",
+        "al2023-5.2.18",
+        "al2023-5.2.4",
+        "al2023-5.2.5",
+        "al2023-5.2.7",
+        "al2023-5.2.8",
+        "al2023-5.2.9",
+        "al2023-5.3.2",
+        "al2023-5.3.3",
+        "al2023-5.3.7",
+        "al2023-5.4.2.2",
+        "al2023-5.4.3.1.1",
+        "al2023-5.4.3.1.2",
+        "al2023-5.4.3.1.3",
+        "al2023-5.4.3.2.1",
+        "al2023-5.4.3.2.4",
+        "al2023-5.4.3.2.5",
+        "al2023-5.4.3.2.8",
+        "al2023-5.4.3.4.1",
+        "al2023-5.6.1.2",
+        "al2023-5.6.1.5",
+        "al2023-5.6.3.2",
+        "al2023-5.6.3.3",
+    ];
+    assert_eq!(failed_ids(&a), want);
+    // SELinux permissive: enabled passes, enforcing fails; no firewall at all.
+    assert_eq!(common::rule(&a, "al2023-1.6.1.4").outcome, Outcome::Pass);
+    assert!(common::rule(&a, "al2023-1.6.1.5").reason.contains("SELINUX=permissive"));
+    assert_eq!(common::rule(&a, "al2023-4.1.2.2").outcome, Outcome::Fail);
+}

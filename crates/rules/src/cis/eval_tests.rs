@@ -209,16 +209,26 @@ fn bad_content_is_reported_with_location() {
 /// ids and numbers, known profiles, severities, texts, probes, regexes, params).
 #[test]
 fn embedded_content_is_valid() {
+    let prefixes = [
+        ("debian-12.toml", "deb12-", 200),
+        ("ubuntu-24.04.toml", "ubu2404-", 200),
+        ("ubuntu-22.04.toml", "ubu2204-", 120),
+        ("rhel-9.toml", "rhel9-", 120),
+        ("amazon-linux-2023.toml", "al2023-", 120),
+    ];
+    assert_eq!(CONTENT.len(), prefixes.len());
+    let mut ids = std::collections::BTreeSet::new();
     for (file, text) in CONTENT {
         let b = parse(file, text).unwrap_or_else(|e| panic!("{e}"));
         let content: &BenchmarkFile = &b.content;
-        assert!(content.rules.iter().filter(|r| r.automated).count() >= 40, "{file}");
+        assert!(ids.insert(content.benchmark.id.clone()), "duplicate benchmark id in {file}");
+        let (_, prefix, least) = prefixes.iter().find(|p| p.0 == *file).unwrap_or_else(|| panic!("{file}: no prefix"));
+        let automated = content.rules.iter().filter(|r| r.automated).count();
+        assert!(automated >= *least, "{file}: {automated} automated recommendations, want at least {least}");
         for r in &content.rules {
-            assert!(
-                (r.id.starts_with("deb12-") || r.id.starts_with("ubu2404-")) && r.id.ends_with(&r.number),
-                "{}",
-                r.id
-            );
+            assert!(r.id.starts_with(prefix) && r.id.ends_with(&r.number), "{}", r.id);
+            // Manual recommendations are listed for review, never scored: informational.
+            assert!(r.automated || r.severity == "informational", "{}: manual but {}", r.id, r.severity);
         }
     }
     let i = inputs();
@@ -226,4 +236,34 @@ fn embedded_content_is_valid() {
     assert!(!i.text_files.contains(&"/etc/shadow".to_string()));
     assert!(i.text_files.contains(&"/etc/issue".to_string()));
     assert!(i.sysctls.contains(&"net.ipv4.ip_forward".to_string()));
+}
+
+/// The benchmark is chosen from os-release: `ID` first, then `ID_LIKE`
+/// (a RHEL 9 rebuild Warden does not name gets the RHEL 9 family content).
+#[test]
+fn benchmark_is_chosen_from_os_release() {
+    let all = crate::cis::embedded().unwrap();
+    let pick = |id: &str, like: &[&str], version: &str| {
+        let os = warden_model::OsRelease {
+            path: "/etc/os-release".into(),
+            id: id.into(),
+            id_like: like.iter().map(|s| s.to_string()).collect(),
+            version_id: Some(version.into()),
+            version_codename: None,
+            pretty_name: None,
+            family: warden_model::OsFamily::Rhel,
+        };
+        crate::cis::for_os(all, &os).map(|b| b.content.benchmark.id.clone())
+    };
+    assert_eq!(pick("rocky", &["rhel", "centos", "fedora"], "9.4").as_deref(), Some("cis-rhel-9"));
+    assert_eq!(pick("almalinux", &["rhel", "centos", "fedora"], "9.3").as_deref(), Some("cis-rhel-9"));
+    assert_eq!(pick("rhel", &["fedora"], "9.2").as_deref(), Some("cis-rhel-9"));
+    assert_eq!(pick("centos", &["rhel", "fedora"], "9").as_deref(), Some("cis-rhel-9"));
+    assert_eq!(pick("rocky", &["rhel"], "8.9"), None);
+    assert_eq!(pick("amzn", &["fedora"], "2023").as_deref(), Some("cis-amazon-linux-2023"));
+    assert_eq!(pick("ubuntu", &["debian"], "22.04").as_deref(), Some("cis-ubuntu-22.04"));
+    assert_eq!(pick("ubuntu", &["debian"], "24.04").as_deref(), Some("cis-ubuntu-24.04"));
+    assert_eq!(pick("debian", &[], "12").as_deref(), Some("cis-debian-12"));
+    // Ubuntu is like Debian, but Debian 12's content only names Debian 12.
+    assert_eq!(pick("ubuntu", &["debian"], "12"), None);
 }

@@ -27,6 +27,9 @@ use schema::{BenchmarkFile, Check, Op, Probe, Scalar, ValueSpec};
 pub const CONTENT: &[(&str, &str)] = &[
     ("debian-12.toml", include_str!("../../content/cis/debian-12.toml")),
     ("ubuntu-24.04.toml", include_str!("../../content/cis/ubuntu-24.04.toml")),
+    ("ubuntu-22.04.toml", include_str!("../../content/cis/ubuntu-22.04.toml")),
+    ("rhel-9.toml", include_str!("../../content/cis/rhel-9.toml")),
+    ("amazon-linux-2023.toml", include_str!("../../content/cis/amazon-linux-2023.toml")),
 ];
 
 /// A loaded, validated benchmark.

@@ -68,10 +68,10 @@ fn wrong_param_type_is_refused() {
 
 #[test]
 fn benchmark_mismatch_is_refused() {
-    let e = err("[tailoring]\nbenchmark = \"cis-rhel-9\"\n");
+    let e = err("[tailoring]\nbenchmark = \"cis-sles-15\"\n");
     assert!(
         e.starts_with(
-            "site.toml:2:13: [tailoring] benchmark: unknown benchmark \"cis-rhel-9\" (Warden has: cis-debian-12"
+            "site.toml:2:13: [tailoring] benchmark: unknown benchmark \"cis-sles-15\" (Warden has: cis-debian-12"
         ),
         "{e}"
     );
