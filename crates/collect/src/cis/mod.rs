@@ -20,6 +20,9 @@ pub mod firewall;
 pub mod mac;
 pub mod walk;
 
+#[cfg(test)]
+mod proptests;
+
 use std::collections::{BTreeMap, BTreeSet};
 
 use warden_model::{
