@@ -9,9 +9,12 @@
 //!
 //! - [`snapshot`]: the versioned, documented JSON snapshot of host facts.
 //! - [`finding`]: severities, rule outcomes, findings and their evidence.
+//! - [`runtime`]: what a host did during a run (listeners, connections,
+//!   processes, shared objects, executables), merged from sampler deltas.
 #![deny(missing_docs)]
 
 pub mod finding;
+pub mod runtime;
 pub mod snapshot;
 
 pub use finding::*;
