@@ -19,6 +19,9 @@
 //! - [`packages`]: installed-package inventories (dpkg, apk, rpm databases).
 //! - [`cis`]: what the CIS benchmark probes read (modprobe.d, mounts, systemd
 //!   links, live kernel parameters, the files the content names).
+//! - [`runtime`]: sampling what the host does during a run (listeners,
+//!   connections, processes, root processes' shared objects, executables'
+//!   ELF properties), as deltas for the Runtime Behavior Analysis package.
 #![deny(missing_docs)]
 
 pub mod cis;
@@ -30,6 +33,7 @@ pub mod packages;
 pub mod pam;
 pub mod perms;
 pub mod rootfs;
+pub mod runtime;
 pub mod shadow;
 pub mod sshd;
 pub mod sysctl;
