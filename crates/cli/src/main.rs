@@ -339,6 +339,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     println!("  {:<28} {:<13} {}", r.meta.id, r.meta.severity.as_str(), r.meta.title);
                 }
             }
+            runtime::print_rules();
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { net: true, .. } => {

@@ -64,6 +64,16 @@ pub fn add_package(assessment: &mut Assessment, observations: &RuntimeObservatio
     warden_rules::add_package(assessment, warden_rules::runtime::PACKAGE_NAME, outcomes, findings, partial);
 }
 
+/// The runtime package's rules, for `warden rules` (the package needs
+/// `--duration`, so it is listed after the snapshot packages).
+pub fn print_rules() {
+    use warden_rules::runtime::{PACKAGE_ID, PACKAGE_NAME, rules};
+    println!("{PACKAGE_NAME} ({PACKAGE_ID}, with --duration)");
+    for r in rules() {
+        println!("  {:<34} {:<13} {}", r.id, r.severity.as_str(), r.title);
+    }
+}
+
 fn cpu_time() -> Duration {
     let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
     // SAFETY: getrusage fills the struct it is given; RUSAGE_SELF is always valid.

@@ -1012,4 +1012,36 @@ mod tests {
         let d: RuntimeDelta = serde_json::from_str(&serde_json::to_string(&d1).unwrap()).unwrap();
         assert_eq!(d, d1);
     }
+
+    proptest::proptest! {
+        /// Whatever the sequence of samples, deltas computed by `diff` and
+        /// merged (by the sampler and, through JSON, by a receiver) give
+        /// every record exactly the tally of the samples it was in.
+        #[test]
+        fn deltas_reproduce_the_samples(samples in proptest::collection::vec(proptest::collection::btree_set(0u16..12, 0..6), 1..15)) {
+            let mut sampler = RuntimeObservations::default();
+            let mut receiver = RuntimeObservations::default();
+            for (i, ports) in samples.iter().enumerate() {
+                let current: BTreeMap<_, _> = ports.iter().map(|p| (listener(*p).key(), listener(*p))).collect();
+                let mut d = delta(i as u64 + 1, 100 + 10 * i as u64);
+                d.listeners = sampler.listeners.diff(&current);
+                sampler.merge(&d);
+                let wire: RuntimeDelta = serde_json::from_str(&serde_json::to_string(&d).unwrap()).unwrap();
+                receiver.merge(&wire);
+            }
+            proptest::prop_assert_eq!(&receiver, &sampler);
+            for port in 0u16..12 {
+                let times: Vec<u64> = samples.iter().enumerate().filter(|(_, s)| s.contains(&port)).map(|(i, _)| 100 + 10 * i as u64).collect();
+                let record = receiver.listeners.get(&listener(port).key());
+                match (times.first(), times.last(), record) {
+                    (None, _, None) => {}
+                    (Some(first), Some(last), Some(r)) => {
+                        proptest::prop_assert_eq!((r.seen.first_seen, r.seen.last_seen, r.seen.samples as usize), (*first, *last, times.len()));
+                        proptest::prop_assert_eq!(r.seen.present, samples.last().unwrap().contains(&port));
+                    }
+                    other => proptest::prop_assert!(false, "port {port}: {other:?}"),
+                }
+            }
+        }
+    }
 }

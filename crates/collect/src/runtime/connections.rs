@@ -113,6 +113,31 @@ mod tests {
         );
     }
 
+    proptest::proptest! {
+        /// A socket line as the kernel prints it parses back to its fields,
+        /// and classification never panics.
+        #[test]
+        fn tcp_lines_round_trip(
+            local in proptest::prelude::any::<[u8; 4]>(),
+            remote in proptest::prelude::any::<[u8; 16]>(),
+            port in proptest::prelude::any::<u16>(),
+            remote_port in proptest::prelude::any::<u16>(),
+            state in 1u8..=0x0B,
+            uid in proptest::prelude::any::<u32>(),
+            inode in proptest::prelude::any::<u64>(),
+        ) {
+            let v4 = |b: [u8; 4]| format!("{:08X}", u32::from_ne_bytes(b));
+            let v6: String = remote.chunks(4).map(|c| v4([c[0], c[1], c[2], c[3]])).collect();
+            let line4 = format!("   7: {}:{port:04X} {}:{remote_port:04X} {state:02X} 00000000:00000000 00:00000000 00000000 {uid:>5} 0 {inode} 1 0 20 4 30 10 -1", v4(local), v4(local));
+            let line6 = format!("   7: {v6}:{port:04X} {v6}:{remote_port:04X} {state:02X} 00000000:00000000 00:00000000 00000000 {uid:>5} 0 {inode} 1 0", );
+            let s4 = crate::live::parse_proc_net_line(&line4, Transport::Tcp).unwrap();
+            proptest::prop_assert_eq!((s4.local, s4.port, s4.remote_port, s4.state, s4.uid, s4.inode), (IpAddr::from(local), port, remote_port, state, uid, inode));
+            let s6 = crate::live::parse_proc_net_line(&line6, Transport::Tcp).unwrap();
+            proptest::prop_assert_eq!(s6.remote, IpAddr::from(remote));
+            let _ = (direction(&s4, &[&s6]), direction(&s6, &[&s4]), is_connection(&s4), show(s6.local));
+        }
+    }
+
     #[test]
     fn mapped_addresses_show_as_ipv4_and_wildcards_accept() {
         let ip: IpAddr = "::ffff:10.0.0.2".parse().unwrap();
