@@ -94,18 +94,19 @@ fn json_len<T: serde::Serialize>(value: &T) -> usize {
     serde_json::to_vec(value).map(|v| v.len()).unwrap_or(0)
 }
 
-/// `warden bench --runtime`: samples this host `samples` times, one second
-/// apart, and reports the per-sample cost and the telemetry per hour at the
-/// default interval; then simulates busy hosts.
+/// `warden bench --runtime`: samples this host `samples` times at the
+/// default interval (so the deltas carry the churn a real run sees), and
+/// reports the per-sample cost and the telemetry per hour; then simulates
+/// busy hosts.
 pub fn bench(samples: u32) -> Result<(), String> {
     let samples = samples.max(2);
     let per_hour = 3600 / DEFAULT_INTERVAL.as_secs();
     let mut sampler = Sampler::new(SamplerConfig::default());
     let mut costs: Vec<(SampleCost, Duration)> = Vec::new();
     let mut delta_bytes = Vec::new();
-    for i in 0..samples {
-        if i > 0 {
-            std::thread::sleep(Duration::from_secs(1));
+    for _ in 0..samples {
+        if let Some((previous, _)) = costs.last() {
+            std::thread::sleep(DEFAULT_INTERVAL.saturating_sub(previous.elapsed));
         }
         let cpu_before = cpu_time();
         let delta = sampler.sample(unix_now());
@@ -119,7 +120,10 @@ pub fn bench(samples: u32) -> Result<(), String> {
     let mut cpu: Vec<Duration> = rest.iter().map(|(_, c)| *c).collect();
     cpu.sort();
     let steady: usize = delta_bytes[1..].iter().sum::<usize>() / (delta_bytes.len() - 1);
-    println!("warden bench --runtime: {samples} samples of this host, 1 s apart");
+    println!(
+        "warden bench --runtime: {samples} samples of this host, every {} s (the default interval)",
+        DEFAULT_INTERVAL.as_secs()
+    );
     println!(
         "  first sample  {:8.3} ms wall, {:8.3} ms CPU, {} processes, {} executables hashed, delta {} bytes",
         ms(first.0.elapsed),
@@ -146,9 +150,9 @@ pub fn bench(samples: u32) -> Result<(), String> {
         obs.executables.len()
     );
     println!(
-        "  telemetry     mean later delta {steady} bytes -> {:.1} KiB per hour at {} s (plus the first delta); merged observations {} bytes",
-        (steady as f64 * per_hour as f64 + delta_bytes[0] as f64) / 1024.0,
-        DEFAULT_INTERVAL.as_secs(),
+        "  telemetry     first delta {} bytes, later deltas mean {steady} bytes -> {:.1} KiB in the first hour; merged observations {} bytes",
+        delta_bytes[0],
+        (steady as f64 * (per_hour - 1) as f64 + delta_bytes[0] as f64) / 1024.0,
         json_len(obs)
     );
     println!("  peak RSS      {} KiB", crate::bench::peak_rss_kib());
