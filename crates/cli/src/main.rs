@@ -14,6 +14,7 @@ mod cve;
 mod db;
 mod fetch;
 mod net;
+mod runtime;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -81,6 +82,13 @@ enum Command {
         /// JSON outputs to analyse (see docs/netreach.md). Implies `--package network-reachability`.
         #[arg(long, value_name = "DIR")]
         aws: Option<PathBuf>,
+        /// Runtime Behavior Analysis package: sample this host for this long
+        /// (`90s`, `10m`, `1h`, `24h`) after collecting the snapshot (see docs/runtime.md).
+        #[arg(long, value_parser = runtime::parse_duration, conflicts_with = "snapshot")]
+        duration: Option<std::time::Duration>,
+        /// With `--duration`: the sampling interval.
+        #[arg(long, value_parser = runtime::parse_duration, default_value = "10s")]
+        sample_interval: std::time::Duration,
     },
     /// Manage the local vulnerability database used by the CVE package.
     Db {
@@ -115,6 +123,10 @@ enum Command {
         /// estates of 1k, 10k and 100k interfaces.
         #[arg(long)]
         net: bool,
+        /// Instead, sample this host's runtime behaviour `--iterations` times
+        /// (per-sample cost, telemetry per hour) and simulate busy hosts.
+        #[arg(long)]
+        runtime: bool,
     },
     /// AWS network reachability.
     Net {
@@ -194,6 +206,7 @@ fn parse_package(s: &str) -> Result<String, String> {
     ids.push(warden_rules::cve::PACKAGE_ID);
     ids.push(warden_rules::cis::PACKAGE_ID);
     ids.push(warden_netreach::findings::PACKAGE_ID);
+    ids.push(warden_rules::runtime::PACKAGE_ID);
     if ids.contains(&s) { Ok(s.to_string()) } else { Err(format!("unknown package {s:?} (known: {})", ids.join(", "))) }
 }
 
@@ -231,7 +244,12 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             cis_profile,
             cis_tailoring,
             aws,
+            duration,
+            sample_interval,
         } => {
+            if duration.is_none() && packages.iter().any(|p| p == warden_rules::runtime::PACKAGE_ID) {
+                return Err("--package runtime-behavior needs --duration (how long to sample this host)".to_string());
+            }
             let net_id = warden_netreach::findings::PACKAGE_ID;
             if aws.is_none() && packages.iter().any(|p| p == net_id) {
                 return Err(format!("--package {net_id} needs --aws DIR (a folder of describe-* JSON outputs)"));
@@ -249,6 +267,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 Some(path) => read_snapshot(&path)?,
                 None => collect(&root, packages.iter().any(|p| p == warden_rules::cis::PACKAGE_ID))?,
             };
+            let observations = duration.map(|d| runtime::observe(d, sample_interval, &root)).transpose()?;
             let wanted = |id: &str| packages.is_empty() || packages.iter().any(|p| p == id);
             let rule_packages: Vec<Package> =
                 warden_rules::packages().iter().filter(|p| wanted(p.id)).copied().collect();
@@ -272,6 +291,9 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 let (outcomes, findings, partial) = net::assess_package(dir, &snapshot)?;
                 let name = warden_netreach::findings::PACKAGE_NAME;
                 warden_rules::add_package(&mut assessment, name, outcomes, findings, partial);
+            }
+            if let Some(observations) = &observations {
+                runtime::add_package(&mut assessment, observations);
             }
             let to_terminal = output.is_none() && std::io::stdout().is_terminal();
             let format = match format {
@@ -317,6 +339,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                     println!("  {:<28} {:<13} {}", r.meta.id, r.meta.severity.as_str(), r.meta.title);
                 }
             }
+            runtime::print_rules();
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { net: true, .. } => {
@@ -333,6 +356,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 );
             }
             println!("  peak RSS {} KiB", bench::peak_rss_kib());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Bench { runtime: true, iterations, .. } => {
+            runtime::bench(iterations)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Bench { cve_feed: Some(feed), root, iterations, .. } => {
@@ -354,7 +381,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             net::load(&dir, json)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { root, iterations, scale: false, cve_feed: None, net: false } => {
+        Command::Bench { root, iterations, scale: false, cve_feed: None, net: false, runtime: false } => {
             bench::run(&root, iterations.max(1))?;
             Ok(ExitCode::SUCCESS)
         }

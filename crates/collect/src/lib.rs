@@ -20,6 +20,9 @@
 //! - [`cis`]: what the CIS benchmark probes read (modprobe.d, mounts, systemd
 //!   links, live kernel parameters, the files the content names, a bounded
 //!   file-system walk, audit, boot loader, firewall, AppArmor/SELinux).
+//! - [`runtime`]: sampling what the host does during a run (listeners,
+//!   connections, processes, root processes' shared objects, executables'
+//!   ELF properties), as deltas for the Runtime Behavior Analysis package.
 #![deny(missing_docs)]
 
 pub mod cis;
@@ -31,6 +34,7 @@ pub mod packages;
 pub mod pam;
 pub mod perms;
 pub mod rootfs;
+pub mod runtime;
 pub mod shadow;
 pub mod sshd;
 pub mod sysctl;

@@ -29,6 +29,7 @@ use std::io::{self, Read};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::os::unix::ffi::OsStrExt;
 use std::os::unix::fs::OpenOptionsExt;
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use warden_model::{Fact, KernelFacts, ListeningSocket, NxSupport, Problem, Source, Sourced, Transport};
@@ -224,22 +225,27 @@ pub fn parse_endpoint(text: &str) -> Option<(IpAddr, u16)> {
     Some((ip, port))
 }
 
-/// Listening TCP and UDP sockets of the running system with their owners.
-pub fn listening(ids: &IdMap) -> Fact<Vec<ListeningSocket>> {
-    let tables = [
-        ("/proc/net/tcp", Transport::Tcp),
-        ("/proc/net/tcp6", Transport::Tcp),
-        ("/proc/net/udp", Transport::Udp),
-        ("/proc/net/udp6", Transport::Udp),
-    ];
+/// The socket tables under a proc root, relative to it, with their transport.
+pub const SOCKET_TABLES: [(&str, Transport); 4] = [
+    ("net/tcp", Transport::Tcp),
+    ("net/tcp6", Transport::Tcp),
+    ("net/udp", Transport::Udp),
+    ("net/udp6", Transport::Udp),
+];
+
+/// Every socket of `/proc/net/{tcp,tcp6,udp,udp6}` under `proc_root`. A
+/// missing table (e.g. IPv6 disabled) is skipped; it fails only when none
+/// can be read.
+pub fn read_socket_tables(proc_root: &Path) -> Result<Vec<ProcNetSocket>, Problem> {
     let mut sockets = Vec::new();
     let mut first_problem = None;
     let mut read_any = false;
-    for (path, transport) in tables {
-        match read_host_file(path, PROC_FILE_LIMIT) {
+    for (name, transport) in SOCKET_TABLES {
+        let path = proc_root.join(name);
+        match read_host_file(&path.to_string_lossy(), PROC_FILE_LIMIT) {
             Ok(text) => {
                 read_any = true;
-                sockets.extend(parse_proc_net(&text, transport).into_iter().filter(ProcNetSocket::is_listening));
+                sockets.extend(parse_proc_net(&text, transport));
             }
             Err(problem) => {
                 first_problem.get_or_insert(problem);
@@ -247,11 +253,21 @@ pub fn listening(ids: &IdMap) -> Fact<Vec<ListeningSocket>> {
         }
     }
     if !read_any {
-        let problem = first_problem.unwrap_or_else(|| Problem::file("/proc/net", "no socket table could be read"));
-        return Fact::Failed { problem };
+        let shown = proc_root.join("net").display().to_string();
+        return Err(first_problem.unwrap_or_else(|| Problem::file(shown, "no socket table could be read")));
     }
+    Ok(sockets)
+}
+
+/// Listening TCP and UDP sockets of the running system with their owners.
+pub fn listening(ids: &IdMap) -> Fact<Vec<ListeningSocket>> {
+    let proc_root = Path::new("/proc");
+    let mut sockets = match read_socket_tables(proc_root) {
+        Ok(all) => all.into_iter().filter(ProcNetSocket::is_listening).collect::<Vec<_>>(),
+        Err(problem) => return Fact::Failed { problem },
+    };
     let wanted: HashSet<u64> = sockets.iter().map(|s| s.inode).filter(|&inode| inode != 0).collect();
-    let owners = socket_owners(&wanted);
+    let owners = socket_owners(proc_root, &wanted);
     let mut processes: HashMap<u32, (Option<String>, Option<String>)> = HashMap::new();
     sockets.sort_by(|a, b| {
         (transport_rank(a.transport), a.port, a.local, a.inode).cmp(&(
@@ -292,13 +308,14 @@ fn transport_rank(transport: Transport) -> u8 {
     }
 }
 
-/// Socket inode → lowest pid holding it, for the inodes in `wanted`.
-fn socket_owners(wanted: &HashSet<u64>) -> HashMap<u64, u32> {
+/// Socket inode → lowest pid holding it, for the inodes in `wanted`, from
+/// the `fd` links of every process under `proc_root`.
+pub fn socket_owners(proc_root: &Path, wanted: &HashSet<u64>) -> HashMap<u64, u32> {
     let mut owners = HashMap::new();
     if wanted.is_empty() {
         return owners;
     }
-    let Ok(proc_dir) = fs::read_dir("/proc") else { return owners };
+    let Ok(proc_dir) = fs::read_dir(proc_root) else { return owners };
     let mut pids: Vec<u32> = proc_dir
         .filter_map(|entry| entry.ok())
         .filter_map(|entry| std::str::from_utf8(entry.file_name().as_bytes()).ok()?.parse().ok())
@@ -306,7 +323,7 @@ fn socket_owners(wanted: &HashSet<u64>) -> HashMap<u64, u32> {
     pids.sort_unstable();
     for pid in pids {
         // A process that exits, or that we may not inspect, is skipped.
-        let Ok(fds) = fs::read_dir(format!("/proc/{pid}/fd")) else { continue };
+        let Ok(fds) = fs::read_dir(proc_root.join(pid.to_string()).join("fd")) else { continue };
         for fd in fds.filter_map(|entry| entry.ok()) {
             let Ok(target) = fs::read_link(fd.path()) else { continue };
             if let Some(inode) = socket_inode(target.as_os_str().as_bytes()).filter(|inode| wanted.contains(inode)) {

@@ -10,10 +10,13 @@
 //! - [`snapshot`]: the versioned, documented JSON snapshot of host facts.
 //! - [`cis_facts`]: the parsed facts only the CIS probes read.
 //! - [`finding`]: severities, rule outcomes, findings and their evidence.
+//! - [`runtime`]: what a host did during a run (listeners, connections,
+//!   processes, shared objects, executables), merged from sampler deltas.
 #![deny(missing_docs)]
 
 pub mod cis_facts;
 pub mod finding;
+pub mod runtime;
 pub mod snapshot;
 
 pub use cis_facts::*;
