@@ -33,7 +33,7 @@ pub mod rootfs;
 pub mod shadow;
 pub mod sshd;
 pub mod sysctl;
-mod time;
+pub mod time;
 
 use std::path::Path;
 
