@@ -100,3 +100,17 @@ fn encode<T: serde::Serialize>(response: &T) -> Result<Option<Value>, ApiError> 
 pub fn operation_index(operation: &str) -> Option<usize> {
     OPERATIONS.iter().position(|o| *o == operation)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_without_output_answer_an_empty_body() {
+        assert_eq!(encode(&()), Ok(None));
+        let r = CreateAssessmentTargetResponse { assessment_target_arn: "arn".into() };
+        assert_eq!(encode(&r), Ok(Some(serde_json::json!({"assessmentTargetArn": "arn"}))));
+        assert_eq!(OPERATIONS.len(), 37);
+        assert_eq!(operation_index("AddAttributesToFindings"), Some(0));
+    }
+}
