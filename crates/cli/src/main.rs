@@ -9,6 +9,7 @@
 //! - 1: completed, and at least one finding at or above `--fail-on`;
 //! - 2: could not run: bad arguments, an unreadable root or snapshot, an unwritable output.
 
+mod apikey;
 mod bench;
 mod cve;
 mod db;
@@ -128,6 +129,8 @@ enum Command {
         #[arg(long)]
         runtime: bool,
     },
+    /// API keys (SigV4 credentials) of the Inspector-compatible API.
+    Apikey(apikey::ApikeyArgs),
     /// AWS network reachability.
     Net {
         #[command(subcommand)]
@@ -370,6 +373,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             bench::run_scale()?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Apikey(args) => apikey::run(args).map(|()| ExitCode::SUCCESS),
         Command::Net { command: NetCommand::Exposure { dir, json } } => {
             net::exposure(&dir, json)?;
             Ok(ExitCode::SUCCESS)

@@ -38,7 +38,7 @@ pub mod runtime;
 pub mod shadow;
 pub mod sshd;
 pub mod sysctl;
-mod time;
+pub mod time;
 
 use std::path::Path;
 
