@@ -9,9 +9,11 @@
 //!
 //! - [`snapshot`]: the versioned, documented JSON snapshot of host facts.
 //! - [`finding`]: severities, rule outcomes, findings and their evidence.
+//! - [`fleet`]: the agent protocol's messages (`warden serve` / `warden agent`).
 #![deny(missing_docs)]
 
 pub mod finding;
+pub mod fleet;
 pub mod snapshot;
 
 pub use finding::*;
