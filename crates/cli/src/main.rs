@@ -13,6 +13,7 @@ mod bench;
 mod cve;
 mod db;
 mod fetch;
+mod fleet;
 mod net;
 
 use std::io::{IsTerminal, Write};
@@ -116,6 +117,9 @@ enum Command {
         #[arg(long)]
         net: bool,
     },
+    /// The fleet service: serve, agent, token, apitoken, agents, target, template, run, findings.
+    #[command(flatten)]
+    Fleet(fleet::FleetCommand),
     /// AWS network reachability.
     Net {
         #[command(subcommand)]
@@ -343,6 +347,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             bench::run_scale()?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Fleet(command) => fleet::run(command),
         Command::Net { command: NetCommand::Exposure { dir, json } } => {
             net::exposure(&dir, json)?;
             Ok(ExitCode::SUCCESS)

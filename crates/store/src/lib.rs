@@ -218,6 +218,8 @@ pub trait FleetStore: Send + Sync {
     fn set_finding_user_attributes(&self, id: &str, attributes: &[Attribute], now: UnixMillis) -> Result<Finding>;
     /// Per-severity counts for a run, every severity present.
     fn finding_counts(&self, run_id: &str) -> Result<BTreeMap<Severity, u64>>;
+    /// Deletes a run's findings and exclusions (before evaluating it again).
+    fn clear_run_results(&self, run_id: &str) -> Result<()>;
     /// Records that a package was not evaluated for an agent.
     fn add_exclusion(&self, exclusion: &Exclusion) -> Result<()>;
     /// A run's exclusions.

@@ -1038,6 +1038,15 @@ impl FleetStore for SqliteStore {
         Ok(out)
     }
 
+    fn clear_run_results(&self, run_id: &str) -> Result<()> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            tx.execute("DELETE FROM findings WHERE run_id = ?1", [run_id])?;
+            tx.execute("DELETE FROM run_exclusions WHERE run_id = ?1", [run_id])?;
+            tx.commit()
+        })
+    }
+
     fn add_exclusion(&self, e: &Exclusion) -> Result<()> {
         self.with(|c| {
             c.execute(

@@ -314,6 +314,17 @@ fn findings_filter_count_and_cascade() {
     })
     .unwrap();
     assert_eq!(s.list_exclusions(&run.id).unwrap().len(), 1);
+    let other = s.create_run(&tpl.id, None, 2).unwrap();
+    s.insert_findings(&other.id, &[finding("i-3", Severity::Low)], 9).unwrap();
+    s.clear_run_results(&other.id).unwrap();
+    assert!(
+        s.list_findings(&FindingQuery { run_ids: vec![other.id.clone()], ..Default::default() }).unwrap().is_empty()
+    );
+    assert_eq!(
+        s.list_findings(&FindingQuery { run_ids: vec![run.id.clone()], ..Default::default() }).unwrap().len(),
+        3
+    );
+    s.transition_run(&other.id, RunState::Created, RunState::Canceled, &RunUpdate::default(), 30).unwrap();
 
     assert!(matches!(s.delete_template(&tpl.id), Err(StoreError::InProgress(_))), "the run is CREATED");
     s.transition_run(&run.id, RunState::Created, RunState::Canceled, &RunUpdate::default(), 30).unwrap();
