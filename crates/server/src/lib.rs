@@ -138,8 +138,34 @@ pub fn router(state: AppState) -> Router {
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(120),
         ))
+        .layer(axum::middleware::from_fn(refuse_declared_oversize))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
         .with_state(state)
+}
+
+/// Answers 413 before reading a body whose declared length is over the
+/// route's limit, so the client gets a clear answer instead of a connection
+/// closed in mid-upload (bodies without a length are cut at the limit by
+/// `DefaultBodyLimit`).
+async fn refuse_declared_oversize(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let limit = if req.uri().path().starts_with("/agent/v1/runs/") { TELEMETRY_BODY_LIMIT } else { BODY_LIMIT };
+    let declared = req
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        let message = format!("body of {} bytes is over the limit of {limit} bytes", declared.unwrap_or(0));
+        let mut response =
+            ApiError::new(axum::http::StatusCode::PAYLOAD_TOO_LARGE, "too_large", message).into_response();
+        response.headers_mut().insert(axum::http::header::CONNECTION, axum::http::HeaderValue::from_static("close"));
+        return response;
+    }
+    next.run(req).await
 }
 
 /// Opens the store, makes the first admin token if there is none, and
