@@ -164,3 +164,35 @@ fn a_run_without_agents_fails() {
     assert_eq!(states(&r), ["CREATED", "FAILED"]);
     assert!(r["failure"].as_str().unwrap().contains("selects no enrolled agent"));
 }
+
+/// TLS end to end: `--init-tls` makes a CA and a server certificate, the
+/// server serves HTTPS, the agent pins the CA and completes a run; a client
+/// trusting only the public roots is refused by the handshake.
+#[test]
+fn tls_with_a_pinned_ca() {
+    let certs = tempfile::tempdir().unwrap();
+    let out =
+        std::process::Command::new(fleet::WARDEN).args(["serve", "--init-tls"]).arg(certs.path()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let key_mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(certs.path().join("server.key")).unwrap().permissions(),
+    );
+    assert_eq!(key_mode & 0o777, 0o600);
+    let again =
+        std::process::Command::new(fleet::WARDEN).args(["serve", "--init-tls"]).arg(certs.path()).output().unwrap();
+    assert!(!again.status.success(), "existing certificates are never overwritten");
+
+    let cert = certs.path().join("server.pem").display().to_string();
+    let key = certs.path().join("server.key").display().to_string();
+    let mut f = Fleet::start_with(&["--tls-cert", &cert, "--tls-key", &key], Some(certs.path().join("ca.pem")));
+    assert!(f.url.starts_with("https://127.0.0.1:"), "{}", f.url);
+    let a = f.add_agent("tls", "tls=yes");
+    let run = f.start_run("tls", json!([{"key": "tls"}]), 3, &["best-practices"]);
+    let r = f.wait_run(&run);
+    assert_eq!(r["state"], "COMPLETED", "{r:#}");
+    assert_eq!(agent_status(&r, &a), "collected");
+
+    let public_roots = warden_agent::http::client(None, Duration::from_secs(10)).unwrap();
+    let refused = warden_agent::http::send(&public_roots, "GET", &format!("{}/healthz", f.url), &[], None);
+    assert!(refused.is_err(), "an unpinned client does not trust the private CA");
+}
