@@ -10,6 +10,7 @@
 //! - 2: could not run: bad arguments, an unreadable root or snapshot, an unwritable output.
 
 mod bench;
+mod bench_fleet;
 mod cve;
 mod db;
 mod fetch;
@@ -116,6 +117,9 @@ enum Command {
         /// estates of 1k, 10k and 100k interfaces.
         #[arg(long)]
         net: bool,
+        /// `warden bench fleet`: load-test the fleet server, measure an agent.
+        #[command(subcommand)]
+        mode: Option<bench_fleet::BenchMode>,
     },
     /// The fleet service: serve, agent, token, apitoken, agents, target, template, run, findings.
     #[command(flatten)]
@@ -323,6 +327,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Bench { mode: Some(mode), .. } => {
+            bench_fleet::run(mode)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench { net: true, .. } => {
             for n in [1_000, 10_000, 100_000] {
                 let r = warden_netreach::engine::bench::run(n);
@@ -359,7 +367,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             net::load(&dir, json)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { root, iterations, scale: false, cve_feed: None, net: false } => {
+        Command::Bench { root, iterations, scale: false, cve_feed: None, net: false, mode: None } => {
             bench::run(&root, iterations.max(1))?;
             Ok(ExitCode::SUCCESS)
         }
