@@ -244,17 +244,22 @@ const RUN_AGENT_COLUMNS: &str = "run_id, agent_id, status, status_details, repor
      assigned_at, last_contact_at, first_telemetry_at, last_telemetry_at";
 
 fn run_agent_from(r: &Row) -> rusqlite::Result<RunAgent> {
+    run_agent_at(r, 0)
+}
+
+/// A run agent from the columns of [`RUN_AGENT_COLUMNS`] starting at `base`.
+fn run_agent_at(r: &Row, base: usize) -> rusqlite::Result<RunAgent> {
     Ok(RunAgent {
-        run_id: r.get(0)?,
-        agent_id: r.get(1)?,
-        status: parsed(&r.get::<_, String>(2)?)?,
-        status_details: r.get(3)?,
-        reported_phase: r.get(4)?,
-        reported_last_seq: r.get(5)?,
-        assigned_at: r.get(6)?,
-        last_contact_at: r.get(7)?,
-        first_telemetry_at: r.get(8)?,
-        last_telemetry_at: r.get(9)?,
+        run_id: r.get(base)?,
+        agent_id: r.get(base + 1)?,
+        status: parsed(&r.get::<_, String>(base + 2)?)?,
+        status_details: r.get(base + 3)?,
+        reported_phase: r.get(base + 4)?,
+        reported_last_seq: r.get(base + 5)?,
+        assigned_at: r.get(base + 6)?,
+        last_contact_at: r.get(base + 7)?,
+        first_telemetry_at: r.get(base + 8)?,
+        last_telemetry_at: r.get(base + 9)?,
         telemetry: Vec::new(),
     })
 }
@@ -822,28 +827,13 @@ impl FleetStore for SqliteStore {
             .join(",");
         self.with(|c| {
             let sql = format!(
-                "SELECT {RUN_COLUMNS}, ra.run_id, ra.agent_id, ra.status, ra.status_details, ra.reported_phase, \
-                 ra.reported_last_seq, ra.assigned_at, ra.last_contact_at, ra.first_telemetry_at, ra.last_telemetry_at \
-                 FROM run_agents ra JOIN runs r ON r.id = ra.run_id JOIN templates t ON t.id = r.template_id \
+                "SELECT {RUN_COLUMNS}, {RUN_AGENT_COLUMNS} FROM run_agents ra JOIN runs r ON r.id = ra.run_id JOIN templates t ON t.id = r.template_id \
                  WHERE ra.agent_id = ?1 AND r.state IN ({states}) ORDER BY r.created_at, r.id"
             );
             let mut stmt = c.prepare_cached(&sql)?;
             let rows = stmt.query_map([agent_id], |r| {
                 let run = run_from(r)?;
-                let ra = RunAgent {
-                    run_id: r.get(18)?,
-                    agent_id: r.get(19)?,
-                    status: parsed(&r.get::<_, String>(20)?)?,
-                    status_details: r.get(21)?,
-                    reported_phase: r.get(22)?,
-                    reported_last_seq: r.get(23)?,
-                    assigned_at: r.get(24)?,
-                    last_contact_at: r.get(25)?,
-                    first_telemetry_at: r.get(26)?,
-                    last_telemetry_at: r.get(27)?,
-                    telemetry: Vec::new(),
-                };
-                Ok((run, ra))
+                Ok((run, run_agent_at(r, 18)?))
             })?;
             rows.collect()
         })
