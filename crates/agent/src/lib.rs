@@ -91,16 +91,20 @@ fn install_signal_handlers() {
     }
 }
 
-/// Exponential backoff with full jitter: 1 s doubling to 60 s.
+/// Exponential backoff with jitter: 1 s doubling up to the heartbeat
+/// interval (60 s before the first answer), so an agent still tries at least
+/// once per heartbeat interval and reappears within one after a server outage,
+/// before the server would count it silent.
 struct Backoff {
     failures: u32,
     until: Option<Instant>,
 }
 
 impl Backoff {
-    fn fail(&mut self) {
+    fn fail(&mut self, heartbeat_seconds: u64) {
         self.failures = self.failures.saturating_add(1);
-        let cap = Duration::from_secs(60).min(Duration::from_secs(1) * 2u32.saturating_pow(self.failures.min(6)));
+        let max = if heartbeat_seconds == 0 { 60 } else { heartbeat_seconds.clamp(1, 60) };
+        let cap = Duration::from_secs(max).min(Duration::from_secs(1) * 2u32.saturating_pow(self.failures.min(6)));
         let mut r = [0u8; 4];
         aws_lc_rs::rand::fill(&mut r).expect("the system random generator failed");
         let jitter = u32::from_le_bytes(r) as f64 / u32::MAX as f64;
@@ -279,7 +283,7 @@ impl<C: RunCollector> Agent<C> {
                     }
                     Err(e) => {
                         self.last_error = Some(e);
-                        self.backoff.fail();
+                        self.backoff.fail(self.heartbeat_seconds);
                     }
                 }
             }
@@ -373,7 +377,7 @@ impl<C: RunCollector> Agent<C> {
                 // Retryable: the server is busy, or our clock or the server's moved.
                 Ok(resp) if matches!(resp.status, 401 | 408 | 429) || resp.status >= 500 => {
                     self.last_error = Some(format!("telemetry refused ({}): {}", resp.status, resp.error_message()));
-                    self.backoff.fail();
+                    self.backoff.fail(self.heartbeat_seconds);
                     return;
                 }
                 // Permanent: the run is over, not ours, or the document is malformed.
@@ -383,7 +387,7 @@ impl<C: RunCollector> Agent<C> {
                 }
                 Err(e) => {
                     self.last_error = Some(e.to_string());
-                    self.backoff.fail();
+                    self.backoff.fail(self.heartbeat_seconds);
                     return;
                 }
             }
@@ -543,14 +547,16 @@ mod tests {
     #[test]
     fn backoff_grows_with_jitter_and_resets() {
         let mut b = Backoff { failures: 0, until: None };
-        b.fail();
+        b.fail(0);
         let first = b.until.unwrap() - Instant::now();
         for _ in 0..10 {
-            b.fail();
+            b.fail(0);
         }
         let later = b.until.unwrap() - Instant::now();
         assert!(first <= Duration::from_secs(2), "{first:?}");
         assert!(later >= Duration::from_secs(30) && later <= Duration::from_secs(60), "{later:?}");
+        b.fail(5);
+        assert!(b.until.unwrap() - Instant::now() <= Duration::from_secs(5), "never longer than a heartbeat");
         assert!(b.waiting());
         b.succeed();
         assert!(!b.waiting());

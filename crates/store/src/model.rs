@@ -328,9 +328,12 @@ pub struct HealthThresholds {
 }
 
 impl HealthThresholds {
-    /// Three missed heartbeats make an agent unhealthy; a silent day makes it unknown.
+    /// Three missed heartbeats (and at least 10 s, so a busy host's
+    /// scheduling jitter is not silence) make an agent unhealthy; a silent day
+    /// makes it unknown.
     pub fn for_heartbeat(heartbeat_seconds: u64) -> Self {
-        HealthThresholds { unhealthy_after: 3 * heartbeat_seconds as i64 * 1000, unknown_after: 24 * 3600 * 1000 }
+        let unhealthy_after = (3 * heartbeat_seconds as i64 * 1000).max(10_000);
+        HealthThresholds { unhealthy_after, unknown_after: 24 * 3600 * 1000 }
     }
 }
 
@@ -779,6 +782,8 @@ mod tests {
         assert_eq!(a.health(5_000, th).0, AgentHealth::Healthy);
         assert_eq!(a.health(5_000, th).1, AgentHealthCode::Running);
         assert_eq!(a.health(1_000 + 31_000, th).1, AgentHealthCode::Unhealthy);
+        let fast = HealthThresholds::for_heartbeat(1);
+        assert_eq!(a.health(1_000 + 5_000, fast).1, AgentHealthCode::Running, "at least 10 s of grace");
         assert_eq!(a.health(1_000 + 25 * 3600 * 1000, th).0, AgentHealth::Unknown);
         a.activity = Some("shutdown".into());
         assert_eq!(a.health(5_000, th).1, AgentHealthCode::Shutdown);
