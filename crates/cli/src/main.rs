@@ -11,9 +11,11 @@
 
 mod apikey;
 mod bench;
+mod bench_fleet;
 mod cve;
 mod db;
 mod fetch;
+mod fleet;
 mod net;
 mod runtime;
 
@@ -128,9 +130,15 @@ enum Command {
         /// (per-sample cost, telemetry per hour) and simulate busy hosts.
         #[arg(long)]
         runtime: bool,
+        /// `warden bench fleet`: load-test the fleet server, measure an agent.
+        #[command(subcommand)]
+        mode: Option<bench_fleet::BenchMode>,
     },
     /// API keys (SigV4 credentials) of the Inspector-compatible API.
     Apikey(apikey::ApikeyArgs),
+    /// The fleet service: serve, agent, token, apitoken, agents, target, template, run, findings.
+    #[command(flatten)]
+    Fleet(fleet::FleetCommand),
     /// AWS network reachability.
     Net {
         #[command(subcommand)]
@@ -345,6 +353,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             runtime::print_rules();
             Ok(ExitCode::SUCCESS)
         }
+        Command::Bench { mode: Some(mode), .. } => {
+            bench_fleet::run(mode)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench { net: true, .. } => {
             for n in [1_000, 10_000, 100_000] {
                 let r = warden_netreach::engine::bench::run(n);
@@ -374,6 +386,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Apikey(args) => apikey::run(args).map(|()| ExitCode::SUCCESS),
+        Command::Fleet(command) => fleet::run(command),
         Command::Net { command: NetCommand::Exposure { dir, json } } => {
             net::exposure(&dir, json)?;
             Ok(ExitCode::SUCCESS)
@@ -385,7 +398,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             net::load(&dir, json)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { root, iterations, scale: false, cve_feed: None, net: false, runtime: false } => {
+        Command::Bench { root, iterations, scale: false, cve_feed: None, net: false, runtime: false, mode: None } => {
             bench::run(&root, iterations.max(1))?;
             Ok(ExitCode::SUCCESS)
         }

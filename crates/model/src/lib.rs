@@ -12,11 +12,13 @@
 //! - [`finding`]: severities, rule outcomes, findings and their evidence.
 //! - [`runtime`]: what a host did during a run (listeners, connections,
 //!   processes, shared objects, executables), merged from sampler deltas.
+//! - [`fleet`]: the agent protocol's messages (`warden serve` / `warden agent`).
 #![deny(missing_docs)]
 
 pub mod cis_facts;
 pub mod finding;
 pub mod runtime;
+pub mod fleet;
 pub mod snapshot;
 
 pub use cis_facts::*;

@@ -325,6 +325,50 @@ pub fn scan(
     Ok(out)
 }
 
+/// Opens the database at `db` and matches a snapshot's package inventories.
+/// Every failure becomes a reason in the scan (the CVE package then reports
+/// could-not-evaluate), never an abort: the CLI and the fleet server both
+/// evaluate through this.
+pub fn scan_snapshot(snapshot: &warden_model::Snapshot, db: &std::path::Path, options: MatchOptions) -> CveScan {
+    use warden_model::Fact;
+    let problem = |message: String| CveScan { database_problem: Some(message), ..Default::default() };
+    let store = match Store::open(db) {
+        Ok(store) => store,
+        Err(e) => return problem(e.to_string()),
+    };
+    let inventories = match &snapshot.packages {
+        Fact::Collected { value } => value,
+        Fact::Absent { .. } => {
+            return CveScan { database: Some(db.display().to_string()), ..Default::default() };
+        }
+        other => return problem(format!("package inventory unavailable: {}", other.reason().unwrap_or_default())),
+    };
+    match snapshot.host.os.value() {
+        Some(os) => scan(&store, os, inventories, options).unwrap_or_else(|e| problem(e.to_string())),
+        None => {
+            let why = format!("OS release unknown: {}", snapshot.host.os.reason().unwrap_or_default());
+            CveScan {
+                database: Some(db.display().to_string()),
+                inventories: inventories
+                    .iter()
+                    .map(|inv| InventoryScan {
+                        format: inv.format,
+                        database: inv.database.clone(),
+                        target: None,
+                        unsupported: Some(why.clone()),
+                        release_covered: false,
+                        packages_checked: inv.packages.len(),
+                        matches: vec![],
+                        support: vec![],
+                    })
+                    .collect(),
+                ignore_unfixed: options.ignore_unfixed,
+                ..Default::default()
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

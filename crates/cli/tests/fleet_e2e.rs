@@ -1,0 +1,205 @@
+//! End-to-end tests of the fleet service on loopback: a real `warden serve`,
+//! real `warden agent` processes collecting this host, real runs. No mocks.
+//! No assertion is about time: every wait polls for an outcome.
+
+mod fleet;
+
+use fleet::{Fleet, agent_status, states, wait_for};
+use serde_json::json;
+use std::time::Duration;
+
+const FULL_SEQUENCE: [&str; 9] = [
+    "CREATED",
+    "START_DATA_COLLECTION_PENDING",
+    "START_DATA_COLLECTION_IN_PROGRESS",
+    "COLLECTING_DATA",
+    "STOP_DATA_COLLECTION_PENDING",
+    "DATA_COLLECTED",
+    "START_EVALUATING_RULES_PENDING",
+    "EVALUATING_RULES",
+    "COMPLETED",
+];
+
+/// Three agents with different tags; a target selecting two by tag; a
+/// 20-second run: exact state sequence, per-agent status, findings from the
+/// agents' real host with evidence, user attributes and exclusions.
+#[test]
+fn a_twenty_second_run_over_two_of_three_agents() {
+    let mut f = Fleet::start();
+    let web_prod = f.add_agent("web-prod", "role=web,env=prod");
+    let web_dev = f.add_agent("web-dev", "role=web,env=dev");
+    let db = f.add_agent("db", "role=db,env=prod");
+    let run = f.start_run("web", json!([{"key": "role", "value": "web"}]), 20, &["best-practices", "cve", "runtime-behavior"]);
+    let r = f.wait_run(&run);
+
+    assert_eq!(states(&r), FULL_SEQUENCE, "{r:#}");
+    let times: Vec<i64> =
+        r["state_changes"].as_array().unwrap().iter().map(|c| c["changed_at"].as_i64().unwrap()).collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "state times are ordered: {times:?}");
+    assert_eq!(r["data_collected"], true);
+    let ids: Vec<&str> = r["agents"].as_array().unwrap().iter().map(|a| a["agent_id"].as_str().unwrap()).collect();
+    let mut expected = vec![web_prod.as_str(), web_dev.as_str()];
+    expected.sort();
+    assert_eq!(ids, expected, "the target selects the two web agents, not {db}");
+    for a in &expected {
+        assert_eq!(agent_status(&r, a), "collected");
+        let agent = r["agents"].as_array().unwrap().iter().find(|x| x["agent_id"] == *a).unwrap();
+        let runtime = agent["telemetry"].as_array().unwrap().iter().find(|t| t["kind"] == "runtime").unwrap();
+        assert!(runtime["count"].as_u64().unwrap() >= 1, "samples were taken during the run: {agent}");
+    }
+
+    let findings = f.findings(&run);
+    assert!(!findings.is_empty());
+    for a in &expected {
+        let mine: Vec<_> = findings.iter().filter(|x| x["agent_id"] == *a).collect();
+        assert!(mine.iter().any(|x| x["package"] == "best-practices"), "best-practices findings for {a}");
+        assert!(
+            mine.iter().any(|x| x["package"] == "runtime-behavior"),
+            "runtime behaviour is evaluated from the samples (findings, or the no-issues finding) for {a}"
+        );
+        assert!(
+            mine.iter().all(|x| x["package"] == "best-practices" || x["package"] == "runtime-behavior"),
+            "cve is excluded, not reported"
+        );
+        for x in &mine {
+            assert!(!x["evidence"].as_array().unwrap().is_empty(), "evidence: {x}");
+            assert_eq!(x["user_attributes"], json!([{"key": "team", "value": "ops"}]));
+            assert_eq!(x["asset"]["agent_id"], *a);
+            assert!(x["numeric_severity"].is_number());
+        }
+    }
+    assert!(findings.iter().all(|x| x["agent_id"] != db.as_str()));
+    let counts = &r["finding_counts"];
+    let total: u64 =
+        ["Critical", "High", "Medium", "Low", "Informational"].iter().map(|s| counts[s].as_u64().unwrap()).sum();
+    assert_eq!(total as usize, findings.len());
+    let exclusions = r["exclusions"].as_array().unwrap();
+    assert_eq!(exclusions.len(), 2, "cve (no --vulndb), for each agent: {exclusions:?}");
+    assert!(exclusions.iter().any(|e| e["package"] == "cve" && e["reason"].as_str().unwrap().contains("--vulndb")));
+
+    let metrics = f.raw("GET", "/metrics", &[], None);
+    let text = String::from_utf8(metrics.body).unwrap();
+    assert!(text.contains("warden_runs{state=\"COMPLETED\"} 1"), "{text}");
+    assert!(text.contains("warden_agents{health=\"HEALTHY\"} 3"), "{text}");
+    assert!(text.contains("route=\"/agent/v1/runs/{run}/telemetry\""));
+    assert_eq!(f.raw("GET", "/readyz", &[], None).status, 200);
+}
+
+/// Stop early evaluates what was collected; cancel ends CANCELED without findings.
+#[test]
+fn stop_early_and_cancel() {
+    let mut f = Fleet::start();
+    let a = f.add_agent("a", "role=app");
+    let run = f.start_run("app", json!([{"key": "role"}]), 3600, &["best-practices"]);
+    f.wait_collecting(&run);
+    let stopped = f.ok("POST", &format!("/v1/runs/{run}/stop"), Some(json!({"action": "START_EVALUATION"})));
+    assert_eq!(stopped["stop_action"], "START_EVALUATION");
+    let r = f.wait_run(&run);
+    assert_eq!(states(&r), FULL_SEQUENCE);
+    assert_eq!(agent_status(&r, &a), "collected");
+    assert!(!f.findings(&run).is_empty(), "what was collected is evaluated");
+
+    let template = r["template_id"].as_str().unwrap();
+    let second = f.ok("POST", "/v1/runs", Some(json!({"template_id": template})))["id"].as_str().unwrap().to_string();
+    f.wait_collecting(&second);
+    f.ok("POST", &format!("/v1/runs/{second}/stop"), Some(json!({"action": "SKIP_EVALUATION"})));
+    let r = f.wait_run(&second);
+    assert_eq!(r["state"], "CANCELED");
+    assert_eq!(states(&r).last().unwrap(), "CANCELED");
+    assert!(f.findings(&second).is_empty(), "a canceled run has no findings");
+    let (status, body) = f.api("POST", &format!("/v1/runs/{second}/stop"), None);
+    assert_eq!(status, 409, "an ended run cannot be stopped: {body}");
+    // The agent is told to stop, and drops the run.
+    wait_for(Duration::from_secs(30), || {
+        let agent = f.ok("GET", &format!("/v1/agents/{a}"), None);
+        (agent["health_code"] == "IDLE").then_some(())
+    });
+}
+
+/// An agent killed mid-run stops reporting: the run ends COMPLETED_WITH_ERRORS,
+/// the killed agent timed out, the other evaluated.
+#[test]
+fn an_agent_killed_mid_run_completes_with_errors() {
+    let mut f = Fleet::start();
+    let alive = f.add_agent("alive", "fleet=x");
+    let doomed = f.add_agent("doomed", "fleet=x");
+    let run = f.start_run("x", json!([{"key": "fleet", "value": "x"}]), 10, &["best-practices"]);
+    f.wait_collecting(&run);
+    f.kill_agent(&doomed);
+    let r = f.wait_run(&run);
+    assert_eq!(r["state"], "COMPLETED_WITH_ERRORS", "{r:#}");
+    assert_eq!(agent_status(&r, &alive), "collected");
+    assert_eq!(agent_status(&r, &doomed), "timed_out");
+    assert!(r["failure"].as_str().unwrap().contains(&doomed));
+    let findings = f.findings(&run);
+    assert!(findings.iter().any(|x| x["agent_id"] == alive.as_str()));
+    let dead = f.ok("GET", &format!("/v1/agents/{doomed}"), None);
+    assert_eq!(dead["health"], "UNHEALTHY");
+}
+
+/// The server is killed with SIGKILL mid-run and restarted: the run
+/// completes, and every document each agent produced was stored.
+#[test]
+fn a_server_killed_mid_run_resumes_and_loses_no_telemetry() {
+    let mut f = Fleet::start();
+    let a = f.add_agent("a", "dur=1");
+    let b = f.add_agent("b", "dur=1");
+    let run = f.start_run("dur", json!([{"key": "dur"}]), 14, &["best-practices"]);
+    f.wait_collecting(&run);
+    f.kill_server();
+    // Agents keep sampling and spool while the server is down.
+    std::thread::sleep(Duration::from_secs(6));
+    f.restart_server();
+    let r = f.wait_run(&run);
+    assert_eq!(states(&r), FULL_SEQUENCE, "{r:#}");
+    for id in [&a, &b] {
+        assert_eq!(agent_status(&r, id), "collected");
+        let agent = r["agents"].as_array().unwrap().iter().find(|x| x["agent_id"] == id.as_str()).unwrap();
+        let received: u64 = agent["telemetry"].as_array().unwrap().iter().map(|t| t["count"].as_u64().unwrap()).sum();
+        let produced = agent["reported_last_seq"].as_u64().unwrap() + 1;
+        assert_eq!(received, produced, "every document the agent produced is stored: {agent}");
+        assert!(produced >= 4, "samples taken while the server was down were delivered: {agent}");
+    }
+}
+
+/// A target that selects nobody fails the run at once.
+#[test]
+fn a_run_without_agents_fails() {
+    let f = Fleet::start();
+    let run = f.start_run("empty", json!([{"key": "nobody"}]), 5, &["best-practices"]);
+    let r = f.wait_run(&run);
+    assert_eq!(states(&r), ["CREATED", "FAILED"]);
+    assert!(r["failure"].as_str().unwrap().contains("selects no enrolled agent"));
+}
+
+/// TLS end to end: `--init-tls` makes a CA and a server certificate, the
+/// server serves HTTPS, the agent pins the CA and completes a run; a client
+/// trusting only the public roots is refused by the handshake.
+#[test]
+fn tls_with_a_pinned_ca() {
+    let certs = tempfile::tempdir().unwrap();
+    let out =
+        std::process::Command::new(fleet::WARDEN).args(["serve", "--init-tls"]).arg(certs.path()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let key_mode = std::os::unix::fs::PermissionsExt::mode(
+        &std::fs::metadata(certs.path().join("server.key")).unwrap().permissions(),
+    );
+    assert_eq!(key_mode & 0o777, 0o600);
+    let again =
+        std::process::Command::new(fleet::WARDEN).args(["serve", "--init-tls"]).arg(certs.path()).output().unwrap();
+    assert!(!again.status.success(), "existing certificates are never overwritten");
+
+    let cert = certs.path().join("server.pem").display().to_string();
+    let key = certs.path().join("server.key").display().to_string();
+    let mut f = Fleet::start_with(&["--tls-cert", &cert, "--tls-key", &key], Some(certs.path().join("ca.pem")));
+    assert!(f.url.starts_with("https://127.0.0.1:"), "{}", f.url);
+    let a = f.add_agent("tls", "tls=yes");
+    let run = f.start_run("tls", json!([{"key": "tls"}]), 3, &["best-practices"]);
+    let r = f.wait_run(&run);
+    assert_eq!(r["state"], "COMPLETED", "{r:#}");
+    assert_eq!(agent_status(&r, &a), "collected");
+
+    let public_roots = warden_agent::http::client(None, Duration::from_secs(10)).unwrap();
+    let refused = warden_agent::http::send(&public_roots, "GET", &format!("{}/healthz", f.url), &[], None);
+    assert!(refused.is_err(), "an unpinned client does not trust the private CA");
+}

@@ -1,0 +1,340 @@
+//! Evaluation at the end of a run: every package of the run, for every agent
+//! that delivered a snapshot.
+//!
+//! Why one function ([`evaluate_agent`]): the host snapshot, the runtime
+//! samples and the package list are all it needs, so the same evaluation
+//! serves the server, tests and (later) `warden assess --duration`. Runtime
+//! telemetry reaches it as opaque JSON bodies; the Runtime Behavior package
+//! plugs in at the marked place.
+
+use std::path::PathBuf;
+
+use warden_model::{Finding as RuleFinding, Outcome, Severity, Snapshot};
+use warden_rules::{Package, best_practices, cis, cve};
+use warden_store::{AssetAttributes, Attribute, Exclusion, NewFinding, Run, RunAgentStatus, RunState, RunUpdate};
+
+use crate::{AppState, now_ms};
+
+/// Package id of the Runtime Behavior Analysis package.
+pub const RUNTIME_PACKAGE_ID: &str = warden_rules::runtime::PACKAGE_ID;
+/// Its name, as Inspector named it.
+pub const RUNTIME_PACKAGE_NAME: &str = "Runtime Behavior Analysis";
+
+/// Every package a template may name: (id, name).
+pub const PACKAGES: [(&str, &str); 5] = [
+    (best_practices::PACKAGE.id, best_practices::PACKAGE_NAME),
+    (cve::PACKAGE_ID, cve::PACKAGE_NAME),
+    (cis::PACKAGE_ID, cis::PACKAGE_NAME),
+    (RUNTIME_PACKAGE_ID, RUNTIME_PACKAGE_NAME),
+    (warden_netreach::findings::PACKAGE_ID, warden_netreach::findings::PACKAGE_NAME),
+];
+
+/// The name of a package id.
+pub fn package_name(id: &str) -> &str {
+    PACKAGES.iter().find(|p| p.0 == id).map(|p| p.1).unwrap_or(id)
+}
+
+/// What evaluation may use besides the agent's data.
+#[derive(Clone, Debug, Default)]
+pub struct EvaluationContext {
+    /// The vulnerability database (`warden serve --vulndb`); the CVE package is not evaluated without one.
+    pub vulndb: Option<PathBuf>,
+    /// Today (`YYYY-MM-DD`), for support-status checks.
+    pub today: String,
+}
+
+/// One package's result for one agent.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PackageResult {
+    /// Evaluated: its findings (possibly none) and how many rules ran.
+    Evaluated {
+        /// Findings.
+        findings: Vec<RuleFinding>,
+        /// Rules that passed, failed or did not apply.
+        rules_evaluated: usize,
+    },
+    /// Not evaluated, and why (recorded as an exclusion).
+    NotEvaluated(String),
+}
+
+/// Evaluates the packages for one agent's data: its host snapshot and its
+/// runtime telemetry bodies. Returns one result per package id, in order.
+pub fn evaluate_agent(
+    snapshot: &Snapshot,
+    runtime: &[serde_json::Value],
+    packages: &[String],
+    ctx: &EvaluationContext,
+) -> Vec<(String, PackageResult)> {
+    packages
+        .iter()
+        .map(|id| {
+            let result = match id.as_str() {
+                id if id == best_practices::PACKAGE.id => {
+                    from_assessment(warden_rules::assess_with(snapshot, &[best_practices::PACKAGE], None, None))
+                }
+                cve::PACKAGE_ID => match &ctx.vulndb {
+                    Some(db) => {
+                        let options =
+                            warden_vulndb::matcher::MatchOptions { ignore_unfixed: false, today: ctx.today.clone() };
+                        let scan = warden_vulndb::matcher::scan_snapshot(snapshot, db, options);
+                        from_assessment(warden_rules::assess_with(snapshot, &[] as &[Package], Some(&scan), None))
+                    }
+                    None => PackageResult::NotEvaluated(
+                        "no vulnerability database is configured (warden serve --vulndb PATH)".into(),
+                    ),
+                },
+                cis::PACKAGE_ID => cis_result(snapshot),
+                RUNTIME_PACKAGE_ID => runtime_result(snapshot, runtime),
+                id if id == warden_netreach::findings::PACKAGE_ID => {
+                    PackageResult::NotEvaluated("no AWS network description is loaded for this target".into())
+                }
+                other => PackageResult::NotEvaluated(format!("unknown rules package {other:?}")),
+            };
+            (id.clone(), result)
+        })
+        .collect()
+}
+
+/// The Runtime Behavior Analysis package over the run's runtime deltas,
+/// merged in the order they were received (the merge ignores resent deltas
+/// and counts gaps, so a lost or repeated sample is visible, not fatal).
+fn runtime_result(snapshot: &Snapshot, runtime: &[serde_json::Value]) -> PackageResult {
+    let mut observations = warden_model::runtime::RuntimeObservations::default();
+    let mut unreadable = 0usize;
+    for body in runtime {
+        match serde_json::from_value::<warden_model::runtime::RuntimeDelta>(body.clone()) {
+            Ok(delta) => {
+                observations.merge(&delta);
+            }
+            Err(_) => unreadable += 1,
+        }
+    }
+    if observations.samples == 0 {
+        return PackageResult::NotEvaluated(if unreadable > 0 {
+            format!("none of the {unreadable} runtime samples could be read")
+        } else {
+            "no runtime samples were collected during the run".into()
+        });
+    }
+    let asset = warden_rules::asset_name(snapshot);
+    let (outcomes, findings, _partial) = warden_rules::runtime::evaluate(&observations, &asset);
+    let rules_evaluated = outcomes.iter().filter(|r| r.outcome != Outcome::CouldNotEvaluate).count();
+    PackageResult::Evaluated { findings, rules_evaluated }
+}
+
+fn cis_result(snapshot: &Snapshot) -> PackageResult {
+    let benchmarks = match cis::embedded() {
+        Ok(b) => b,
+        Err(e) => return PackageResult::NotEvaluated(format!("CIS content unavailable: {e}")),
+    };
+    match snapshot.host.os.value() {
+        Some(os) if cis::for_os(benchmarks, os).is_some() => from_assessment(warden_rules::assess_with(
+            snapshot,
+            &[] as &[Package],
+            None,
+            Some(&cis::CisOptions::default()),
+        )),
+        Some(os) => PackageResult::NotEvaluated(format!(
+            "no CIS benchmark content for {}",
+            os.pretty_name.clone().unwrap_or_else(|| os.id.clone())
+        )),
+        None => PackageResult::NotEvaluated("the OS is unknown, so no CIS benchmark applies".into()),
+    }
+}
+
+/// A package evaluated with nothing found but rules that could not be
+/// evaluated is reported as not evaluated, never as "no issues".
+fn from_assessment(a: warden_model::Assessment) -> PackageResult {
+    let blocked: Vec<String> = a
+        .rules
+        .iter()
+        .filter(|r| r.outcome == Outcome::CouldNotEvaluate)
+        .map(|r| format!("{}: {}", r.rule_id, r.reason))
+        .collect();
+    if a.findings.is_empty() && !blocked.is_empty() {
+        return PackageResult::NotEvaluated(format!("could not evaluate: {}", blocked.join("; ")));
+    }
+    let rules_evaluated = a.rules.iter().filter(|r| r.outcome != Outcome::CouldNotEvaluate).count();
+    PackageResult::Evaluated { findings: a.findings, rules_evaluated }
+}
+
+/// Inspector's finding for a package that found nothing.
+pub fn no_issues_finding(package_id: &str, rules_evaluated: usize, hostname: &str) -> RuleFinding {
+    let name = package_name(package_id);
+    RuleFinding {
+        rule_id: "no-potential-security-issues".into(),
+        package: name.to_string(),
+        title: "No potential security issues found".into(),
+        severity: Severity::Informational,
+        numeric_severity: 0.0,
+        asset: hostname.to_string(),
+        description: format!(
+            "The rules in the {name} package did not find any potential security issues during this assessment."
+        ),
+        recommendation: "No remediation needed.".into(),
+        evidence: vec![warden_rules::message_only(format!(
+            "{rules_evaluated} rules of {name} evaluated on {hostname}; none failed"
+        ))],
+        attributes: Default::default(),
+    }
+}
+
+/// Evaluates a run in EVALUATING_RULES: clears earlier partial results (so a
+/// restarted server may evaluate again), stores findings and exclusions,
+/// and ends the run COMPLETED, or COMPLETED_WITH_ERRORS when an agent did not
+/// deliver or its data could not be read.
+pub fn evaluate_run(state: &AppState, run: &Run) -> Result<(), String> {
+    let store = state.store.as_ref();
+    let ctx = EvaluationContext { vulndb: state.config.vulndb.clone(), today: warden_collect::today() };
+    store.clear_run_results(&run.id).map_err(|e| e.to_string())?;
+    let mut errors = Vec::new();
+    let mut findings = Vec::new();
+    let now = now_ms();
+    for ra in store.list_run_agents(&run.id).map_err(|e| e.to_string())? {
+        if ra.status != RunAgentStatus::Collected {
+            errors.push(format!("agent {} {}", ra.agent_id, ra.status.as_str()));
+        }
+        let agent = store.get_agent(&ra.agent_id).map_err(|e| e.to_string())?;
+        let asset = AssetAttributes {
+            agent_id: agent.id.clone(),
+            hostname: agent.host.hostname.clone(),
+            ipv4_addresses: agent.host.ipv4_addresses.clone(),
+            tags: agent.tags.iter().map(|(k, v)| Attribute::new(k, v)).collect(),
+        };
+        let exclude = |package: &str, reason: String| Exclusion {
+            run_id: run.id.clone(),
+            agent_id: agent.id.clone(),
+            package: package.to_string(),
+            reason,
+            created_at: now,
+        };
+        let docs = store.telemetry_documents(&run.id, &agent.id).map_err(|e| e.to_string())?;
+        let mut snapshot = None;
+        let mut runtime = Vec::new();
+        let mut unreadable = None;
+        for d in &docs {
+            match d.kind.as_str() {
+                "snapshot" => match serde_json::from_str::<Snapshot>(&d.body) {
+                    Ok(s) => snapshot = Some(s),
+                    Err(e) => unreadable = Some(format!("snapshot (seq {}) unreadable: {e}", d.seq)),
+                },
+                _ => match serde_json::from_str(&d.body) {
+                    Ok(v) => runtime.push(v),
+                    Err(e) => unreadable = Some(format!("runtime sample (seq {}) unreadable: {e}", d.seq)),
+                },
+            }
+        }
+        let Some(snapshot) = snapshot else {
+            let reason = unreadable.unwrap_or_else(|| "no host snapshot was received from this agent".into());
+            errors.push(format!("agent {}: {reason}", agent.id));
+            for p in &run.packages {
+                store.add_exclusion(&exclude(p, reason.clone())).map_err(|e| e.to_string())?;
+            }
+            continue;
+        };
+        let host = agent.host.hostname.clone().unwrap_or_else(|| agent.id.clone());
+        for (package, result) in evaluate_agent(&snapshot, &runtime, &run.packages, &ctx) {
+            match result {
+                PackageResult::NotEvaluated(reason) => {
+                    store.add_exclusion(&exclude(&package, reason)).map_err(|e| e.to_string())?
+                }
+                PackageResult::Evaluated { findings: found, rules_evaluated } => {
+                    let found = if found.is_empty() {
+                        vec![no_issues_finding(&package, rules_evaluated, &host)]
+                    } else {
+                        found
+                    };
+                    findings.extend(found.into_iter().map(|f| NewFinding {
+                        agent_id: agent.id.clone(),
+                        package: package.clone(),
+                        rule_id: f.rule_id,
+                        title: f.title,
+                        severity: f.severity,
+                        numeric_severity: f.numeric_severity,
+                        description: f.description,
+                        recommendation: f.recommendation,
+                        evidence: f.evidence,
+                        attributes: f.attributes.into_iter().map(|(k, v)| Attribute::new(k, v)).collect(),
+                        user_attributes: run.user_attributes.clone(),
+                        asset: asset.clone(),
+                    }));
+                }
+            }
+        }
+    }
+    store.insert_findings(&run.id, &findings, now).map_err(|e| e.to_string())?;
+    let (to, failure) = if errors.is_empty() {
+        (RunState::Completed, None)
+    } else {
+        (RunState::CompletedWithErrors, Some(errors.join("; ")))
+    };
+    store
+        .transition_run(&run.id, RunState::EvaluatingRules, to, &RunUpdate { failure, ..Default::default() }, now_ms())
+        .map_err(|e| e.to_string())?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fixture(name: &str) -> Snapshot {
+        let root =
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/roots").join(name).join("root");
+        warden_collect::collect(&root, &warden_collect::Options::default()).unwrap()
+    }
+
+    /// The runtime package merges real deltas of this host's sampler (sent
+    /// twice, as an agent resending after an outage would) and evaluates them.
+    #[test]
+    fn runtime_package_merges_real_samples() {
+        let mut sampler = warden_collect::runtime::Sampler::new(Default::default());
+        let first = serde_json::to_value(sampler.sample(warden_collect::runtime::unix_now())).unwrap();
+        let second = serde_json::to_value(sampler.sample(warden_collect::runtime::unix_now() + 1)).unwrap();
+        let runtime = [first.clone(), first, second, serde_json::json!({"not": "a delta"})];
+        let packages = vec![RUNTIME_PACKAGE_ID.to_string()];
+        let results = evaluate_agent(&fixture("debian-weak"), &runtime, &packages, &EvaluationContext::default());
+        let PackageResult::Evaluated { rules_evaluated, findings } = &results[0].1 else { panic!("{:?}", results[0]) };
+        assert!(*rules_evaluated > 0 && *rules_evaluated <= warden_rules::runtime::rules().len(), "{rules_evaluated}");
+        assert!(findings.iter().all(|f| f.package == RUNTIME_PACKAGE_NAME));
+        let garbage = [serde_json::json!({"not": "a delta"})];
+        let results = evaluate_agent(&fixture("debian-weak"), &garbage, &packages, &EvaluationContext::default());
+        assert!(matches!(&results[0].1, PackageResult::NotEvaluated(r) if r.contains("could be read")), "{results:?}");
+    }
+
+    #[test]
+    fn every_package_evaluates_or_says_why_not() {
+        let packages: Vec<String> = PACKAGES.iter().map(|p| p.0.to_string()).collect();
+        let results = evaluate_agent(&fixture("debian-weak"), &[], &packages, &EvaluationContext::default());
+        assert_eq!(results.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(), packages);
+        let PackageResult::Evaluated { findings, rules_evaluated } = &results[0].1 else { panic!("{:?}", results[0]) };
+        assert!(rules_evaluated > &0);
+        assert!(findings.iter().any(|f| f.rule_id == "sbp-ssh-root-login"), "the weak root permits root login");
+        assert!(findings.iter().all(|f| !f.evidence.is_empty()));
+        assert!(matches!(&results[1].1, PackageResult::NotEvaluated(r) if r.contains("--vulndb")));
+        assert!(matches!(&results[3].1, PackageResult::NotEvaluated(r) if r.contains("no runtime samples")));
+        assert!(matches!(&results[4].1, PackageResult::NotEvaluated(r) if r.contains("AWS")));
+    }
+
+    #[test]
+    fn nothing_found_with_rules_blocked_is_not_reported_as_no_issues() {
+        // A root that is not the running system has no live kernel facts (DEP,
+        // ASLR): with nothing failed, the package must say it could not tell.
+        let results = evaluate_agent(
+            &fixture("debian-hardened"),
+            &[],
+            &["best-practices".to_string()],
+            &EvaluationContext::default(),
+        );
+        let PackageResult::NotEvaluated(reason) = &results[0].1 else { panic!("{:?}", results[0]) };
+        assert!(reason.contains("sbp-dep") && reason.contains("live"), "{reason}");
+    }
+
+    #[test]
+    fn no_issues_finding_has_evidence_and_is_informational() {
+        let f = no_issues_finding("best-practices", 9, "web-1");
+        assert_eq!(f.severity, Severity::Informational);
+        assert_eq!(f.title, "No potential security issues found");
+        assert!(f.evidence[0].message.contains("9 rules"));
+    }
+}

@@ -1,0 +1,1065 @@
+//! The embedded SQLite backend of [`FleetStore`].
+//!
+//! Why it is shaped this way: one connection behind a mutex is the simplest
+//! correct writer for SQLite (it has one writer anyway), and WAL lets the
+//! database file be read by backups and `sqlite3` while the server runs.
+//! `synchronous=NORMAL` in WAL mode keeps every committed transaction across
+//! a process crash (SIGKILL); only an OS crash may lose the last commits.
+//! Every SQLite-specific word (PRAGMAs, `INSERT OR IGNORE`, `WITHOUT ROWID`)
+//! stays in this file and in `migrations/sqlite/`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use warden_model::Severity;
+
+use crate::{
+    Agent, AgentHostInfo, ApiToken, Attribute, EnrollToken, Exclusion, FindingQuery, FleetStore, NewFinding,
+    NewTemplate, PutOutcome, ResourceGroup, Result, Run, RunAgent, RunAgentStatus, RunState, RunUpdate, StateChange,
+    StopAction, StoreError, Target, TelemetryCount, TelemetryRecord, Template, UnixMillis, can_transition,
+    empty_counts, model::Finding, new_id,
+};
+
+/// Numbered migrations; `PRAGMA user_version` is the last one applied.
+const MIGRATIONS: &[(u32, &str, &str)] = &[(1, "0001_fleet.sql", include_str!("../migrations/sqlite/0001_fleet.sql"))];
+
+/// The SQLite fleet store.
+pub struct SqliteStore {
+    conn: Mutex<Connection>,
+    path: Option<PathBuf>,
+}
+
+fn backend(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn json<T: serde::Serialize>(v: &T) -> String {
+    serde_json::to_string(v).expect("store values always serialise")
+}
+
+fn from_json<T: serde::de::DeserializeOwned>(column: &str, text: &str) -> rusqlite::Result<T> {
+    serde_json::from_str(text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, format!("{column}: {e}").into())
+    })
+}
+
+fn parsed<T: std::str::FromStr<Err = String>>(text: &str) -> rusqlite::Result<T> {
+    text.parse()
+        .map_err(|e: String| rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into()))
+}
+
+fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, _) if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+        || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `path` and applies migrations.
+    pub fn open(path: &Path) -> Result<SqliteStore> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Backend(format!("{}: cannot create directory: {e}", dir.display())))?;
+        }
+        let conn = Connection::open(path).map_err(|e| StoreError::Backend(format!("{}: {e}", path.display())))?;
+        let store = SqliteStore { conn: Mutex::new(conn), path: Some(path.to_path_buf()) };
+        store.setup()?;
+        Ok(store)
+    }
+
+    /// An in-memory database (tests).
+    pub fn open_in_memory() -> Result<SqliteStore> {
+        let conn = Connection::open_in_memory().map_err(backend)?;
+        let store = SqliteStore { conn: Mutex::new(conn), path: None };
+        store.setup()?;
+        Ok(store)
+    }
+
+    /// The schema version applied (`PRAGMA user_version`).
+    pub fn schema_version(&self) -> Result<u32> {
+        self.with(|c| c.query_row("PRAGMA user_version", [], |r| r.get(0)))
+    }
+
+    /// The newest migration this build knows.
+    pub fn latest_schema_version() -> u32 {
+        MIGRATIONS.last().map(|m| m.0).unwrap_or(0)
+    }
+
+    fn setup(&self) -> Result<()> {
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        conn.execute_batch(
+            "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA busy_timeout=5000;",
+        )
+        .map_err(backend)?;
+        let current: u32 = conn.query_row("PRAGMA user_version", [], |r| r.get(0)).map_err(backend)?;
+        let latest = Self::latest_schema_version();
+        if current > latest {
+            return Err(StoreError::Backend(format!(
+                "database schema version {current} is newer than this Warden knows ({latest}); upgrade Warden"
+            )));
+        }
+        for (version, name, sql) in MIGRATIONS.iter().filter(|m| m.0 > current) {
+            let tx = conn.transaction().map_err(backend)?;
+            tx.execute_batch(sql).map_err(|e| StoreError::Backend(format!("migration {name}: {e}")))?;
+            tx.pragma_update(None, "user_version", version).map_err(backend)?;
+            tx.commit().map_err(backend)?;
+        }
+        Ok(())
+    }
+
+    fn with<T>(&self, f: impl FnOnce(&mut Connection) -> rusqlite::Result<T>) -> Result<T> {
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut conn).map_err(backend)
+    }
+
+    fn with_store<T>(&self, f: impl FnOnce(&mut Connection) -> Result<T>) -> Result<T> {
+        let mut conn = self.conn.lock().unwrap_or_else(|p| p.into_inner());
+        f(&mut conn)
+    }
+
+    fn one<T>(&self, what: &'static str, id: &str, sql: &str, map: fn(&Row) -> rusqlite::Result<T>) -> Result<T> {
+        self.with(|c| c.prepare_cached(sql)?.query_row([id], map).optional())?
+            .ok_or_else(|| StoreError::NotFound(what, id.to_string()))
+    }
+
+    fn all<T, P: rusqlite::Params>(
+        &self,
+        sql: &str,
+        params: P,
+        map: fn(&Row) -> rusqlite::Result<T>,
+    ) -> Result<Vec<T>> {
+        self.with(|c| c.prepare_cached(sql)?.query_map(params, map)?.collect())
+    }
+}
+
+/// A unique-key violation becomes a `Conflict` with `message`.
+fn taken(message: impl FnOnce() -> String) -> impl FnOnce(rusqlite::Error) -> StoreError {
+    move |e| if is_unique_violation(&e) { StoreError::Conflict(message()) } else { backend(e) }
+}
+
+const AGENT_COLUMNS: &str =
+    "id, public_key, tags, host, enrolled_at, last_heartbeat_at, activity, activity_details, retired_at";
+
+fn agent_from(r: &Row) -> rusqlite::Result<Agent> {
+    Ok(Agent {
+        id: r.get(0)?,
+        public_key: r.get(1)?,
+        tags: from_json("agents.tags", &r.get::<_, String>(2)?)?,
+        host: from_json("agents.host", &r.get::<_, String>(3)?)?,
+        enrolled_at: r.get(4)?,
+        last_heartbeat_at: r.get(5)?,
+        activity: r.get(6)?,
+        activity_details: r.get(7)?,
+        retired_at: r.get(8)?,
+    })
+}
+
+const TARGET_COLUMNS: &str = "id, name, resource_group_id, agent_ids, created_at, updated_at";
+
+fn target_from(r: &Row) -> rusqlite::Result<Target> {
+    Ok(Target {
+        id: r.get(0)?,
+        name: r.get(1)?,
+        resource_group_id: r.get(2)?,
+        agent_ids: from_json("targets.agent_ids", &r.get::<_, String>(3)?)?,
+        created_at: r.get(4)?,
+        updated_at: r.get(5)?,
+    })
+}
+
+const TEMPLATE_COLUMNS: &str =
+    "id, target_id, name, duration_seconds, sampling_interval_seconds, packages, user_attributes, created_at";
+
+fn template_from(r: &Row) -> rusqlite::Result<Template> {
+    Ok(Template {
+        id: r.get(0)?,
+        target_id: r.get(1)?,
+        name: r.get(2)?,
+        duration_seconds: r.get(3)?,
+        sampling_interval_seconds: r.get(4)?,
+        packages: from_json("templates.packages", &r.get::<_, String>(5)?)?,
+        user_attributes: from_json("templates.user_attributes", &r.get::<_, String>(6)?)?,
+        created_at: r.get(7)?,
+    })
+}
+
+const RUN_COLUMNS: &str = "r.id, r.template_id, t.target_id, r.name, r.state, r.duration_seconds, \
+     r.sampling_interval_seconds, r.packages, r.user_attributes, r.created_at, r.started_at, r.collect_until, \
+     r.stop_requested_at, r.stop_action, r.completed_at, r.state_changed_at, r.data_collected, r.failure";
+
+fn run_from(r: &Row) -> rusqlite::Result<Run> {
+    Ok(Run {
+        id: r.get(0)?,
+        template_id: r.get(1)?,
+        target_id: r.get(2)?,
+        name: r.get(3)?,
+        state: parsed(&r.get::<_, String>(4)?)?,
+        duration_seconds: r.get(5)?,
+        sampling_interval_seconds: r.get(6)?,
+        packages: from_json("runs.packages", &r.get::<_, String>(7)?)?,
+        user_attributes: from_json("runs.user_attributes", &r.get::<_, String>(8)?)?,
+        created_at: r.get(9)?,
+        started_at: r.get(10)?,
+        collect_until: r.get(11)?,
+        stop_requested_at: r.get(12)?,
+        stop_action: r.get::<_, Option<String>>(13)?.map(|s| parsed::<StopAction>(&s)).transpose()?,
+        completed_at: r.get(14)?,
+        state_changed_at: r.get(15)?,
+        data_collected: r.get(16)?,
+        failure: r.get(17)?,
+        state_changes: Vec::new(),
+    })
+}
+
+fn load_run(c: &Connection, id: &str) -> Result<Run> {
+    let sql = format!("SELECT {RUN_COLUMNS} FROM runs r JOIN templates t ON t.id = r.template_id WHERE r.id = ?1");
+    let mut run = c
+        .query_row(&sql, [id], run_from)
+        .optional()
+        .map_err(backend)?
+        .ok_or_else(|| StoreError::NotFound("run", id.to_string()))?;
+    run.state_changes = state_changes(c, id).map_err(backend)?;
+    Ok(run)
+}
+
+fn state_changes(c: &Connection, id: &str) -> rusqlite::Result<Vec<StateChange>> {
+    let mut stmt =
+        c.prepare_cached("SELECT state, changed_at FROM run_state_changes WHERE run_id = ?1 ORDER BY position")?;
+    let rows =
+        stmt.query_map([id], |r| Ok(StateChange { state: parsed(&r.get::<_, String>(0)?)?, changed_at: r.get(1)? }))?;
+    rows.collect()
+}
+
+fn push_state(c: &Connection, id: &str, state: RunState, now: UnixMillis) -> rusqlite::Result<()> {
+    c.execute(
+        "INSERT INTO run_state_changes (run_id, position, state, changed_at) \
+         VALUES (?1, (SELECT COUNT(*) FROM run_state_changes WHERE run_id = ?1), ?2, ?3)",
+        params![id, state.as_str(), now],
+    )?;
+    Ok(())
+}
+
+const RUN_AGENT_COLUMNS: &str = "run_id, agent_id, status, status_details, reported_phase, reported_last_seq, \
+     assigned_at, last_contact_at, first_telemetry_at, last_telemetry_at";
+
+fn run_agent_from(r: &Row) -> rusqlite::Result<RunAgent> {
+    run_agent_at(r, 0)
+}
+
+/// A run agent from the columns of [`RUN_AGENT_COLUMNS`] starting at `base`.
+fn run_agent_at(r: &Row, base: usize) -> rusqlite::Result<RunAgent> {
+    Ok(RunAgent {
+        run_id: r.get(base)?,
+        agent_id: r.get(base + 1)?,
+        status: parsed(&r.get::<_, String>(base + 2)?)?,
+        status_details: r.get(base + 3)?,
+        reported_phase: r.get(base + 4)?,
+        reported_last_seq: r.get(base + 5)?,
+        assigned_at: r.get(base + 6)?,
+        last_contact_at: r.get(base + 7)?,
+        first_telemetry_at: r.get(base + 8)?,
+        last_telemetry_at: r.get(base + 9)?,
+        telemetry: Vec::new(),
+    })
+}
+
+fn telemetry_counts(c: &Connection, run_id: &str, agent_id: &str) -> rusqlite::Result<Vec<TelemetryCount>> {
+    let mut stmt = c.prepare_cached(
+        "SELECT kind, COUNT(*), SUM(size) FROM telemetry WHERE run_id = ?1 AND agent_id = ?2 GROUP BY kind ORDER BY kind",
+    )?;
+    let rows = stmt.query_map([run_id, agent_id], |r| {
+        Ok(TelemetryCount { kind: r.get(0)?, count: r.get(1)?, bytes: r.get(2)? })
+    })?;
+    rows.collect()
+}
+
+const FINDING_COLUMNS: &str = "id, run_id, agent_id, package, rule_id, title, severity, numeric_severity, description, \
+     recommendation, evidence, attributes, user_attributes, asset, created_at, updated_at";
+
+fn finding_from(r: &Row) -> rusqlite::Result<Finding> {
+    Ok(Finding {
+        id: r.get(0)?,
+        run_id: r.get(1)?,
+        finding: NewFinding {
+            agent_id: r.get(2)?,
+            package: r.get(3)?,
+            rule_id: r.get(4)?,
+            title: r.get(5)?,
+            severity: parsed::<Severity>(&r.get::<_, String>(6)?)?,
+            numeric_severity: r.get(7)?,
+            description: r.get(8)?,
+            recommendation: r.get(9)?,
+            evidence: from_json("findings.evidence", &r.get::<_, String>(10)?)?,
+            attributes: from_json("findings.attributes", &r.get::<_, String>(11)?)?,
+            user_attributes: from_json("findings.user_attributes", &r.get::<_, String>(12)?)?,
+            asset: from_json("findings.asset", &r.get::<_, String>(13)?)?,
+        },
+        created_at: r.get(14)?,
+        updated_at: r.get(15)?,
+    })
+}
+
+fn severity_rank(s: Severity) -> i64 {
+    Severity::ALL.iter().position(|x| *x == s).unwrap_or(0) as i64
+}
+
+/// Non-terminal states as SQL string literals (they are fixed identifiers, never input).
+fn active_states_sql() -> String {
+    RunState::ALL.iter().filter(|s| !s.is_terminal()).map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>().join(",")
+}
+
+fn runs_in_progress(c: &Connection, where_clause: &str, id: &str) -> Result<Vec<String>> {
+    let sql = format!(
+        "SELECT r.id FROM runs r JOIN templates t ON t.id = r.template_id WHERE {where_clause} AND r.state IN ({})",
+        active_states_sql()
+    );
+    let mut stmt = c.prepare(&sql).map_err(backend)?;
+    let ids = stmt.query_map([id], |r| r.get(0)).map_err(backend)?.collect::<rusqlite::Result<Vec<String>>>();
+    ids.map_err(backend)
+}
+
+impl FleetStore for SqliteStore {
+    fn ready(&self) -> Result<()> {
+        let v = self.schema_version()?;
+        if v != Self::latest_schema_version() {
+            return Err(StoreError::Backend(format!("schema version {v}, expected {}", Self::latest_schema_version())));
+        }
+        self.with(|c| c.query_row("SELECT 1", [], |r| r.get::<_, i64>(0)).map(|_| ()))
+    }
+
+    fn size_bytes(&self) -> u64 {
+        let Some(path) = &self.path else { return 0 };
+        let _ = self.with(|c| c.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(())));
+        let wal = PathBuf::from(format!("{}-wal", path.display()));
+        [path.clone(), wal].iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum()
+    }
+
+    fn insert_api_token(&self, name: &str, token_hash: &[u8], now: UnixMillis) -> Result<ApiToken> {
+        let t = ApiToken { id: new_id(), name: name.to_string(), created_at: now };
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO api_tokens (id, name, token_hash, created_at) VALUES (?1, ?2, ?3, ?4)",
+                params![t.id, t.name, token_hash, now],
+            )
+        })?;
+        Ok(t)
+    }
+
+    fn api_token_valid(&self, token_hash: &[u8]) -> Result<bool> {
+        self.with(|c| c.prepare_cached("SELECT 1 FROM api_tokens WHERE token_hash = ?1")?.exists([token_hash]))
+    }
+
+    fn api_token_count(&self) -> Result<u64> {
+        self.with(|c| c.query_row("SELECT COUNT(*) FROM api_tokens", [], |r| r.get(0)))
+    }
+
+    fn insert_enroll_token(
+        &self,
+        token_hash: &[u8],
+        uses: u32,
+        expires_at: Option<UnixMillis>,
+        now: UnixMillis,
+    ) -> Result<EnrollToken> {
+        let t = EnrollToken { id: new_id(), uses_left: uses, uses: 0, expires_at, created_at: now };
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO enroll_tokens (id, token_hash, uses_left, expires_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![t.id, token_hash, uses, expires_at, now],
+            )
+        })?;
+        Ok(t)
+    }
+
+    fn consume_enroll_token(&self, token_hash: &[u8], now: UnixMillis) -> Result<()> {
+        self.with_store(|c| {
+            let row: Option<(u32, Option<i64>)> = c
+                .query_row("SELECT uses_left, expires_at FROM enroll_tokens WHERE token_hash = ?1", [token_hash], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })
+                .optional()
+                .map_err(backend)?;
+            match row {
+                None => Err(StoreError::Conflict("unknown enroll token".into())),
+                Some((_, Some(exp))) if exp <= now => Err(StoreError::Conflict("enroll token expired".into())),
+                Some((0, _)) => Err(StoreError::Conflict("enroll token used up".into())),
+                Some(_) => {
+                    // The uses_left > 0 guard makes two racing enrollments unable to overdraw.
+                    let n = c
+                        .execute(
+                            "UPDATE enroll_tokens SET uses_left = uses_left - 1, uses = uses + 1 \
+                             WHERE token_hash = ?1 AND uses_left > 0",
+                            [token_hash],
+                        )
+                        .map_err(backend)?;
+                    if n == 1 { Ok(()) } else { Err(StoreError::Conflict("enroll token used up".into())) }
+                }
+            }
+        })
+    }
+
+    fn list_enroll_tokens(&self) -> Result<Vec<EnrollToken>> {
+        self.with(|c| {
+            let mut stmt =
+                c.prepare("SELECT id, uses_left, uses, expires_at, created_at FROM enroll_tokens ORDER BY created_at")?;
+            let rows = stmt.query_map([], |r| {
+                Ok(EnrollToken {
+                    id: r.get(0)?,
+                    uses_left: r.get(1)?,
+                    uses: r.get(2)?,
+                    expires_at: r.get(3)?,
+                    created_at: r.get(4)?,
+                })
+            })?;
+            rows.collect()
+        })
+    }
+
+    fn insert_agent(&self, a: &Agent) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                &format!("INSERT INTO agents ({AGENT_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"),
+                params![
+                    a.id,
+                    a.public_key,
+                    json(&a.tags),
+                    json(&a.host),
+                    a.enrolled_at,
+                    a.last_heartbeat_at,
+                    a.activity,
+                    a.activity_details,
+                    a.retired_at
+                ],
+            )
+        })?;
+        Ok(())
+    }
+
+    fn get_agent(&self, id: &str) -> Result<Agent> {
+        self.one("agent", id, &format!("SELECT {AGENT_COLUMNS} FROM agents WHERE id = ?1"), agent_from)
+    }
+
+    fn list_agents(&self) -> Result<Vec<Agent>> {
+        self.all(&format!("SELECT {AGENT_COLUMNS} FROM agents ORDER BY enrolled_at, id"), [], agent_from)
+    }
+
+    fn record_heartbeat(
+        &self,
+        id: &str,
+        activity: &str,
+        details: Option<&str>,
+        host: &AgentHostInfo,
+        now: UnixMillis,
+    ) -> Result<()> {
+        let n = self.with(|c| {
+            c.prepare_cached(
+                "UPDATE agents SET last_heartbeat_at = ?2, activity = ?3, activity_details = ?4, host = ?5 WHERE id = ?1",
+            )?
+            .execute(params![id, now, activity, details, json(host)])
+        })?;
+        if n == 0 { Err(StoreError::NotFound("agent", id.to_string())) } else { Ok(()) }
+    }
+
+    fn retire_agent(&self, id: &str, now: UnixMillis) -> Result<Agent> {
+        self.with(|c| {
+            c.execute("UPDATE agents SET retired_at = COALESCE(retired_at, ?2) WHERE id = ?1", params![id, now])
+        })?;
+        self.get_agent(id)
+    }
+
+    fn remember_nonce(&self, agent_id: &str, nonce: &str, now: UnixMillis) -> Result<bool> {
+        let n = self.with(|c| {
+            c.prepare_cached("INSERT OR IGNORE INTO agent_nonces (agent_id, nonce, seen_at) VALUES (?1, ?2, ?3)")?
+                .execute(params![agent_id, nonce, now])
+        })?;
+        Ok(n == 1)
+    }
+
+    fn prune_nonces(&self, before: UnixMillis) -> Result<u64> {
+        self.with(|c| c.execute("DELETE FROM agent_nonces WHERE seen_at < ?1", [before]).map(|n| n as u64))
+    }
+
+    fn create_resource_group(&self, tags: &[Attribute], now: UnixMillis) -> Result<ResourceGroup> {
+        let g = ResourceGroup { id: new_id(), tags: tags.to_vec(), created_at: now };
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO resource_groups (id, tags, created_at) VALUES (?1, ?2, ?3)",
+                params![g.id, json(&g.tags), now],
+            )
+        })?;
+        Ok(g)
+    }
+
+    fn get_resource_group(&self, id: &str) -> Result<ResourceGroup> {
+        self.with(|c| {
+            c.query_row("SELECT id, tags, created_at FROM resource_groups WHERE id = ?1", [id], |r| {
+                Ok(ResourceGroup {
+                    id: r.get(0)?,
+                    tags: from_json("resource_groups.tags", &r.get::<_, String>(1)?)?,
+                    created_at: r.get(2)?,
+                })
+            })
+            .optional()
+        })?
+        .ok_or_else(|| StoreError::NotFound("resource group", id.to_string()))
+    }
+
+    fn create_target(
+        &self,
+        name: &str,
+        resource_group_id: Option<&str>,
+        agent_ids: &[String],
+        now: UnixMillis,
+    ) -> Result<Target> {
+        if let Some(g) = resource_group_id {
+            self.get_resource_group(g)?;
+        }
+        let t = Target {
+            id: new_id(),
+            name: name.to_string(),
+            resource_group_id: resource_group_id.map(str::to_string),
+            agent_ids: agent_ids.to_vec(),
+            created_at: now,
+            updated_at: now,
+        };
+        self.with_store(|c| {
+            c.execute(
+                &format!("INSERT INTO targets ({TARGET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+                params![t.id, t.name, t.resource_group_id, json(&t.agent_ids), now, now],
+            )
+            .map_err(taken(|| format!("target name {name:?} is already taken")))
+        })?;
+        Ok(t)
+    }
+
+    fn get_target(&self, id: &str) -> Result<Target> {
+        self.one("target", id, &format!("SELECT {TARGET_COLUMNS} FROM targets WHERE id = ?1"), target_from)
+    }
+
+    fn list_targets(&self) -> Result<Vec<Target>> {
+        self.all(&format!("SELECT {TARGET_COLUMNS} FROM targets ORDER BY created_at, id"), [], target_from)
+    }
+
+    fn update_target(
+        &self,
+        id: &str,
+        name: &str,
+        resource_group_id: Option<&str>,
+        agent_ids: &[String],
+        now: UnixMillis,
+    ) -> Result<Target> {
+        if let Some(g) = resource_group_id {
+            self.get_resource_group(g)?;
+        }
+        let n = self.with_store(|c| {
+            c.execute(
+                "UPDATE targets SET name = ?2, resource_group_id = ?3, agent_ids = ?4, updated_at = ?5 WHERE id = ?1",
+                params![id, name, resource_group_id, json(&agent_ids), now],
+            )
+            .map_err(taken(|| format!("target name {name:?} is already taken")))
+        })?;
+        if n == 0 {
+            return Err(StoreError::NotFound("target", id.to_string()));
+        }
+        self.get_target(id)
+    }
+
+    fn delete_target(&self, id: &str) -> Result<()> {
+        self.get_target(id)?;
+        self.with_store(|c| {
+            let busy = runs_in_progress(c, "t.target_id = ?1", id)?;
+            if !busy.is_empty() {
+                return Err(StoreError::InProgress(busy));
+            }
+            c.execute("DELETE FROM targets WHERE id = ?1", [id]).map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    fn create_template(&self, n: &NewTemplate, now: UnixMillis) -> Result<Template> {
+        self.get_target(&n.target_id)?;
+        let t = Template {
+            id: new_id(),
+            target_id: n.target_id.clone(),
+            name: n.name.clone(),
+            duration_seconds: n.duration_seconds,
+            sampling_interval_seconds: n.sampling_interval_seconds,
+            packages: n.packages.clone(),
+            user_attributes: n.user_attributes.clone(),
+            created_at: now,
+        };
+        self.with_store(|c| {
+            c.execute(
+                &format!("INSERT INTO templates ({TEMPLATE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
+                params![
+                    t.id,
+                    t.target_id,
+                    t.name,
+                    t.duration_seconds,
+                    t.sampling_interval_seconds,
+                    json(&t.packages),
+                    json(&t.user_attributes),
+                    now
+                ],
+            )
+            .map_err(taken(|| format!("template name {:?} is already taken for this target", t.name)))
+        })?;
+        Ok(t)
+    }
+
+    fn get_template(&self, id: &str) -> Result<Template> {
+        self.one("template", id, &format!("SELECT {TEMPLATE_COLUMNS} FROM templates WHERE id = ?1"), template_from)
+    }
+
+    fn list_templates(&self, target_id: Option<&str>) -> Result<Vec<Template>> {
+        let sql = format!(
+            "SELECT {TEMPLATE_COLUMNS} FROM templates WHERE ?1 IS NULL OR target_id = ?1 ORDER BY created_at, id"
+        );
+        self.all(&sql, [target_id], template_from)
+    }
+
+    fn delete_template(&self, id: &str) -> Result<()> {
+        self.get_template(id)?;
+        self.with_store(|c| {
+            let busy = runs_in_progress(c, "r.template_id = ?1", id)?;
+            if !busy.is_empty() {
+                return Err(StoreError::InProgress(busy));
+            }
+            c.execute("DELETE FROM templates WHERE id = ?1", [id]).map_err(backend)?;
+            Ok(())
+        })
+    }
+
+    fn create_run(&self, template_id: &str, name: Option<&str>, now: UnixMillis) -> Result<Run> {
+        let t = self.get_template(template_id)?;
+        let id = new_id();
+        self.with_store(|c| {
+            let tx = c.transaction().map_err(backend)?;
+            let count: u64 = tx
+                .query_row("SELECT COUNT(*) FROM runs WHERE template_id = ?1", [template_id], |r| r.get(0))
+                .map_err(backend)?;
+            let name = name.map(str::to_string).unwrap_or_else(|| format!("Run {} for {}", count + 1, t.name));
+            tx.execute(
+                "INSERT INTO runs (id, template_id, name, state, duration_seconds, sampling_interval_seconds, packages, \
+                 user_attributes, created_at, state_changed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+                params![
+                    id,
+                    template_id,
+                    name,
+                    RunState::Created.as_str(),
+                    t.duration_seconds,
+                    t.sampling_interval_seconds,
+                    json(&t.packages),
+                    json(&t.user_attributes),
+                    now
+                ],
+            )
+            .map_err(taken(|| format!("run name {name:?} is already taken for this template")))?;
+            push_state(&tx, &id, RunState::Created, now).map_err(backend)?;
+            tx.commit().map_err(backend)
+        })?;
+        self.get_run(&id)
+    }
+
+    fn get_run(&self, id: &str) -> Result<Run> {
+        self.with_store(|c| load_run(c, id))
+    }
+
+    fn list_runs(&self, template_id: Option<&str>) -> Result<Vec<Run>> {
+        self.with_store(|c| {
+            let sql = format!(
+                "SELECT {RUN_COLUMNS} FROM runs r JOIN templates t ON t.id = r.template_id \
+                 WHERE ?1 IS NULL OR r.template_id = ?1 ORDER BY r.created_at DESC, r.id"
+            );
+            let mut stmt = c.prepare(&sql).map_err(backend)?;
+            let runs = stmt.query_map([template_id], run_from).map_err(backend)?;
+            let mut runs = runs.collect::<rusqlite::Result<Vec<Run>>>().map_err(backend)?;
+            for run in &mut runs {
+                run.state_changes = state_changes(c, &run.id).map_err(backend)?;
+            }
+            Ok(runs)
+        })
+    }
+
+    fn active_run_ids(&self) -> Result<Vec<String>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(&format!(
+                "SELECT id FROM runs WHERE state IN ({}) ORDER BY created_at, id",
+                active_states_sql()
+            ))?;
+            let rows = stmt.query_map([], |r| r.get(0))?;
+            rows.collect()
+        })
+    }
+
+    fn transition_run(
+        &self,
+        id: &str,
+        from: RunState,
+        to: RunState,
+        update: &RunUpdate,
+        now: UnixMillis,
+    ) -> Result<Run> {
+        if !can_transition(from, to) {
+            return Err(StoreError::Conflict(format!("illegal run transition {from} -> {to}")));
+        }
+        self.with_store(|c| {
+            let tx = c.transaction().map_err(backend)?;
+            let completed = to.is_terminal().then_some(now);
+            let n = tx
+                .execute(
+                    "UPDATE runs SET state = ?3, state_changed_at = ?4, \
+                     started_at = COALESCE(?5, started_at), collect_until = COALESCE(?6, collect_until), \
+                     data_collected = COALESCE(?7, data_collected), failure = COALESCE(?8, failure), \
+                     completed_at = COALESCE(?9, completed_at) \
+                     WHERE id = ?1 AND state = ?2",
+                    params![
+                        id,
+                        from.as_str(),
+                        to.as_str(),
+                        now,
+                        update.started_at,
+                        update.collect_until,
+                        update.data_collected,
+                        update.failure,
+                        completed
+                    ],
+                )
+                .map_err(backend)?;
+            if n == 0 {
+                let current = load_run(&tx, id)?.state;
+                return Err(StoreError::Conflict(format!("run {id} is {current}, not {from}")));
+            }
+            push_state(&tx, id, to, now).map_err(backend)?;
+            tx.commit().map_err(backend)
+        })?;
+        self.get_run(id)
+    }
+
+    fn request_stop(&self, id: &str, action: StopAction, now: UnixMillis) -> Result<Run> {
+        let run = self.get_run(id)?;
+        if run.state.is_terminal() {
+            return Err(StoreError::Conflict(format!("run {id} has already ended ({})", run.state)));
+        }
+        self.with(|c| {
+            c.execute(
+                "UPDATE runs SET stop_action = ?2, stop_requested_at = COALESCE(stop_requested_at, ?3) WHERE id = ?1",
+                params![id, action.as_str(), now],
+            )
+        })?;
+        self.get_run(id)
+    }
+
+    fn delete_run(&self, id: &str) -> Result<()> {
+        let run = self.get_run(id)?;
+        if !run.state.is_terminal() {
+            return Err(StoreError::InProgress(vec![id.to_string()]));
+        }
+        self.with(|c| c.execute("DELETE FROM runs WHERE id = ?1", [id]))?;
+        Ok(())
+    }
+
+    fn run_state_counts(&self) -> Result<BTreeMap<RunState, u64>> {
+        let rows: Vec<(String, u64)> = self.with(|c| {
+            let mut stmt = c.prepare("SELECT state, COUNT(*) FROM runs GROUP BY state")?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect()
+        })?;
+        let mut out: BTreeMap<RunState, u64> = RunState::ALL.into_iter().map(|s| (s, 0)).collect();
+        for (state, n) in rows {
+            if let Ok(s) = state.parse() {
+                out.insert(s, n);
+            }
+        }
+        Ok(out)
+    }
+
+    fn assign_run_agents(&self, run_id: &str, agent_ids: &[String], now: UnixMillis) -> Result<()> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            for a in agent_ids {
+                tx.execute(
+                    "INSERT OR IGNORE INTO run_agents (run_id, agent_id, status, assigned_at) VALUES (?1, ?2, 'pending', ?3)",
+                    params![run_id, a, now],
+                )?;
+            }
+            tx.commit()
+        })
+    }
+
+    fn list_run_agents(&self, run_id: &str) -> Result<Vec<RunAgent>> {
+        self.with(|c| {
+            let mut stmt =
+                c.prepare(&format!("SELECT {RUN_AGENT_COLUMNS} FROM run_agents WHERE run_id = ?1 ORDER BY agent_id"))?;
+            let mut agents = stmt.query_map([run_id], run_agent_from)?.collect::<rusqlite::Result<Vec<_>>>()?;
+            for a in &mut agents {
+                a.telemetry = telemetry_counts(c, run_id, &a.agent_id)?;
+            }
+            Ok(agents)
+        })
+    }
+
+    fn get_run_agent(&self, run_id: &str, agent_id: &str) -> Result<RunAgent> {
+        self.with(|c| {
+            let a = c
+                .prepare_cached(&format!(
+                    "SELECT {RUN_AGENT_COLUMNS} FROM run_agents WHERE run_id = ?1 AND agent_id = ?2"
+                ))?
+                .query_row([run_id, agent_id], run_agent_from)
+                .optional()?;
+            match a {
+                Some(mut a) => {
+                    a.telemetry = telemetry_counts(c, run_id, agent_id)?;
+                    Ok(Some(a))
+                }
+                None => Ok(None),
+            }
+        })?
+        .ok_or_else(|| StoreError::NotFound("run agent", format!("{run_id}/{agent_id}")))
+    }
+
+    fn agent_active_runs(&self, agent_id: &str) -> Result<Vec<(Run, RunAgent)>> {
+        let states = RunState::ALL
+            .iter()
+            .filter(|s| s.accepts_telemetry())
+            .map(|s| format!("'{}'", s.as_str()))
+            .collect::<Vec<_>>()
+            .join(",");
+        self.with(|c| {
+            let sql = format!(
+                "SELECT {RUN_COLUMNS}, {RUN_AGENT_COLUMNS} FROM run_agents ra JOIN runs r ON r.id = ra.run_id JOIN templates t ON t.id = r.template_id \
+                 WHERE ra.agent_id = ?1 AND r.state IN ({states}) ORDER BY r.created_at, r.id"
+            );
+            let mut stmt = c.prepare_cached(&sql)?;
+            let rows = stmt.query_map([agent_id], |r| {
+                let run = run_from(r)?;
+                Ok((run, run_agent_at(r, 18)?))
+            })?;
+            rows.collect()
+        })
+    }
+
+    fn record_run_progress(
+        &self,
+        run_id: &str,
+        agent_id: &str,
+        phase: &str,
+        last_seq: Option<u64>,
+        error: Option<&str>,
+        now: UnixMillis,
+    ) -> Result<()> {
+        let n = self.with(|c| {
+            c.prepare_cached(
+                "UPDATE run_agents SET reported_phase = ?3, reported_last_seq = COALESCE(?4, reported_last_seq), \
+                 status_details = COALESCE(?5, status_details), last_contact_at = ?6 WHERE run_id = ?1 AND agent_id = ?2",
+            )?
+            .execute(params![run_id, agent_id, phase, last_seq, error, now])
+        })?;
+        if n == 0 { Err(StoreError::NotFound("run agent", format!("{run_id}/{agent_id}"))) } else { Ok(()) }
+    }
+
+    fn set_run_agent_status(
+        &self,
+        run_id: &str,
+        agent_id: &str,
+        status: RunAgentStatus,
+        details: Option<&str>,
+    ) -> Result<()> {
+        let n = self.with(|c| {
+            c.execute(
+                "UPDATE run_agents SET status = ?3, status_details = COALESCE(?4, status_details) \
+                 WHERE run_id = ?1 AND agent_id = ?2",
+                params![run_id, agent_id, status.as_str(), details],
+            )
+        })?;
+        if n == 0 { Err(StoreError::NotFound("run agent", format!("{run_id}/{agent_id}"))) } else { Ok(()) }
+    }
+
+    fn put_telemetry(
+        &self,
+        run_id: &str,
+        agent_id: &str,
+        seq: u64,
+        kind: &str,
+        body: &str,
+        now: UnixMillis,
+    ) -> Result<PutOutcome> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let n = tx
+                .prepare_cached(
+                    "INSERT OR IGNORE INTO telemetry (run_id, agent_id, seq, kind, body, size, received_at) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?
+                .execute(params![run_id, agent_id, seq, kind, body, body.len() as i64, now])?;
+            tx.prepare_cached(
+                "UPDATE run_agents SET first_telemetry_at = COALESCE(first_telemetry_at, ?3), last_telemetry_at = ?3, \
+                 last_contact_at = ?3, status = CASE status WHEN 'pending' THEN 'collecting' ELSE status END \
+                 WHERE run_id = ?1 AND agent_id = ?2",
+            )?
+            .execute(params![run_id, agent_id, now])?;
+            tx.commit()?;
+            Ok(if n == 1 { PutOutcome::Inserted } else { PutOutcome::Duplicate })
+        })
+    }
+
+    fn telemetry_progress(&self, run_id: &str, agent_id: &str) -> Result<(u64, Option<u64>)> {
+        self.with(|c| {
+            c.prepare_cached("SELECT COUNT(*), MAX(seq) FROM telemetry WHERE run_id = ?1 AND agent_id = ?2")?
+                .query_row([run_id, agent_id], |r| Ok((r.get(0)?, r.get(1)?)))
+        })
+    }
+
+    fn telemetry_documents(&self, run_id: &str, agent_id: &str) -> Result<Vec<TelemetryRecord>> {
+        self.with(|c| {
+            let mut stmt =
+                c.prepare("SELECT seq, kind, body FROM telemetry WHERE run_id = ?1 AND agent_id = ?2 ORDER BY seq")?;
+            let rows = stmt.query_map([run_id, agent_id], |r| {
+                Ok(TelemetryRecord { seq: r.get(0)?, kind: r.get(1)?, body: r.get(2)? })
+            })?;
+            rows.collect()
+        })
+    }
+
+    fn insert_findings(&self, run_id: &str, findings: &[NewFinding], now: UnixMillis) -> Result<Vec<String>> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            let mut ids = Vec::with_capacity(findings.len());
+            {
+                let mut stmt = tx.prepare_cached(&format!(
+                    "INSERT INTO findings ({FINDING_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)"
+                ))?;
+                for f in findings {
+                    let id = new_id();
+                    stmt.execute(params![
+                        id,
+                        run_id,
+                        f.agent_id,
+                        f.package,
+                        f.rule_id,
+                        f.title,
+                        f.severity.as_str(),
+                        f.numeric_severity,
+                        f.description,
+                        f.recommendation,
+                        json(&f.evidence),
+                        json(&f.attributes),
+                        json(&f.user_attributes),
+                        json(&f.asset),
+                        now
+                    ])?;
+                    ids.push(id);
+                }
+            }
+            tx.commit()?;
+            Ok(ids)
+        })
+    }
+
+    fn list_findings(&self, q: &FindingQuery) -> Result<Vec<Finding>> {
+        // Filters are applied in Rust over the run-scoped rows: the queries
+        // come from operators, not from agents, and this keeps one SQL text
+        // valid on every backend.
+        let rows: Vec<Finding> = self.with(|c| {
+            let mut out = Vec::new();
+            if q.run_ids.is_empty() {
+                let mut stmt = c.prepare(&format!("SELECT {FINDING_COLUMNS} FROM findings"))?;
+                out.extend(stmt.query_map([], finding_from)?.collect::<rusqlite::Result<Vec<_>>>()?);
+            } else {
+                let mut stmt =
+                    c.prepare_cached(&format!("SELECT {FINDING_COLUMNS} FROM findings WHERE run_id = ?1"))?;
+                for run in &q.run_ids {
+                    out.extend(stmt.query_map([run], finding_from)?.collect::<rusqlite::Result<Vec<_>>>()?);
+                }
+            }
+            Ok(out)
+        })?;
+        let keep = |list: &[String], v: &str| list.is_empty() || list.iter().any(|x| x == v);
+        let mut out: Vec<Finding> = rows
+            .into_iter()
+            .filter(|f| {
+                keep(&q.agent_ids, &f.finding.agent_id)
+                    && keep(&q.packages, &f.finding.package)
+                    && keep(&q.rule_ids, &f.finding.rule_id)
+                    && (q.severities.is_empty() || q.severities.contains(&f.finding.severity))
+            })
+            .collect();
+        out.sort_by(|a, b| {
+            severity_rank(a.finding.severity)
+                .cmp(&severity_rank(b.finding.severity))
+                .then_with(|| a.finding.agent_id.cmp(&b.finding.agent_id))
+                .then_with(|| a.finding.package.cmp(&b.finding.package))
+                .then_with(|| a.finding.rule_id.cmp(&b.finding.rule_id))
+                .then_with(|| a.id.cmp(&b.id))
+        });
+        Ok(out)
+    }
+
+    fn get_finding(&self, id: &str) -> Result<Finding> {
+        self.one("finding", id, &format!("SELECT {FINDING_COLUMNS} FROM findings WHERE id = ?1"), finding_from)
+    }
+
+    fn set_finding_user_attributes(&self, id: &str, attributes: &[Attribute], now: UnixMillis) -> Result<Finding> {
+        let n = self.with(|c| {
+            c.execute(
+                "UPDATE findings SET user_attributes = ?2, updated_at = ?3 WHERE id = ?1",
+                params![id, json(&attributes), now],
+            )
+        })?;
+        if n == 0 {
+            return Err(StoreError::NotFound("finding", id.to_string()));
+        }
+        self.get_finding(id)
+    }
+
+    fn finding_counts(&self, run_id: &str) -> Result<BTreeMap<Severity, u64>> {
+        let rows: Vec<(String, u64)> = self.with(|c| {
+            let mut stmt =
+                c.prepare_cached("SELECT severity, COUNT(*) FROM findings WHERE run_id = ?1 GROUP BY severity")?;
+            let rows = stmt.query_map([run_id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+            rows.collect()
+        })?;
+        let mut out = empty_counts();
+        for (s, n) in rows {
+            if let Ok(s) = s.parse::<Severity>() {
+                out.insert(s, n);
+            }
+        }
+        Ok(out)
+    }
+
+    fn clear_run_results(&self, run_id: &str) -> Result<()> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            tx.execute("DELETE FROM findings WHERE run_id = ?1", [run_id])?;
+            tx.execute("DELETE FROM run_exclusions WHERE run_id = ?1", [run_id])?;
+            tx.commit()
+        })
+    }
+
+    fn add_exclusion(&self, e: &Exclusion) -> Result<()> {
+        self.with(|c| {
+            c.execute(
+                "INSERT OR REPLACE INTO run_exclusions (run_id, agent_id, package, reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+                params![e.run_id, e.agent_id, e.package, e.reason, e.created_at],
+            )
+        })?;
+        Ok(())
+    }
+
+    fn list_exclusions(&self, run_id: &str) -> Result<Vec<Exclusion>> {
+        self.with(|c| {
+            let mut stmt = c.prepare(
+                "SELECT run_id, agent_id, package, reason, created_at FROM run_exclusions WHERE run_id = ?1 ORDER BY agent_id, package",
+            )?;
+            let rows = stmt.query_map([run_id], |r| {
+                Ok(Exclusion { run_id: r.get(0)?, agent_id: r.get(1)?, package: r.get(2)?, reason: r.get(3)?, created_at: r.get(4)? })
+            })?;
+            rows.collect()
+        })
+    }
+}
+
+#[cfg(test)]
+#[path = "sqlite_tests.rs"]
+mod tests;
