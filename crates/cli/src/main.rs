@@ -14,6 +14,9 @@ mod cve;
 mod db;
 mod fetch;
 mod net;
+mod report_bench;
+mod report_cmd;
+mod sbom;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -115,7 +118,17 @@ enum Command {
         /// estates of 1k, 10k and 100k interfaces.
         #[arg(long)]
         net: bool,
+        /// Instead, measure every report format on runs of 1k, 10k and 50k findings.
+        #[arg(long)]
+        report: bool,
+        /// One report case, FORMAT:N (what `--report` runs in each child process).
+        #[arg(long, hide = true, requires = "report")]
+        report_case: Option<String>,
     },
+    /// Render assessment results as a report: HTML, PDF, JSON, CSV, SARIF or Markdown (docs/reports.md).
+    Report(report_cmd::ReportArgs),
+    /// Write a software bill of materials (CycloneDX 1.5 or SPDX 2.3 JSON) of the installed packages.
+    Sbom(sbom::SbomArgs),
     /// AWS network reachability.
     Net {
         #[command(subcommand)]
@@ -319,6 +332,21 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             }
             Ok(ExitCode::SUCCESS)
         }
+        Command::Bench { report: true, report_case, .. } => {
+            match report_case {
+                Some(case) => report_bench::run_case(&case)?,
+                None => report_bench::run_all()?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report(args) => {
+            report_cmd::run(args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sbom(args) => {
+            sbom::run(args)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench { net: true, .. } => {
             for n in [1_000, 10_000, 100_000] {
                 let r = warden_netreach::engine::bench::run(n);
@@ -354,7 +382,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             net::load(&dir, json)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { root, iterations, scale: false, cve_feed: None, net: false } => {
+        Command::Bench { root, iterations, scale: false, cve_feed: None, net: false, report: false, .. } => {
             bench::run(&root, iterations.max(1))?;
             Ok(ExitCode::SUCCESS)
         }
