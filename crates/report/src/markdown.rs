@@ -88,8 +88,9 @@ pub fn write_markdown<W: Write>(report: &RunReport, options: MarkdownOptions, ou
     let total = report.finding_count();
     let mut shown = 0usize;
     if total == 0 {
-        out.write_all(b"No potential security issues found.\n")?;
-        written += 37;
+        let none = "No potential security issues found.\n";
+        out.write_all(none.as_bytes())?;
+        written += none.len();
     }
     'hosts: for host in report.hosts.iter().filter(|h| !h.findings.is_empty()) {
         let heading = format!(

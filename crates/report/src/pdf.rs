@@ -540,6 +540,22 @@ fn glyphs(m: &Metrics, text: &str) -> Vec<KrillaGlyph> {
         .collect()
 }
 
+/// krilla deflates each page's content stream when the page is finished,
+/// with a fresh compressor state of a few hundred KB; glibc's allocator keeps
+/// the freed states in the heap, and the resident size grew by about 300 KB a
+/// page (100 MB for 311 pages) though live heap stayed under 3 MB (measured
+/// with heaptrack). Trimming the heap every 8 pages gives that memory back.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn return_freed_memory() {
+    // SAFETY: malloc_trim only releases free heap memory; it has no preconditions.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn return_freed_memory() {}
+
 fn draw<W: Write>(report: &RunReport, layout: Layout, out: &mut W) -> io::Result<()> {
     let font_error = || io::Error::other("the embedded DejaVu Sans font could not be loaded");
     let regular = Font::new(REGULAR_TTF.into(), 0).ok_or_else(font_error)?;
@@ -604,6 +620,9 @@ fn draw<W: Write>(report: &RunReport, layout: Layout, out: &mut W) -> io::Result
         }
         surface.finish();
         page.finish();
+        if n % 8 == 7 {
+            return_freed_memory();
+        }
     }
     let bytes = document.finish().map_err(|e| io::Error::other(format!("cannot write the PDF: {e:?}")))?;
     out.write_all(&bytes)
