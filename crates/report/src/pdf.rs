@@ -7,8 +7,10 @@
 //! written, which the base-14 PDF fonts (Latin-1 only) cannot do. Layout is a
 //! simple flow: text wraps at word boundaries using the font's own advance
 //! widths (a word longer than a line is broken), a block that does not fit
-//! moves to the next page, and every page has `Page N of M` in its footer, so
-//! pages are laid out first and drawn once their count is known.
+//! moves to the next page, and every page has `Page N of M` in its footer.
+//! The layout runs twice: once to count the pages, then again handing each
+//! page to krilla as soon as it is full, so only one page of drawing
+//! operations is held at a time.
 
 use std::io::{self, Write};
 
@@ -99,13 +101,31 @@ enum Op {
     Rect { x: f32, y: f32, w: f32, h: f32, colour: Colour },
 }
 
-/// Flow layout into pages of drawing operations.
-struct Layout {
+/// The two fonts' metrics, read once for both layout passes.
+struct Fonts {
     regular: Metrics,
     bold: Metrics,
-    pages: Vec<Vec<Op>>,
+}
+
+impl Fonts {
+    fn new() -> io::Result<Self> {
+        Ok(Fonts { regular: Metrics::new(REGULAR_TTF)?, bold: Metrics::new(BOLD_TTF)? })
+    }
+}
+
+/// Flow layout: fills a page with drawing operations and hands each full
+/// page (its 0-based number and operations) to `emit`.
+struct Layout<'a> {
+    regular: &'a Metrics,
+    bold: &'a Metrics,
+    page: Vec<Op>,
+    /// Pages handed over so far.
+    done: usize,
     /// Top of the next line on the current page.
     y: f32,
+    /// The severity bar of the finding being laid out: colour and top on this page.
+    bar: Option<(Colour, f32)>,
+    emit: &'a mut dyn FnMut(usize, Vec<Op>),
 }
 
 /// Replaces control characters (tabs included) with spaces; newlines are kept
@@ -114,30 +134,45 @@ fn clean(text: &str) -> String {
     text.chars().map(|c| if c.is_control() && c != '\n' { ' ' } else { c }).collect()
 }
 
-impl Layout {
-    fn new() -> io::Result<Self> {
-        Ok(Layout {
-            regular: Metrics::new(REGULAR_TTF)?,
-            bold: Metrics::new(BOLD_TTF)?,
-            pages: vec![Vec::new()],
-            y: MARGIN,
-        })
+impl<'a> Layout<'a> {
+    fn new(fonts: &'a Fonts, emit: &'a mut dyn FnMut(usize, Vec<Op>)) -> Self {
+        Layout { regular: &fonts.regular, bold: &fonts.bold, page: Vec::new(), done: 0, y: MARGIN, bar: None, emit }
     }
 
     fn metrics(&self, face: Face) -> &Metrics {
         match face {
-            Face::Regular => &self.regular,
-            Face::Bold => &self.bold,
+            Face::Regular => self.regular,
+            Face::Bold => self.bold,
         }
     }
 
     fn page(&mut self) -> &mut Vec<Op> {
-        self.pages.last_mut().expect("there is always a page")
+        &mut self.page
+    }
+
+    /// Draws the open severity bar from its top down to `bottom` on this page.
+    fn close_bar(&mut self, bottom: f32) {
+        if let Some((colour, top)) = self.bar {
+            self.page.push(Op::Rect { x: MARGIN, y: top, w: 3.0, h: (bottom - top).max(12.0), colour });
+        }
     }
 
     fn new_page(&mut self) {
-        self.pages.push(Vec::new());
+        self.close_bar(CONTENT_BOTTOM);
+        if let Some((_, top)) = &mut self.bar {
+            *top = MARGIN;
+        }
+        let page = std::mem::take(&mut self.page);
+        (self.emit)(self.done, page);
+        self.done += 1;
         self.y = MARGIN;
+    }
+
+    /// Hands over the last page; returns the page count.
+    fn finish(mut self) -> usize {
+        let page = std::mem::take(&mut self.page);
+        (self.emit)(self.done, page);
+        self.done + 1
     }
 
     /// Moves to a new page unless `height` more points fit on this one.
@@ -252,7 +287,17 @@ impl Layout {
 
 /// Writes the report as PDF.
 pub fn write_pdf<W: Write>(report: &RunReport, out: &mut W) -> io::Result<()> {
-    let mut l = Layout::new()?;
+    let fonts = Fonts::new()?;
+    let total = lay_out(report, &fonts, &mut |_, _| {});
+    let mut pdf = Drawing::new(report, total)?;
+    lay_out(report, &fonts, &mut |n, ops| pdf.page(&fonts, n, &ops));
+    let bytes = pdf.finish()?;
+    out.write_all(&bytes)
+}
+
+/// Lays the whole report out, handing each page to `emit`; returns the page count.
+fn lay_out(report: &RunReport, fonts: &Fonts, emit: &mut dyn FnMut(usize, Vec<Op>)) -> usize {
+    let mut l = Layout::new(fonts, emit);
     lay_out_summary(report, &mut l);
     l.heading("2. Findings", 15.0);
     if report.finding_count() == 0 {
@@ -267,7 +312,7 @@ pub fn write_pdf<W: Write>(report: &RunReport, out: &mut W) -> io::Result<()> {
         section += 1;
     }
     lay_out_incomplete(report, section, &mut l);
-    draw(report, l, out)
+    l.finish()
 }
 
 fn lay_out_summary(report: &RunReport, l: &mut Layout) {
@@ -420,7 +465,7 @@ fn lay_out_finding(f: &Finding, l: &mut Layout) {
     for line in title_lines {
         l.line(title_x, Face::Bold, 10.5, BLACK, &line);
     }
-    let first_page = l.pages.len();
+    l.bar = Some((colour, top));
     let small = 8.5;
     l.paragraph(
         indent,
@@ -446,10 +491,9 @@ fn lay_out_finding(f: &Finding, l: &mut Layout) {
     for e in &f.evidence {
         l.paragraph(indent + 8.0, width - 8.0, Face::Regular, small, BLACK, &format!("• {}", evidence_line(e)));
     }
-    // The severity bar beside the finding, on the page where it starts.
-    let bottom = if l.pages.len() == first_page { l.y } else { CONTENT_BOTTOM };
-    let bar = Op::Rect { x: MARGIN, y: top, w: 3.0, h: (bottom - top).max(12.0), colour };
-    l.pages[first_page - 1].push(bar);
+    // The severity bar beside the finding, on every page it spans.
+    l.close_bar(l.y);
+    l.bar = None;
     l.gap(4.0);
 }
 
@@ -556,24 +600,38 @@ fn return_freed_memory() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn return_freed_memory() {}
 
-fn draw<W: Write>(report: &RunReport, layout: Layout, out: &mut W) -> io::Result<()> {
-    let font_error = || io::Error::other("the embedded DejaVu Sans font could not be loaded");
-    let regular = Font::new(REGULAR_TTF.into(), 0).ok_or_else(font_error)?;
-    let bold = Font::new(BOLD_TTF.into(), 0).ok_or_else(font_error)?;
-    let mut document = Document::new();
-    document.set_metadata(
-        Metadata::new()
-            .title(format!("Warden assessment report: {}", report.run.run_name))
-            .creator(format!("Warden {}", report.run.warden_version))
-            .language("en".to_string()),
-    );
-    let settings = PageSettings::from_wh(PAGE_W, PAGE_H).ok_or_else(|| io::Error::other("bad page size"))?;
-    let total = layout.pages.len();
-    let footer_left = clean(&format!("Warden {} · {}", report.report_type.title(), report.run.run_name));
-    for (n, ops) in layout.pages.iter().enumerate() {
-        let mut page = document.start_page_with(settings.clone());
+/// The PDF being drawn, page by page.
+struct Drawing {
+    document: Document,
+    regular: Font,
+    bold: Font,
+    settings: PageSettings,
+    total: usize,
+    footer_left: String,
+}
+
+impl Drawing {
+    fn new(report: &RunReport, total: usize) -> io::Result<Self> {
+        let font_error = || io::Error::other("the embedded DejaVu Sans font could not be loaded");
+        let regular = Font::new(REGULAR_TTF.into(), 0).ok_or_else(font_error)?;
+        let bold = Font::new(BOLD_TTF.into(), 0).ok_or_else(font_error)?;
+        let mut document = Document::new();
+        document.set_metadata(
+            Metadata::new()
+                .title(format!("Warden assessment report: {}", report.run.run_name))
+                .creator(format!("Warden {}", report.run.warden_version))
+                .language("en".to_string()),
+        );
+        let settings = PageSettings::from_wh(PAGE_W, PAGE_H).ok_or_else(|| io::Error::other("bad page size"))?;
+        let footer_left = clean(&format!("Warden {} · {}", report.report_type.title(), report.run.run_name));
+        Ok(Drawing { document, regular, bold, settings, total, footer_left })
+    }
+
+    /// Draws page `n` (0-based) with its footer.
+    fn page(&mut self, fonts: &Fonts, n: usize, ops: &[Op]) {
+        let mut page = self.document.start_page_with(self.settings.clone());
         let mut surface = page.surface();
-        let footer_right = format!("Page {} of {total}", n + 1);
+        let footer_right = format!("Page {} of {}", n + 1, self.total);
         let footer = [
             Op::Rect { x: MARGIN, y: FOOTER_BASELINE - 12.0, w: CONTENT_W, h: 0.6, colour: GREY },
             Op::Text {
@@ -582,10 +640,10 @@ fn draw<W: Write>(report: &RunReport, layout: Layout, out: &mut W) -> io::Result
                 face: Face::Regular,
                 size: 8.0,
                 colour: GREY,
-                text: footer_left.clone(),
+                text: self.footer_left.clone(),
             },
             Op::Text {
-                x: PAGE_W - MARGIN - layout.regular.width(&footer_right, 8.0),
+                x: PAGE_W - MARGIN - fonts.regular.width(&footer_right, 8.0),
                 baseline: FOOTER_BASELINE,
                 face: Face::Regular,
                 size: 8.0,
@@ -609,8 +667,8 @@ fn draw<W: Write>(report: &RunReport, layout: Layout, out: &mut W) -> io::Result
                         continue;
                     }
                     let (font, metrics) = match face {
-                        Face::Regular => (&regular, &layout.regular),
-                        Face::Bold => (&bold, &layout.bold),
+                        Face::Regular => (&self.regular, &fonts.regular),
+                        Face::Bold => (&self.bold, &fonts.bold),
                     };
                     surface.set_fill(Some(fill(*colour)));
                     let glyphs = glyphs(metrics, text);
@@ -624,8 +682,10 @@ fn draw<W: Write>(report: &RunReport, layout: Layout, out: &mut W) -> io::Result
             return_freed_memory();
         }
     }
-    let bytes = document.finish().map_err(|e| io::Error::other(format!("cannot write the PDF: {e:?}")))?;
-    out.write_all(&bytes)
+
+    fn finish(self) -> io::Result<Vec<u8>> {
+        self.document.finish().map_err(|e| io::Error::other(format!("cannot write the PDF: {e:?}")))
+    }
 }
 
 #[cfg(test)]
@@ -635,7 +695,9 @@ mod tests {
 
     #[test]
     fn wraps_within_the_width_and_breaks_long_words() {
-        let l = Layout::new().unwrap();
+        let fonts = Fonts::new().unwrap();
+        let mut ignore = |_, _| {};
+        let l = Layout::new(&fonts, &mut ignore);
         let text = "a few short words then averyveryveryveryveryveryveryveryveryveryveryverylongword\nnext line";
         let lines = l.wrap(text, Face::Regular, 10.0, 120.0);
         assert!(lines.len() >= 4, "{lines:?}");
