@@ -367,6 +367,16 @@ mod tests {
         String::from_utf8(buf).unwrap()
     }
 
+    proptest::proptest! {
+        #[test]
+        fn escaped_text_has_no_markup_and_reads_back(text in "\\PC{0,60}") {
+            let e = escape(&text);
+            proptest::prop_assert!(!e.contains(['<', '>', '"', '\'']));
+            let back = e.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'").replace("&amp;", "&");
+            proptest::prop_assert_eq!(back, text);
+        }
+    }
+
     #[test]
     fn escapes_every_special_character() {
         assert_eq!(escape("<a href='x'>&\"</a>"), "&lt;a href=&#39;x&#39;&gt;&amp;&quot;&lt;/a&gt;");

@@ -200,6 +200,21 @@ mod tests {
         assert!(cut.contains("findings not shown here"));
     }
 
+    proptest::proptest! {
+        #[test]
+        fn escaped_text_is_one_inert_line(text in "\\PC{0,60}|[<>|*_`\\[\\]()\n]{0,20}") {
+            let e = escape(&text);
+            proptest::prop_assert!(!e.contains(['<', '>', '\n', '\r']));
+            // Every markup character is preceded by a backslash.
+            let chars: Vec<char> = e.chars().collect();
+            for (i, c) in chars.iter().enumerate() {
+                if "|*_`[]".contains(*c) {
+                    proptest::prop_assert!(i > 0 && chars[i - 1] == '\\', "{:?} unescaped in {:?}", c, e);
+                }
+            }
+        }
+    }
+
     #[test]
     fn escape_blocks_markup() {
         assert_eq!(escape("a|b\n[x](y) *z*"), "a\\|b \\[x\\]\\(y\\) \\*z\\*");
