@@ -121,6 +121,20 @@ impl Write for Counter {
     }
 }
 
+/// User plus system CPU time of this process, in milliseconds (getrusage):
+/// on a shared machine wall time includes waiting for a core, CPU time does not.
+fn cpu_ms() -> f64 {
+    let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+    // SAFETY: getrusage fills the struct it is given; RUSAGE_SELF is always valid.
+    if unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) } != 0 {
+        return f64::NAN;
+    }
+    // SAFETY: getrusage returned 0, so the struct was initialised.
+    let u = unsafe { usage.assume_init() };
+    let ms = |t: libc::timeval| t.tv_sec as f64 * 1000.0 + t.tv_usec as f64 / 1000.0;
+    ms(u.ru_utime) + ms(u.ru_stime)
+}
+
 /// One case, in this process: `FORMAT:N`.
 pub fn run_case(case: &str) -> Result<(), String> {
     let (name, n) = case.split_once(':').ok_or_else(|| format!("--report-case {case:?}: expected FORMAT:N"))?;
@@ -130,15 +144,18 @@ pub fn run_case(case: &str) -> Result<(), String> {
     let input_rss = crate::bench::peak_rss_kib();
     let mut sink = io::BufWriter::with_capacity(1 << 16, Counter(0));
     let start = Instant::now();
+    let cpu_start = cpu_ms();
     warden_report::write_report(&report, format, &mut sink).map_err(|e| e.to_string())?;
     sink.flush().map_err(|e| e.to_string())?;
     let elapsed = start.elapsed();
+    let cpu = cpu_ms() - cpu_start;
     let bytes = sink.get_ref().0;
     println!(
-        "{:<9} {:>6} findings: {:>9.1} ms  {:>11} bytes  RSS input {:>7} KiB  peak {:>7} KiB  (+{} KiB)",
+        "{:<9} {:>6} findings: {:>9.1} ms wall {:>9.1} ms CPU  {:>11} bytes  RSS input {:>7} KiB  peak {:>7} KiB  (+{} KiB)",
         name,
         n,
         elapsed.as_secs_f64() * 1000.0,
+        cpu,
         bytes,
         input_rss,
         crate::bench::peak_rss_kib(),
