@@ -108,8 +108,10 @@ fn run_python(python: &Path, code: &str, args: &[&Path]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
-/// Headless Chromium with the flags that keep it from calling home; every
-/// host name resolves to nothing, so no request can leave the machine.
+/// Headless Chromium with the flags that keep it from calling home. Every
+/// host name resolves to nothing and every HTTP(S) request is sent to a
+/// closed loopback port as its proxy, so no request can leave the machine
+/// (the browser still tries its own update and account checks: they fail).
 fn chromium(profile: &Path) -> Command {
     let mut cmd = Command::new("chromium");
     cmd.args([
@@ -122,6 +124,8 @@ fn chromium(profile: &Path) -> Command {
         "--disable-component-update",
         "--disable-sync",
         "--host-resolver-rules=MAP * ~NOTFOUND",
+        "--proxy-server=http://127.0.0.1:9",
+        "--disable-features=DnsOverHttps",
     ]);
     cmd.arg(format!("--user-data-dir={}", profile.display()));
     cmd
@@ -156,9 +160,19 @@ fn page_requests(dir: &Path, html: &Path) -> Vec<String> {
     assert!(out.status.success(), "chromium failed: {}", String::from_utf8_lossy(&out.stderr));
     let netlog: serde_json::Value = serde_json::from_str(&fs::read_to_string(&log).unwrap())
         .unwrap_or_else(|e| panic!("{}: not a complete net log: {e}", log.display()));
-    let start_job = netlog["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"].as_u64().expect("event type");
+    let types = netlog["constants"]["logEventTypes"].as_object().expect("event types");
+    let start_job = types["URL_REQUEST_START_JOB"].as_u64().expect("event type");
     let events = netlog["events"].as_array().expect("events");
     assert!(!events.is_empty(), "the net log recorded nothing");
+    // No socket sent a byte (the only socket Chromium opens here is its IPv6
+    // reachability probe, a UDP connect() that sends nothing).
+    let sent: Vec<&str> = types
+        .iter()
+        .filter(|(name, _)| name.ends_with("_BYTES_SENT"))
+        .filter(|(_, id)| events.iter().any(|e| e["type"] == **id))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    assert!(sent.is_empty(), "bytes were sent: {sent:?}");
     events
         .iter()
         .filter(|e| e["type"].as_u64() == Some(start_job))
