@@ -512,6 +512,91 @@ fn dpkg_installed(root: &Path) -> BTreeSet<(String, String, String)> {
         .collect()
 }
 
+/// Validates a CycloneDX 1.5 file with cyclonedx-python-lib's strict JSON
+/// validator (None when valid, else the error) and parses every purl with
+/// packageurl-python: (type, namespace, name, version, arch, distro).
+const CYCLONEDX_CHECK: &str = r#"
+import json, sys
+from cyclonedx.validation.json import JsonStrictValidator
+from cyclonedx.schema import SchemaVersion
+from packageurl import PackageURL
+text = open(sys.argv[1]).read()
+error = JsonStrictValidator(SchemaVersion.V1_5).validate_str(text)
+print("VALIDATION", "ok" if error is None else repr(error)[:2000])
+for c in json.loads(text)["components"]:
+    p = PackageURL.from_string(c["purl"])
+    print("PKG", p.type, p.namespace, p.name, p.version, p.qualifiers.get("arch"), p.qualifiers.get("distro"), sep="\t")
+"#;
+
+/// The purls of a valid CycloneDX file, parsed by packageurl-python.
+fn cyclonedx_purls(python: &Path, path: &Path) -> Vec<Vec<String>> {
+    let out = run_python(python, CYCLONEDX_CHECK, &[path]);
+    assert!(out.contains("VALIDATION ok"), "{out}");
+    out.lines().filter_map(|l| l.strip_prefix("PKG\t")).map(|l| l.split('\t').map(String::from).collect()).collect()
+}
+
+/// pyspdxtools parses and validates (non-zero exit on any error).
+fn assert_spdx_valid(python: &Path, path: &Path) {
+    let out = Command::new(python.with_file_name("pyspdxtools")).arg("-i").arg(path).output().unwrap();
+    assert!(
+        out.status.success(),
+        "pyspdxtools rejected {}:\n{}{}",
+        path.display(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn sboms_of_the_alpine_and_ubuntu_fixture_roots_validate() {
+    let Some(python) = python() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    for (root, kind, namespace, distro) in [
+        ("alpine-3.20-packages", "apk", "alpine", "alpine-3.20.1"),
+        ("ubuntu-22.04-packages", "deb", "ubuntu", "ubuntu-22.04"),
+    ] {
+        let root_dir = fixture(&format!("roots/{root}")).join("root");
+        let (cdx, spdx) = (dir.path().join(format!("{root}.cdx.json")), dir.path().join(format!("{root}.spdx.json")));
+        sbom(&root_dir, "cyclonedx", &cdx);
+        sbom(&root_dir, "spdx", &spdx);
+        assert_spdx_valid(&python, &spdx);
+        let purls = cyclonedx_purls(&python, &cdx);
+        assert!(purls.len() >= 3, "{root}: {purls:?}");
+        // The oracle: package names and versions read straight from the database by Python.
+        let oracle = if kind == "apk" {
+            r#"
+import sys
+name = None
+for line in open(sys.argv[1] + "/lib/apk/db/installed"):
+    if line.startswith("P:"): name = line[2:].strip()
+    if line.startswith("V:"): print(name, line[2:].strip(), sep="\t")
+"#
+        } else {
+            r#"
+import sys
+for stanza in open(sys.argv[1] + "/var/lib/dpkg/status").read().split("\n\n"):
+    f = dict(l.split(": ", 1) for l in stanza.splitlines() if ": " in l and not l.startswith(" "))
+    if f.get("Status", "").endswith(" installed"): print(f["Package"], f["Version"], sep="\t")
+"#
+        };
+        let want: BTreeSet<(String, String)> = run_python(&python, oracle, &[&root_dir])
+            .lines()
+            .map(|l| {
+                let (n, v) = l.split_once('\t').unwrap();
+                (n.to_string(), v.to_string())
+            })
+            .collect();
+        let got: BTreeSet<(String, String)> = purls
+            .iter()
+            .map(|p| {
+                assert_eq!((p[0].as_str(), p[1].as_str(), p[5].as_str()), (kind, namespace, distro), "{p:?}");
+                (p[2].clone(), p[3].clone())
+            })
+            .collect();
+        assert_eq!(got, want, "{root}: the SBOM's packages are the database's");
+    }
+}
+
 #[test]
 fn sboms_of_the_real_debian_root_validate_and_match_dpkg() {
     let Some(rootfs) = common::debian_rootfs_or_skip() else { return };
@@ -529,37 +614,16 @@ fn sboms_of_the_real_debian_root_validate_and_match_dpkg() {
     assert!(want.len() > 80, "the Debian 12 root has its minbase packages");
 
     // CycloneDX 1.5: cyclonedx-python-lib's strict JSON validator; purls parsed with packageurl-python.
-    let code = r#"
-import json, sys
-from cyclonedx.validation.json import JsonStrictValidator
-from cyclonedx.schema import SchemaVersion
-from packageurl import PackageURL
-text = open(sys.argv[1]).read()
-error = JsonStrictValidator(SchemaVersion.V1_5).validate_str(text)
-print("VALIDATION", "ok" if error is None else repr(error)[:2000])
-for c in json.loads(text)["components"]:
-    p = PackageURL.from_string(c["purl"])
-    print("PKG", p.type, p.namespace, p.name, p.version, p.qualifiers.get("arch"), p.qualifiers.get("distro"), sep="\t")
-"#;
-    let out = run_python(&python, code, &[&cdx]);
-    assert!(out.contains("VALIDATION\tok") || out.contains("VALIDATION ok"), "{out}");
     let mut got = BTreeSet::new();
-    for line in out.lines().filter(|l| l.starts_with("PKG\t")) {
-        let f: Vec<&str> = line.split('\t').collect();
-        assert_eq!((f[1], f[2], f[6]), ("deb", "debian", "debian-12"), "{line}");
-        got.insert((f[3].to_string(), f[4].to_string(), f[5].to_string()));
+    for p in cyclonedx_purls(&python, &cdx) {
+        assert_eq!((p[0].as_str(), p[1].as_str(), p[5].as_str()), ("deb", "debian", "debian-12"), "{p:?}");
+        got.insert((p[2].clone(), p[3].clone(), p[4].clone()));
     }
     assert_eq!(got, want, "CycloneDX components are dpkg's installed packages");
 
-    // SPDX 2.3: pyspdxtools parses and validates (non-zero exit on any error).
+    // SPDX 2.3: pyspdxtools parses and validates.
+    assert_spdx_valid(&python, &spdx);
     let tool = python.with_file_name("pyspdxtools");
-    let out = Command::new(&tool).arg("-i").arg(&spdx).output().unwrap();
-    assert!(
-        out.status.success(),
-        "pyspdxtools rejected the SPDX document:\n{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
     let doc: serde_json::Value = serde_json::from_str(&fs::read_to_string(&spdx).unwrap()).unwrap();
     let spdx_set: BTreeSet<(String, String)> = doc["packages"]
         .as_array()
@@ -576,7 +640,7 @@ for c in json.loads(text)["components"]:
     bad["components"][0].as_object_mut().unwrap().remove("type");
     let bad_cdx = dir.path().join("bad.cdx.json");
     fs::write(&bad_cdx, bad.to_string()).unwrap();
-    assert!(!run_python(&python, code, &[&bad_cdx]).contains("VALIDATION ok"));
+    assert!(!run_python(&python, CYCLONEDX_CHECK, &[&bad_cdx]).contains("VALIDATION ok"));
     let mut bad = doc.clone();
     bad["packages"][1]["SPDXID"] = "not an id".into();
     let bad_spdx = dir.path().join("bad.spdx.json");
