@@ -18,6 +18,9 @@ mod fetch;
 mod fleet;
 mod net;
 mod runtime;
+mod report_bench;
+mod report_cmd;
+mod sbom;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -133,12 +136,22 @@ enum Command {
         /// `warden bench fleet`: load-test the fleet server, measure an agent.
         #[command(subcommand)]
         mode: Option<bench_fleet::BenchMode>,
+        /// Instead, measure every report format on runs of 1k, 10k and 50k findings.
+        #[arg(long)]
+        report: bool,
+        /// One report case, FORMAT:N (what `--report` runs in each child process).
+        #[arg(long, hide = true, requires = "report")]
+        report_case: Option<String>,
     },
     /// API keys (SigV4 credentials) of the Inspector-compatible API.
     Apikey(apikey::ApikeyArgs),
     /// The fleet service: serve, agent, token, apitoken, agents, target, template, run, findings.
     #[command(flatten)]
     Fleet(fleet::FleetCommand),
+    /// Render assessment results as a report: HTML, PDF, JSON, CSV, SARIF or Markdown (docs/reports.md).
+    Report(report_cmd::ReportArgs),
+    /// Write a software bill of materials (CycloneDX 1.5 or SPDX 2.3 JSON) of the installed packages.
+    Sbom(sbom::SbomArgs),
     /// AWS network reachability.
     Net {
         #[command(subcommand)]
@@ -357,6 +370,21 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             bench_fleet::run(mode)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Bench { report: true, report_case, .. } => {
+            match report_case {
+                Some(case) => report_bench::run_case(&case)?,
+                None => report_bench::run_all()?,
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Report(args) => {
+            report_cmd::run(args)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sbom(args) => {
+            sbom::run(args)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench { net: true, .. } => {
             for n in [1_000, 10_000, 100_000] {
                 let r = warden_netreach::engine::bench::run(n);
@@ -398,7 +426,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             net::load(&dir, json)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { root, iterations, scale: false, cve_feed: None, net: false, runtime: false, mode: None } => {
+        Command::Bench { root, iterations, scale: false, cve_feed: None, net: false, runtime: false, report: false, mode: None, .. } => {
             bench::run(&root, iterations.max(1))?;
             Ok(ExitCode::SUCCESS)
         }

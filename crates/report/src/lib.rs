@@ -1,14 +1,28 @@
 //! Renders an [`Assessment`] for people (a terminal report) and for programs
-//! (stable JSON).
+//! (stable JSON), renders whole runs as report files (HTML, PDF, JSON, CSV,
+//! SARIF, Markdown: [`RunReport`] and [`write_report`]), and writes SBOMs
+//! ([`sbom`]).
 //!
 //! Why it exists: reporting is kept apart from evaluation so that every
 //! rules package and every way of running Warden prints the same way. The
-//! JSON schema is documented in `docs/report-json.md`; the text report is for
-//! reading and may change.
+//! JSON schema is documented in `docs/report-json.md`; the report formats in
+//! `docs/reports.md`; the text report is for reading and may change.
 
 #![deny(missing_docs)]
 
+pub mod csv;
+pub mod html;
+pub mod markdown;
+pub mod pdf;
+pub mod run;
+pub mod sarif;
+pub mod sbom;
+pub mod time;
+
 use std::fmt::Write as _;
+use std::io;
+
+pub use run::{HostReport, ReportType, RunMetadata, RunReport};
 
 use warden_model::{Assessment, Evidence, Outcome, Severity};
 
@@ -37,6 +51,68 @@ pub fn render_json(assessment: &Assessment) -> String {
     });
     s.push('\n');
     s
+}
+
+/// A report file format (`warden report --format`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReportFormat {
+    /// One self-contained HTML file.
+    Html,
+    /// PDF (A4).
+    Pdf,
+    /// The [`RunReport`] as JSON.
+    Json,
+    /// One row per finding.
+    Csv,
+    /// SARIF 2.1.0.
+    Sarif,
+    /// Markdown for pull-request comments (at most 60,000 bytes).
+    Markdown,
+}
+
+impl ReportFormat {
+    /// Every format.
+    pub const ALL: [ReportFormat; 6] = [
+        ReportFormat::Html,
+        ReportFormat::Pdf,
+        ReportFormat::Json,
+        ReportFormat::Csv,
+        ReportFormat::Sarif,
+        ReportFormat::Markdown,
+    ];
+
+    /// The format of a [`ReportFormat::name`].
+    pub fn from_name(name: &str) -> Option<ReportFormat> {
+        ReportFormat::ALL.into_iter().find(|f| f.name() == name)
+    }
+
+    /// The name used on the command line and as a file extension hint.
+    pub fn name(self) -> &'static str {
+        match self {
+            ReportFormat::Html => "html",
+            ReportFormat::Pdf => "pdf",
+            ReportFormat::Json => "json",
+            ReportFormat::Csv => "csv",
+            ReportFormat::Sarif => "sarif",
+            ReportFormat::Markdown => "markdown",
+        }
+    }
+}
+
+/// Writes `report` in `format`. HTML, JSON, CSV, SARIF and Markdown stream to
+/// `out`; PDF is laid out in memory first (its footers need the page count).
+pub fn write_report<W: io::Write>(report: &RunReport, format: ReportFormat, out: &mut W) -> io::Result<()> {
+    match format {
+        ReportFormat::Html => html::write_html(report, out),
+        ReportFormat::Pdf => pdf::write_pdf(report, out),
+        ReportFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, report)?;
+            out.write_all(b"\n")
+        }
+        ReportFormat::Csv => csv::write_csv(report, out),
+        ReportFormat::Sarif => sarif::write_sarif(report, out),
+        ReportFormat::Markdown => markdown::write_markdown(report, markdown::MarkdownOptions::default(), out),
+    }
 }
 
 struct Paint {
