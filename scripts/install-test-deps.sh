@@ -23,3 +23,12 @@ if [ ${#need[@]} -gt 0 ]; then
   apt-get update -q
   DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${need[@]}"
 fi
+
+# --- warden net collect (crates/cli/tests/net_collect.rs) -------------------
+# moto (an AWS EC2/ELB/STS API emulator, run on 127.0.0.1 only), boto3 (builds
+# the test world in moto) and the AWS CLI (writes the reference folder the
+# SDK-written one is compared with). Normally in the image; from PyPI if not.
+if ! command -v moto_server >/dev/null || ! command -v aws >/dev/null \
+  || ! python3 -c "import boto3, awscli" 2>/dev/null; then
+  python3 -m pip install --quiet "moto[server]>=5.2,<5.3" boto3 awscli
+fi

@@ -14,6 +14,7 @@ mod cve;
 mod db;
 mod fetch;
 mod net;
+mod net_collect;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -155,6 +156,9 @@ enum NetCommand {
         #[arg(long, default_value = "internet")]
         from: String,
     },
+    /// Collect the describe-* folder live through the AWS SDK (one
+    /// `<account>/<region>` folder per region, and a `warden-collect.json` manifest).
+    Collect(net_collect::CollectArgs),
 }
 
 #[derive(Subcommand)]
@@ -350,6 +354,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Net { command: NetCommand::Why { dir, target, port, from } } => {
             Ok(if net::why(&dir, &target, &port, &from)? { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
+        Command::Net { command: NetCommand::Collect(args) } => net_collect::run(args),
         Command::Net { command: NetCommand::Load { dir, json } } => {
             net::load(&dir, json)?;
             Ok(ExitCode::SUCCESS)
