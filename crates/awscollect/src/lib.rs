@@ -133,7 +133,8 @@ pub struct CallRecord {
     pub resource: Option<String>,
     /// The file written, relative to the output folder; absent when the call failed.
     pub file: Option<String>,
-    /// Records written.
+    /// Records written: elements of the output's list (for describe-instances,
+    /// reservations, not instances).
     pub items: usize,
     /// Pages received.
     pub pages: u32,
