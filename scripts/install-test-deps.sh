@@ -43,3 +43,12 @@ if ! "$report_venv/bin/python3" -c 'import jsonschema, cyclonedx.validation.json
   "$report_venv/bin/pip" install -q 'jsonschema==4.26.0' 'cyclonedx-python-lib[json-validation]==11.12.0' \
     'packageurl-python==0.17.6' 'spdx-tools==0.8.5'
 fi
+
+# --- warden net collect (crates/cli/tests/net_collect.rs) -------------------
+# moto (an AWS EC2/ELB/STS API emulator, run on 127.0.0.1 only), boto3 (builds
+# the test world in moto) and the AWS CLI (writes the reference folder the
+# SDK-written one is compared with). Normally in the image; from PyPI if not.
+if ! command -v moto_server >/dev/null || ! command -v aws >/dev/null \
+  || ! python3 -c "import boto3, awscli" 2>/dev/null; then
+  python3 -m pip install --quiet "moto[server]>=5.2,<5.3" boto3 awscli
+fi

@@ -21,6 +21,7 @@ mod runtime;
 mod report_bench;
 mod report_cmd;
 mod sbom;
+mod net_collect;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -191,6 +192,9 @@ enum NetCommand {
         #[arg(long, default_value = "internet")]
         from: String,
     },
+    /// Collect the describe-* folder live through the AWS SDK (one
+    /// `<account>/<region>` folder per region, and a `warden-collect.json` manifest).
+    Collect(net_collect::CollectArgs),
 }
 
 #[derive(Subcommand)]
@@ -422,6 +426,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Net { command: NetCommand::Why { dir, target, port, from } } => {
             Ok(if net::why(&dir, &target, &port, &from)? { ExitCode::SUCCESS } else { ExitCode::from(1) })
         }
+        Command::Net { command: NetCommand::Collect(args) } => net_collect::run(args),
         Command::Net { command: NetCommand::Load { dir, json } } => {
             net::load(&dir, json)?;
             Ok(ExitCode::SUCCESS)
