@@ -267,7 +267,7 @@ fn assess_root_dir(name: &str, root: &std::path::Path) -> warden_model::Assessme
 /// (auditd.conf, rules.d and audit.rules), rsyslog and journald, AIDE, sudo,
 /// separate partitions, faillock/pwquality/pwhistory in every stack, and the
 /// bounded walk (7.1.11-7.1.12) over the whole root. What stays not
-/// applicable needs a package the fixture does not carry (nftables, chrony,
+/// applicable needs a package the fixture does not carry (nftables, chrony, iptables-persistent,
 /// at, an MTA, systemd-journal-remote).
 #[test]
 fn cis_pass_fixture_passes_every_recommendation_it_models() {
