@@ -237,3 +237,155 @@ pub fn run_cve(feed: &Path, root: &Path, iterations: u32) -> Result<(), String> 
     let _ = std::fs::remove_dir_all(&dir);
     result
 }
+
+/// The CIS path. Synthetic Debian 12 roots with 1k, 10k and 100k files in
+/// 100-file directories (every 500th world-writable, every 700th owned by an
+/// unknown uid when run as root) show how collection plus evaluation grows
+/// with the walk; then `root` is measured: collection with the CIS inputs,
+/// collection without the walk (what the walk costs is the difference),
+/// evaluation, the walk's facts, and the walk of each top-level directory
+/// on its own (what dominates).
+pub fn run_cis(root: &Path, iterations: u32) -> Result<(), String> {
+    let base = std::env::temp_dir().join(format!("warden-bench-cis-{}", std::process::id()));
+    let result = cis_synthetic(&base, iterations.min(5)).and_then(|()| cis_root(root, iterations));
+    let _ = std::fs::remove_dir_all(&base);
+    println!("  peak RSS  {} KiB", peak_rss_kib());
+    result
+}
+
+fn cis_options() -> warden_rules::cis::CisOptions {
+    warden_rules::cis::CisOptions { profile: warden_rules::cis::schema::Profile::Level2Server, tailoring: None }
+}
+
+/// Collects with `options` and evaluates the CIS package once: (collect, evaluate, snapshot).
+fn cis_once(
+    root: &Path,
+    options: &warden_collect::Options,
+) -> Result<(Duration, Duration, warden_model::Snapshot), String> {
+    let start = Instant::now();
+    let snapshot = warden_collect::collect(root, options).map_err(|p| p.to_string())?;
+    let collected = Instant::now();
+    let _ = warden_rules::assess_with(&snapshot, &[], None, Some(&cis_options()));
+    Ok((collected - start, collected.elapsed(), snapshot))
+}
+
+fn cis_synthetic(base: &Path, iterations: u32) -> Result<(), String> {
+    use std::os::unix::fs::PermissionsExt;
+    let io = |e: std::io::Error| e.to_string();
+    let as_root = effective_uid() == 0;
+    println!("warden bench --cis: synthetic Debian 12 roots, CIS level2-server, median of {iterations}");
+    let options = crate::collect_options(true);
+    let mut previous: Option<f64> = None;
+    for n in [1_000usize, 10_000, 100_000] {
+        let root = base.join(format!("files-{n}"));
+        std::fs::create_dir_all(root.join("etc")).map_err(io)?;
+        std::fs::write(
+            root.join("etc/os-release"),
+            "ID=debian\nVERSION_ID=\"12\"\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n",
+        )
+        .map_err(io)?;
+        std::fs::write(root.join("etc/passwd"), "root:x:0:0:root:/root:/bin/bash\n").map_err(io)?;
+        std::fs::write(root.join("etc/group"), "root:x:0:\n").map_err(io)?;
+        for i in 0..n {
+            let dir = root.join(format!("srv/data/d{:04}", i / 100));
+            if i % 100 == 0 {
+                std::fs::create_dir_all(&dir).map_err(io)?;
+            }
+            let file = dir.join(format!("f{i:06}"));
+            std::fs::write(&file, b"").map_err(io)?;
+            if i % 500 == 0 {
+                std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o666)).map_err(io)?;
+            }
+            if as_root && i % 700 == 0 {
+                std::os::unix::fs::lchown(&file, Some(4242), Some(4242)).map_err(io)?;
+            }
+        }
+        let mut totals = Vec::new();
+        let mut last = None;
+        for _ in 0..iterations {
+            let (c, e, snap) = cis_once(&root, &options)?;
+            totals.push(c + e);
+            last = Some(snap);
+        }
+        totals.sort();
+        let ms = totals[totals.len() / 2].as_secs_f64() * 1000.0;
+        let walk = last.as_ref().and_then(|s| s.system_config.value()).and_then(|c| c.fs_walk.value().cloned());
+        let (examined, ww, unowned) =
+            walk.map(|w| (w.examined, w.world_writable_files.count, w.unowned.count)).unwrap_or_default();
+        let growth = previous.map(|p| format!("  x{:.1} for x10 files", ms / p)).unwrap_or_default();
+        println!(
+            "  {n:>7} files: {ms:9.3} ms collect+evaluate, {examined} entries walked ({:.2} µs each), {ww} world-writable, {unowned} unowned{growth}",
+            ms * 1000.0 / examined.max(1) as f64
+        );
+        previous = Some(ms);
+        let _ = std::fs::remove_dir_all(&root);
+    }
+    Ok(())
+}
+
+fn cis_root(root: &Path, iterations: u32) -> Result<(), String> {
+    let with_walk = crate::collect_options(true);
+    let without_walk = warden_collect::Options { fs_walk_cap: 0, ..with_walk.clone() };
+    let (mut collect_times, mut eval_times, mut total_times, mut no_walk_times) = (vec![], vec![], vec![], vec![]);
+    let mut last = None;
+    for _ in 0..iterations {
+        let (c, e, snap) = cis_once(root, &with_walk)?;
+        collect_times.push(c);
+        eval_times.push(e);
+        total_times.push(c + e);
+        last = Some(snap);
+        let (c, _, _) = cis_once(root, &without_walk)?;
+        no_walk_times.push(c);
+    }
+    println!("warden bench --cis: root {} ({iterations} iterations, CIS level2-server)", root.display());
+    println!("  collect            {}", stats(collect_times));
+    println!("  collect, no walk   {}", stats(no_walk_times));
+    println!("  evaluate           {}", stats(eval_times));
+    println!("  total              {}", stats(total_times));
+    let snap = last.ok_or("no iterations")?;
+    if let Some(w) = snap.system_config.value().and_then(|c| c.fs_walk.value()) {
+        println!(
+            "  walk: {} entries examined (cap {}), {}; not descended: {}; hits: {} world-writable files, {} world-writable dirs without sticky, {} unowned, {} ungrouped",
+            w.examined,
+            w.cap,
+            w.partial.as_deref().unwrap_or("complete"),
+            if w.skipped.is_empty() { "none".to_string() } else { w.skipped.join(", ") },
+            w.world_writable_files.count,
+            w.world_writable_dirs_without_sticky.count,
+            w.unowned.count,
+            w.ungrouped.count
+        );
+    }
+    // What dominates: each top-level directory walked on its own (same cap, ids of the root).
+    let fs = warden_collect::RootFs::open(root).map_err(|p| p.to_string())?;
+    let (ids, _) = warden_collect::ids::IdMap::load(&fs);
+    let mut tops: Vec<_> = std::fs::read_dir(root)
+        .map_err(|e| e.to_string())?
+        .filter_map(Result::ok)
+        .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+        .map(|e| e.file_name())
+        .collect();
+    tops.sort();
+    let mut rows = Vec::new();
+    for top in tops {
+        let name = top.to_string_lossy().into_owned();
+        if warden_collect::cis::walk::ALWAYS_SKIPPED.contains(&format!("/{name}").as_str()) {
+            continue;
+        }
+        let Ok(sub) = warden_collect::RootFs::open(&root.join(&top)) else { continue };
+        let start = Instant::now();
+        let w = warden_collect::cis::walk::walk(&sub, &ids, warden_collect::cis::walk::DEFAULT_CAP, None);
+        rows.push((w.examined, start.elapsed(), name));
+    }
+    rows.sort_by_key(|r| std::cmp::Reverse(r.0));
+    println!("  walk per top-level directory (largest first, mounts inside not skipped):");
+    for (examined, took, name) in rows.iter().take(8) {
+        println!("    /{name:<12} {examined:>8} entries {:9.3} ms", took.as_secs_f64() * 1000.0);
+    }
+    Ok(())
+}
+
+fn effective_uid() -> u32 {
+    // SAFETY: geteuid has no preconditions and cannot fail.
+    unsafe { libc::geteuid() }
+}

@@ -143,6 +143,11 @@ enum Command {
         /// One report case, FORMAT:N (what `--report` runs in each child process).
         #[arg(long, hide = true, requires = "report")]
         report_case: Option<String>,
+        /// Instead, measure the CIS package: synthetic roots of 1k, 10k and
+        /// 100k files (the bounded walk), then `--root` (collection with and
+        /// without the walk, evaluation, the walk per top-level directory).
+        #[arg(long)]
+        cis: bool,
     },
     /// API keys (SigV4 credentials) of the Inspector-compatible API.
     Apikey(apikey::ApikeyArgs),
@@ -409,6 +414,10 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             runtime::bench(iterations)?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Bench { cis: true, root, iterations, .. } => {
+            bench::run_cis(&root, iterations.max(1))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Bench { cve_feed: Some(feed), root, iterations, .. } => {
             bench::run_cve(&feed, &root, iterations.max(1))?;
             Ok(ExitCode::SUCCESS)
@@ -431,7 +440,7 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             net::load(&dir, json)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { root, iterations, scale: false, cve_feed: None, net: false, runtime: false, report: false, mode: None, .. } => {
+        Command::Bench { root, iterations, scale: false, cve_feed: None, net: false, runtime: false, report: false, mode: None, cis: false, .. } => {
             bench::run(&root, iterations.max(1))?;
             Ok(ExitCode::SUCCESS)
         }
@@ -442,6 +451,11 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
 /// parameters the CIS content names (a snapshot written by `warden collect`
 /// always has them, so it can be assessed with every package later).
 fn collect(root: &Path, for_cis: bool) -> Result<Snapshot, String> {
+    warden_collect::collect(root, &collect_options(for_cis)).map_err(|p| p.to_string())
+}
+
+/// The collection options of [`collect`] (also used by `warden bench --cis`).
+fn collect_options(for_cis: bool) -> warden_collect::Options {
     let mut options = warden_collect::Options::default();
     if for_cis {
         let inputs = warden_rules::cis::inputs();
@@ -452,7 +466,7 @@ fn collect(root: &Path, for_cis: bool) -> Result<Snapshot, String> {
             options.fs_walk_cap = warden_collect::cis::walk::DEFAULT_CAP;
         }
     }
-    warden_collect::collect(root, &options).map_err(|p| p.to_string())
+    options
 }
 
 /// Reads a snapshot, naming the file, line and column of any error, and

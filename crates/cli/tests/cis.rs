@@ -122,7 +122,7 @@ fn debian12_rootfs_fails_exactly_the_expected_recommendations() {
     let score = &common::rule(&a, "cis-score").reason;
     assert!(
         score
-            .contains("level1-server: 55.3% (73 passed, 59 failed, 67 not applicable, 0 could not evaluate, 8 manual)"),
+            .contains("level1-server: 55.3% (73 passed, 59 failed, 76 not applicable, 0 could not evaluate, 8 manual)"),
         "{score}"
     );
     // Manual recommendations are listed for review, neither failed nor scored.
@@ -180,7 +180,7 @@ fn tailoring_disables_sets_params_and_profile() {
     // Level 1 server: 73 passed, 59 failed untailored; two failures disabled, one turned to a pass.
     assert!(
         score
-            .contains("level1-server: 56.9% (74 passed, 56 failed, 69 not applicable, 2 of them disabled by tailoring"),
+            .contains("level1-server: 56.9% (74 passed, 56 failed, 78 not applicable, 2 of them disabled by tailoring"),
         "{score}"
     );
     // Best practices still run: the tailoring adds cis to the default packages.
@@ -242,7 +242,10 @@ fn failed_ids(a: &warden_model::Assessment) -> Vec<String> {
 
 fn assess_fixture(name: &str) -> Option<warden_model::Assessment> {
     let dir = common::fixture_root(name)?;
-    let root = dir.path().join("root");
+    Some(assess_root_dir(name, &dir.path().join("root")))
+}
+
+fn assess_root_dir(name: &str, root: &std::path::Path) -> warden_model::Assessment {
     let (a, output) =
         common::assess(&["--root", root.to_str().unwrap(), "--package", "cis", "--cis-profile", "level2-server"]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
@@ -253,103 +256,167 @@ fn assess_fixture(name: &str) -> Option<warden_model::Assessment> {
         detail.join("\n")
     );
     eprintln!("{name}:\n{}", detail.join("\n"));
-    Some(a)
+    a
 }
 
-/// Recommendations added to the Debian 12 content after the `cis-pass` and
-/// `cis-fail` fixtures were made, which need what those small roots do not
-/// carry (AppArmor, separate partitions, a firewall, sudo, a time daemon,
-/// rsyslog, AIDE, auditd, faillock/pwquality/pwhistory in every stack,
-/// TMOUT, ...): both fail them.
-const NOT_MODELLED_BY_CIS_FIXTURES: &[&str] = &[
-    "deb12-1.1.1.6",
-    "deb12-1.1.2.3.1",
-    "deb12-1.1.2.4.1",
-    "deb12-1.1.2.5.1",
-    "deb12-1.1.2.6.1",
-    "deb12-1.1.2.7.1",
-    "deb12-1.3.1.1",
-    "deb12-1.4.1",
-    "deb12-2.3.1.1",
-    "deb12-2.4.1.8",
-    "deb12-3.2.1",
-    "deb12-3.2.2",
-    "deb12-3.2.3",
-    "deb12-3.2.4",
-    "deb12-4.1.1",
-    "deb12-5.1.15",
-    "deb12-5.1.4",
-    "deb12-5.2.1",
-    "deb12-5.2.7",
-    "deb12-5.3.2.1",
-    "deb12-5.3.2.2",
-    "deb12-5.3.3.1.3",
-    "deb12-5.3.3.2.1",
-    "deb12-5.3.3.2.4",
-    "deb12-5.3.3.2.5",
-    "deb12-5.4.1.5",
-    "deb12-5.4.3.2",
-    "deb12-5.4.3.3",
-    "deb12-6.1.3.1",
-    "deb12-6.2.1.1",
-    "deb12-6.3.1",
-];
-
-/// `cis-pass` was built against the first 82 Debian 12 recommendations and
-/// complies with every one of them: each probe family (file, file_content,
-/// file_setting, sshd, pam, login_defs, sysctl as persisted, kernel_module,
-/// mount from fstab, package from dpkg status, accounts) passes somewhere.
-/// The content has since grown to 246 recommendations; the ones listed here
-/// need what this small fixture does not carry (AppArmor, separate
-/// partitions, a firewall, sudo, a time daemon, rsyslog, AIDE, auditd,
-/// faillock/pwquality/pwhistory in every stack, TMOUT, ...). The set is
-/// exact, so a regression in the original families still fails the test.
+/// `cis-pass` models every automated Level 2 server recommendation of
+/// `debian-12.toml` that applies to it and passes each one: every probe
+/// family passes somewhere, including ufw (enabled, default deny, loopback
+/// rules), AppArmor (on the kernel command line, profiles in enforce mode:
+/// 1.3.1.3-1.3.1.4), the GRUB password (1.4.1, a made-up hash), auditd
+/// (auditd.conf, rules.d and audit.rules), rsyslog and journald, AIDE, sudo,
+/// separate partitions, faillock/pwquality/pwhistory in every stack, and the
+/// bounded walk (7.1.11-7.1.12) over the whole root. What stays not
+/// applicable needs a package the fixture does not carry (nftables, chrony, iptables-persistent,
+/// at, an MTA, systemd-journal-remote).
 #[test]
-fn cis_pass_fixture_fails_only_what_it_does_not_model() {
+fn cis_pass_fixture_passes_every_recommendation_it_models() {
     let Some(a) = assess_fixture("cis-pass") else { return };
-    let mut want: Vec<String> = NOT_MODELLED_BY_CIS_FIXTURES.iter().map(|s| s.to_string()).collect();
-    want.sort();
-    assert_eq!(failed_ids(&a), want);
+    assert_eq!(failed_ids(&a), Vec::<String>::new());
+    for id in [
+        "deb12-1.3.1.1",
+        "deb12-1.3.1.2",
+        "deb12-1.3.1.3",
+        "deb12-1.3.1.4",
+        "deb12-1.4.1",
+        "deb12-4.1.1",
+        "deb12-4.2.7",
+        "deb12-6.2.3.20",
+        "deb12-7.1.11",
+        "deb12-7.1.12",
+    ] {
+        assert_eq!(common::rule(&a, id).outcome, Outcome::Pass, "{id}");
+    }
+    let mut not_applicable: Vec<&str> =
+        a.rules.iter().filter(|r| r.outcome == Outcome::NotApplicable).map(|r| r.rule_id.as_str()).collect();
+    not_applicable.sort();
+    assert_eq!(
+        not_applicable,
+        [
+            "deb12-2.1.21",
+            "deb12-2.3.3.1",
+            "deb12-2.3.3.2",
+            "deb12-2.3.3.3",
+            "deb12-2.4.2.1",
+            "deb12-4.3.10",
+            "deb12-4.3.2",
+            "deb12-4.3.4",
+            "deb12-4.3.5",
+            "deb12-4.3.6",
+            "deb12-4.3.8",
+            "deb12-4.3.9",
+            "deb12-4.4.1.1",
+            "deb12-4.4.1.2",
+            "deb12-4.4.1.3",
+            "deb12-4.4.2.1",
+            "deb12-4.4.2.2",
+            "deb12-4.4.2.3",
+            "deb12-4.4.3.1",
+            "deb12-4.4.3.2",
+            "deb12-4.4.3.3",
+            "deb12-6.1.2.1.1",
+            "deb12-6.1.2.1.3",
+            "deb12-6.1.2.1.4",
+            "deb12-6.1.2.2",
+            "deb12-6.1.2.4",
+        ]
+    );
+    let walk = common::rule(&a, "deb12-7.1.11");
+    assert!(walk.reason.contains("entries examined (not descended: none)"), "{}", walk.reason);
+    // The boot loader evidence says where the password is set, never the hash.
+    let json = serde_json::to_string(&a).unwrap();
+    assert!(!json.contains("FIXTUREONLYNOTAREALHASH"), "a password hash reached the report");
+    common::assert_cites(common::rule(&a, "deb12-1.4.1"), "/etc/grub.d/40_custom", Some(5), "root");
 }
 
-/// `cis-fail` breaks each probe family at least once, on purpose (see
-/// `tests/fixtures/roots/README.md`); the exact failed set is asserted.
+/// `cis-iptables` (an overlay on `cis-pass`): iptables-persistent instead of
+/// ufw, with `rules.v4`/`rules.v6` that drop by default and handle loopback;
+/// every recommendation it models passes, the iptables ones (4.4.x) included.
+#[test]
+fn cis_iptables_fixture_passes_the_iptables_recommendations() {
+    let Some(dir) = common::overlay_root("cis-pass", "cis-iptables") else { return };
+    let a = assess_root_dir("cis-iptables", &dir.path().join("root"));
+    assert_eq!(failed_ids(&a), Vec::<String>::new());
+    for id in ["deb12-4.1.1", "deb12-4.4.1.1", "deb12-4.4.1.2", "deb12-4.4.1.3", "deb12-4.4.2.1", "deb12-4.4.2.2"] {
+        assert_eq!(common::rule(&a, id).outcome, Outcome::Pass, "{id}");
+    }
+    for id in ["deb12-4.4.3.1", "deb12-4.4.3.2"] {
+        assert_eq!(common::rule(&a, id).outcome, Outcome::Pass, "{id}");
+    }
+    assert_eq!(common::rule(&a, "deb12-4.2.7").outcome, Outcome::NotApplicable);
+    common::assert_cites(common::rule(&a, "deb12-4.4.2.1"), "/etc/iptables/rules.v6", Some(3), "drop");
+}
+
+/// `cis-fail` (an overlay on `cis-pass`) breaks each probe family at least
+/// once, on purpose (see `tests/fixtures/roots/README.md`); the exact failed
+/// set is asserted, so every other recommendation still passes.
 #[test]
 fn cis_fail_fixture_fails_exactly_the_broken_recommendations() {
-    let Some(a) = assess_fixture("cis-fail") else { return };
-    // The probe families broken on purpose:
-    let broken = [
+    let Some(dir) = common::overlay_root("cis-pass", "cis-fail") else { return };
+    let a = assess_root_dir("cis-fail", &dir.path().join("root"));
+    let mut want = vec![
         "deb12-1.1.1.1",   // kernel_module: cramfs not disabled
         "deb12-1.1.1.2",   // kernel_module: freevxfs not disabled
         "deb12-1.1.1.8",   // kernel_module: udf not disabled (Level 2)
         "deb12-1.1.2.1.4", // mount: /tmp without noexec
-        "deb12-1.1.2.2.1", // mount: no /dev/shm in fstab
-        "deb12-1.4.2",     // file: grub.cfg 0644
+        "deb12-1.1.2.2.4", // mount: /dev/shm without noexec
+        "deb12-1.1.2.5.4", // mount: /var/tmp without noexec
+        "deb12-1.1.2.7.1", // mount: no /var/log/audit partition
+        "deb12-1.3.1.4",   // mac: lsb_release profile in complain mode
+        "deb12-1.4.1",     // bootloader: no superuser
+        "deb12-1.4.2",     // bootloader/file: grub.cfg 0644
         "deb12-1.5.3",     // file_content: no `* hard core 0`
         "deb12-1.7.3",     // file_content: issue.net names the OS
         "deb12-2.2.4",     // package: inetutils-telnet installed
         "deb12-2.4.1.7",   // file: /etc/cron.d 0755
         "deb12-3.3.1",     // sysctl: ip_forward = 1 persisted
         "deb12-3.3.5",     // sysctl: all.accept_redirects = 1 persisted
+        "deb12-4.2.7",     // firewall: ufw forward policy ACCEPT
         "deb12-5.1.1",     // file: sshd_config 0644
         "deb12-5.1.16",    // sshd: MaxAuthTries 6
         "deb12-5.1.20",    // sshd: PermitRootLogin yes
+        "deb12-5.2.4",     // file_content: sudo NOPASSWD
+        "deb12-5.3.1.3",   // package: no libpam-pwquality
+        "deb12-5.3.2.4",   // pam: no pam_pwhistory
         "deb12-5.3.3.1.1", // file_setting: faillock deny = 10
         "deb12-5.3.3.2.2", // pam: pwquality minlen = 8
         "deb12-5.3.3.3.1", // pam: no pam_pwhistory
+        "deb12-5.3.3.3.2", // pam: no pam_pwhistory
+        "deb12-5.3.3.3.3", // file_content: no pam_pwhistory use_authtok
         "deb12-5.4.1.1",   // login_defs: PASS_MAX_DAYS 99999
         "deb12-5.4.2.1",   // accounts: toor has UID 0
+        "deb12-6.1.1.4",   // systemd_unit: rsyslog installed but not enabled
+        "deb12-6.1.3.2",   // systemd_unit: rsyslog not enabled
+        "deb12-6.2.2.2",   // auditd_conf: max_log_file_action ROTATE
+        "deb12-6.2.3.20",  // audit_rule: no `-e 2`
         "deb12-7.1.5",     // file: /etc/shadow 0644
+        "deb12-7.1.11",    // fs_walk: /srv/drop/notes.txt 0666
+        "deb12-7.1.12",    // fs_walk: /srv/drop/orphan.txt owned by 4321:4321
         "deb12-7.2.2",     // accounts: bob has an empty password
     ];
-    // What neither fixture models (see NOT_MODELLED_BY_CIS_FIXTURES), plus
-    // what this fixture's broken PAM stack also fails.
-    let broken_pam_also = ["deb12-5.3.1.3", "deb12-5.3.2.4", "deb12-5.3.3.3.2", "deb12-5.3.3.3.3"];
-    let want: Vec<&str> =
-        broken.iter().chain(NOT_MODELLED_BY_CIS_FIXTURES).chain(broken_pam_also.iter()).copied().collect();
-    let mut want: Vec<String> = want.iter().map(|s| s.to_string()).collect();
     want.sort();
     assert_eq!(failed_ids(&a), want);
+    // AppArmor enabled (1.3.1.3) still passes: complain mode is enabled, not enforcing.
+    assert_eq!(common::rule(&a, "deb12-1.3.1.3").outcome, Outcome::Pass);
+    common::assert_cites(common::rule(&a, "deb12-7.1.11"), "/srv/drop/notes.txt", None, "0666 root:root");
+    common::assert_cites(common::rule(&a, "deb12-7.1.12"), "/srv/drop/orphan.txt", None, "0644 4321:4321");
+    common::assert_cites(common::rule(&a, "deb12-4.2.7"), "/etc/default/ufw", Some(19), "accept");
+}
+
+/// Ubuntu 22.04 (`cis-ubuntu2204`, an overlay on `cis-pass` with jammy's
+/// os-release, OpenSSH 8.9, package versions and apport) assessed with the
+/// Ubuntu 22.04 content: the hardening carried over from `cis-pass` passes;
+/// what a stock jammy keeps fails: apport installed and enabled (1.5.5) and
+/// the stock `/etc/issue` naming Ubuntu (1.6.2). The exact set is asserted.
+#[test]
+fn ubuntu2204_fixture_fails_exactly_the_expected_recommendations() {
+    let Some(dir) = common::overlay_root("cis-pass", "cis-ubuntu2204") else { return };
+    let a = assess_root_dir("cis-ubuntu2204", &dir.path().join("root"));
+    assert!(common::rule(&a, "cis-score").reason.starts_with("CIS Ubuntu Linux 22.04 LTS Benchmark 2.0.0"));
+    assert_eq!(failed_ids(&a), ["ubu2204-1.5.5", "ubu2204-1.6.2"]);
+    common::assert_cites(common::rule(&a, "ubu2204-1.5.5"), "/etc/default/apport", Some(4), "enabled 1");
+    assert_eq!(common::rule(&a, "ubu2204-1.3.1.4").outcome, Outcome::Pass);
+    assert_eq!(common::rule(&a, "ubu2204-7.1.11").outcome, Outcome::Pass);
 }
 
 /// The RHEL 9 family content on `cis-rhel9` (Rocky Linux 9.4, a real rpm

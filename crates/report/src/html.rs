@@ -60,7 +60,7 @@ table.meta th { width: 160px; }
 .finding dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 12px; margin: 4px 0; font-size: 13px; } .finding dt { color: #555; } .finding dd { margin: 0; }
 .finding p { margin: 2px 0; white-space: pre-wrap; overflow-wrap: anywhere; }
 ul.evidence { margin: 2px 0; padding-left: 20px; } ul.evidence code, td code { white-space: pre-wrap; overflow-wrap: anywhere; font-size: 12px; }
-.outcome-pass { color: #2e7d32; } .outcome-fail { color: #c62828; font-weight: 600; } .outcome-could_not_evaluate { color: #e65100; } .outcome-not_applicable { color: #757575; }
+.outcome-pass { color: #2e7d32; } .outcome-fail { color: #c62828; font-weight: 600; } .outcome-could_not_evaluate { color: #e65100; } .outcome-not_applicable, .outcome-manual { color: #757575; }
 .partial { background: #fff3e0; border: 1px solid #e65100; padding: 8px 12px; }
 footer { margin-top: 40px; color: #666; font-size: 12px; }
 @page { size: A4; margin: 14mm 12mm; }
@@ -306,6 +306,7 @@ fn write_rules_checked<W: Write>(report: &RunReport, out: &mut W) -> io::Result<
                     Outcome::Fail => "fail",
                     Outcome::NotApplicable => "not_applicable",
                     Outcome::CouldNotEvaluate => "could_not_evaluate",
+                    Outcome::Manual => "manual",
                 };
                 writeln!(
                     out,

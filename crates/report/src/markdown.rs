@@ -149,6 +149,7 @@ fn write_rules<W: Write>(report: &RunReport, budget: usize, mut written: usize, 
                     Outcome::Fail => "❌ fail",
                     Outcome::NotApplicable => "➖ not applicable",
                     Outcome::CouldNotEvaluate => "⚠️ could not evaluate",
+                    Outcome::Manual => "📝 manual",
                 };
                 let row = format!(
                     "| {} | {} | `{}` | {mark} |\n",

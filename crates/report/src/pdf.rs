@@ -510,7 +510,7 @@ fn lay_out_rules(report: &RunReport, l: &mut Layout) {
                     Outcome::Pass => (46, 125, 50),
                     Outcome::Fail => severity_colour(Severity::High),
                     Outcome::CouldNotEvaluate => severity_colour(Severity::Medium),
-                    Outcome::NotApplicable => GREY,
+                    Outcome::NotApplicable | Outcome::Manual => GREY,
                 };
                 let text = format!("{} — {} — {}", r.rule_id, r.title, r.reason);
                 let lines = l.wrap(&clean(&text), Face::Regular, 8.5, CONTENT_W - 110.0);

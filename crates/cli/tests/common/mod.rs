@@ -80,6 +80,61 @@ pub fn fixture_root(name: &str) -> Option<tempfile::TempDir> {
     Some(dir)
 }
 
+/// A fixture root that is an overlay on another (see `tests/fixtures/roots/README.md`):
+/// `BASE` is materialised as usual, then the files of `NAME/root` replace or
+/// join its own, the paths listed in `NAME.remove` are deleted, every overlay
+/// path is made `0:0` (`0755` directories, `0644` files) and `BASE.modes`
+/// then `NAME.modes` are applied. Needs root, like every fixture root.
+pub fn overlay_root(base: &str, name: &str) -> Option<tempfile::TempDir> {
+    let dir = fixture_root(base)?;
+    let root = dir.path().join("root");
+    let fixtures = workspace().join("tests/fixtures/roots");
+    let overlay = fixtures.join(name).join("root");
+    copy_tree(&overlay, &root);
+    let mut pending = vec![overlay.clone()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d).unwrap() {
+            let entry = entry.unwrap();
+            let target = root.join(entry.path().strip_prefix(&overlay).unwrap());
+            lchown(&target, Some(0), Some(0)).unwrap();
+            let ft = entry.file_type().unwrap();
+            if ft.is_dir() {
+                std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o755)).unwrap();
+                pending.push(entry.path());
+            } else if ft.is_file() {
+                std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o644)).unwrap();
+            }
+        }
+    }
+    let lines = |file: String| -> Vec<String> {
+        std::fs::read_to_string(fixtures.join(file))
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+            .map(String::from)
+            .collect()
+    };
+    for path in lines(format!("{name}.remove")) {
+        let host = root.join(path.trim().trim_start_matches('/'));
+        match std::fs::symlink_metadata(&host) {
+            Ok(m) if m.is_dir() => std::fs::remove_dir_all(&host).unwrap(),
+            Ok(_) => std::fs::remove_file(&host).unwrap(),
+            Err(e) => panic!("{name}.remove: {path}: {e}"),
+        }
+    }
+    for line in lines(format!("{base}.modes")).into_iter().chain(lines(format!("{name}.modes"))) {
+        let f: Vec<&str> = line.split_whitespace().collect();
+        let path = root.join(f[0].trim_start_matches('/'));
+        if std::fs::symlink_metadata(&path).is_err() {
+            continue; // removed by the overlay
+        }
+        lchown(&path, Some(f[2].parse().unwrap()), Some(f[3].parse().unwrap())).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(u32::from_str_radix(f[1], 8).unwrap()))
+            .unwrap();
+    }
+    Some(dir)
+}
+
 pub fn warden() -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::cargo_bin("warden").unwrap();
     cmd.env_remove("NO_COLOR");
