@@ -134,13 +134,18 @@ enum NetCommand {
         #[arg(long)]
         json: bool,
     },
-    /// List every port of every interface reachable from the internet, with its path.
+    /// List every port of every interface reachable from the internet (directly
+    /// or through a load balancer), with its path.
     Exposure {
         /// The describe-* folder.
         dir: PathBuf,
-        /// Print the reachability records as JSON.
+        /// Print the reachability records as JSON (with `--snapshot`: records and findings).
         #[arg(long)]
         json: bool,
+        /// A host snapshot (`warden collect`) giving an instance's listening sockets, as
+        /// `[INSTANCE_ID_OR_PRIVATE_IP=]FILE`; findings then say whether a process listens. Repeatable.
+        #[arg(long = "snapshot", value_name = "[HOST=]FILE")]
+        snapshots: Vec<String>,
     },
     /// Explain whether PROTO/PORT of an instance or interface is reachable:
     /// the path, or every component that blocks it (exit 0 reachable, 1 not).
@@ -151,7 +156,8 @@ enum NetCommand {
         target: String,
         /// e.g. `tcp/22`.
         port: String,
-        /// `internet`, a `vgw-...`, a `pcx-...`, or a source CIDR/address (from the internet).
+        /// `internet` (directly and through load balancers), a `vgw-...`, a `pcx-...`, a `tgw-attach-...`, or a
+        /// source CIDR/address (from the internet).
         #[arg(long, default_value = "internet")]
         from: String,
     },
@@ -343,8 +349,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             bench::run_scale()?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Net { command: NetCommand::Exposure { dir, json } } => {
-            net::exposure(&dir, json)?;
+        Command::Net { command: NetCommand::Exposure { dir, json, snapshots } } => {
+            net::exposure(&dir, json, &snapshots)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Net { command: NetCommand::Why { dir, target, port, from } } => {

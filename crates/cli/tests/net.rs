@@ -2,7 +2,8 @@
 //! fixture (`tests/fixtures/aws/moto-world`, see its README for what moto
 //! leaves out). Expected answers are read off the fixture by hand: web-sg
 //! admits SSH only from 203.0.113.0/24 and ICMP from anywhere; port 80 is
-//! admitted only from alb-sg (load balancers are not analysed yet), and
+//! admitted only from alb-sg, so it is reachable only through the
+//! internet-facing ALB (listener 80 → tg-web, web-1 and web-2, port 80), and
 //! nothing else is open.
 
 mod common;
@@ -30,8 +31,22 @@ fn exposure_lists_ssh_from_the_allowed_range_and_icmp() {
         })
         .collect();
     seen.sort();
-    assert_eq!(seen.len(), 4, "{seen:?}");
-    let ssh: Vec<&serde_json::Value> = records.iter().filter(|r| r["protocol"] == "tcp").collect();
+    assert_eq!(seen.len(), 6, "{seen:?}");
+    let through_lb: Vec<&serde_json::Value> = records.iter().filter(|r| r["kind"] == "load_balancer").collect();
+    assert_eq!(through_lb.len(), 2, "web-1 and web-2 behind the ALB");
+    for r in through_lb {
+        assert_eq!(
+            (r["protocol"].as_str(), r["ports"].clone()),
+            (Some("tcp"), serde_json::json!([{"from": 80, "to": 80}]))
+        );
+        assert_eq!(r["listener_ports"], serde_json::json!([80]));
+        assert!(r["via"].as_str().unwrap().contains(":loadbalancer/app/web-alb/"));
+        let path: Vec<&str> = r["path"].as_array().unwrap().iter().map(|p| p.as_str().unwrap()).collect();
+        assert!(path.iter().any(|p| p.contains(":targetgroup/tg-web/")), "{path:?}");
+        assert!(r["destination"].as_str().unwrap().starts_with("10.0."), "the target's private address");
+    }
+    let ssh: Vec<&serde_json::Value> =
+        records.iter().filter(|r| r["protocol"] == "tcp" && r["kind"] == "internet").collect();
     assert_eq!(ssh.len(), 2, "web-1 and web-2 expose SSH");
     for r in ssh {
         assert_eq!(r["ports"], serde_json::json!([{"from": 22, "to": 22}]));
@@ -58,4 +73,10 @@ fn why_explains_paths_and_every_blocker() {
     assert_eq!(text.matches("has no inbound rule for tcp/3306").count(), 2, "{text}");
     let o = warden().args(["net", "why", &fixture(), &instance, "tcp"]).output().unwrap();
     assert_eq!(o.status.code(), Some(2));
+    // Port 80: not directly (both groups are named), but through the load balancer.
+    let o = warden().args(["net", "why", &fixture(), &instance, "tcp/80"]).output().unwrap();
+    assert_eq!(o.status.code(), Some(0));
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(text.matches("has no inbound rule for tcp/80").count(), 2, "{text}");
+    assert!(text.contains("/web-alb/") && text.contains("listener 80 from 1.0.0.0: igw-"), "{text}");
 }

@@ -15,6 +15,7 @@
 //! delivers.
 
 pub mod bench;
+mod edges;
 mod explain;
 mod parts;
 
@@ -42,6 +43,13 @@ pub enum ReachabilityKind {
     Vgw,
     /// The peer VPC's addresses through an active peering connection.
     PeeredVpc,
+    /// Another attachment of a transit gateway (`via` is that attachment): any
+    /// address for VPN, Direct Connect and peering attachments, the other
+    /// VPC's routed subnets for VPC attachments.
+    TransitGateway,
+    /// Public IPv4 clients through an internet-facing load balancer (`via` is
+    /// its id); the ports are the target ports, `listener_ports` the listeners'.
+    LoadBalancer,
 }
 
 /// One rectangle of reachability: these sources reach these ports of this address.
@@ -73,6 +81,9 @@ pub struct Reachability {
     pub path: Vec<String>,
     /// The security groups that admit some of this traffic.
     pub security_groups: Vec<String>,
+    /// Load balancer records: the listener ports that forward to these ports.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub listener_ports: Vec<u16>,
 }
 
 impl Reachability {
@@ -152,7 +163,7 @@ impl std::hash::Hasher for Fx {
 type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
 
 /// The admission of one (ACL, groups, protocol): per port piece, the sources passing the ACL both ways and some group, and each group's sources.
-type Admission = Vec<Piece<(AddrSet, Vec<(String, AddrSet)>)>>;
+type Admission<'a> = Vec<Piece<(AddrSet, Vec<(&'a str, AddrSet)>)>>;
 
 /// Lookups by subnet and VPC, built once (same resolution rules as the walker: first by id).
 #[derive(Default)]
@@ -165,6 +176,8 @@ struct Index<'a> {
     vgws: HashMap<&'a str, Vec<&'a str>>,
     peerings: HashMap<&'a str, Vec<&'a crate::model::Peering>>,
     subnets: HashMap<&'a str, Vec<&'a crate::model::Subnet>>,
+    tgw: edges::TgwIndex<'a>,
+    forwards: HashMap<&'a str, Vec<edges::Forward<'a>>>,
 }
 
 impl<'a> Index<'a> {
@@ -214,6 +227,8 @@ impl<'a> Index<'a> {
         for v in ix.igws.values_mut().chain(ix.vgws.values_mut()) {
             v.dedup();
         }
+        ix.tgw = edges::tgw_index(net);
+        ix.forwards = edges::forwards(net);
         ix
     }
 
@@ -235,11 +250,13 @@ struct Ctx<'a> {
     internet: AddrSet,
     members: Members,
     routes: FxMap<&'a str, Arc<RouteMap>>,
-    admission: FxMap<(&'a str, &'a str, Vec<&'a str>, Protocol), Arc<Admission>>,
-    acl_ok: FxMap<(&'a str, Protocol), Arc<PortMap>>,
+    admission: FxMap<(&'a str, &'a str, Vec<&'a str>, Protocol), Arc<Admission<'a>>>,
+    acl_ok: FxMap<(&'a str, Protocol, bool), Arc<PortMap>>,
     /// By admission (its address in `admission`, which is never evicted) and source set.
-    shapes: FxMap<(usize, AddrSet), Arc<Shapes>>,
-    groups: FxMap<(&'a str, &'a str, Protocol), Arc<PortMap>>,
+    shapes: FxMap<(usize, AddrSet), Arc<Shapes<'a>>>,
+    groups: FxMap<(&'a str, &'a str, Protocol, bool), Arc<PortMap>>,
+    tgw_routes: FxMap<&'a str, Arc<edges::TgwRouteMap>>,
+    lb_nodes: FxMap<(&'a str, &'a str), AddrSet>,
     protocols: Vec<Protocol>,
 }
 
@@ -266,15 +283,16 @@ impl<'a> Ctx<'a> {
         v
     }
 
-    /// The sources an ACL lets in and back out, piecewise over ports.
-    fn acl_ok(&mut self, acl: &'a str, p: Protocol) -> Arc<PortMap> {
-        let key = (acl, p);
+    /// The remote addresses an ACL lets through both ways, piecewise over the flow's destination port: flows
+    /// coming in (`egress` false: in, then the return out) or going out (`egress` true).
+    fn acl_ok(&mut self, acl: &'a str, p: Protocol, egress: bool) -> Arc<PortMap> {
+        let key = (acl, p, egress);
         if let Some(a) = self.acl_ok.get(&key) {
             return a.clone();
         }
         let entries = &self.net.network_acls[acl].entries;
-        let ret = parts::acl_return(entries, p);
-        let v: Vec<Piece<AddrSet>> = parts::acl_inbound(entries, p)
+        let ret = parts::acl_return(entries, p, !egress);
+        let v: Vec<Piece<AddrSet>> = parts::acl_leg(entries, p, egress)
             .into_iter()
             .map(|x| Piece { lo: x.lo, hi: x.hi, val: x.val.intersect(&ret) })
             .collect();
@@ -283,14 +301,15 @@ impl<'a> Ctx<'a> {
         a
     }
 
-    /// The sources one security group admits on an interface of `vpc`, piecewise over ports.
-    fn group(&mut self, g: &'a str, vpc: &'a str, p: Protocol) -> Arc<PortMap> {
-        let key = (g, vpc, p);
+    /// The peers one security group's inbound (or, with `egress`, outbound) rules admit on an interface of
+    /// `vpc`, piecewise over ports.
+    fn group(&mut self, g: &'a str, vpc: &'a str, p: Protocol, egress: bool) -> Arc<PortMap> {
+        let key = (g, vpc, p, egress);
         if let Some(a) = self.groups.get(&key) {
             return a.clone();
         }
         let scope = self.group_scope(vpc);
-        let v: Vec<Piece<AddrSet>> = parts::sg_admit(self.net, &[g.to_string()], p, &scope, &self.members)
+        let v: Vec<Piece<AddrSet>> = parts::sg_admit(self.net, &[g.to_string()], p, &scope, &self.members, egress, &[])
             .into_iter()
             .map(|x| Piece { lo: x.lo, hi: x.hi, val: x.val.into_iter().next().map(|(_, s)| s).unwrap_or_default() })
             .collect();
@@ -299,16 +318,16 @@ impl<'a> Ctx<'a> {
         a
     }
 
-    fn admission(&mut self, acl: &'a str, vpc: &'a str, groups: &[&'a str], p: Protocol) -> Arc<Admission> {
+    fn admission(&mut self, acl: &'a str, vpc: &'a str, groups: &[&'a str], p: Protocol) -> Arc<Admission<'a>> {
         let key = (acl, vpc, groups.to_vec(), p);
         if let Some(a) = self.admission.get(&key) {
             return a.clone();
         }
-        let acl_ok = self.acl_ok(acl, p);
-        let mut sgs: Vec<(String, Arc<Vec<Piece<AddrSet>>>)> = Vec::new();
+        let acl_ok = self.acl_ok(acl, p, false);
+        let mut sgs: Vec<(&'a str, Arc<Vec<Piece<AddrSet>>>)> = Vec::new();
         for &g in groups {
             if self.net.security_groups.contains_key(g) {
-                sgs.push((g.to_string(), self.group(g, vpc, p)));
+                sgs.push((g, self.group(g, vpc, p, false)));
             }
         }
         // Merge the piecewise maps: cut at every piece start of any of them.
@@ -318,7 +337,7 @@ impl<'a> Ctx<'a> {
         }
         cuts.sort_unstable();
         cuts.dedup();
-        let mut out: Admission = Vec::new();
+        let mut out: Admission<'a> = Vec::new();
         let mut idx = vec![0usize; sgs.len()];
         let mut ai = 0;
         for (c, &lo) in cuts.iter().enumerate() {
@@ -336,7 +355,7 @@ impl<'a> Ctx<'a> {
                 let s = m[idx[k]].val.intersect(ok);
                 if !s.is_empty() {
                     union = union.union(&s);
-                    per.push((g.clone(), s));
+                    per.push((*g, s));
                 }
             }
             match out.last_mut() {
@@ -369,34 +388,52 @@ pub fn analyse(net: &Network) -> Vec<Reachability> {
 }
 
 /// [`analyse`] on `threads` threads.
+///
+/// Interfaces are taken VPC by VPC, and the caches that depend on a VPC (group peers, admissions, ACL and route
+/// maps) are dropped between VPCs, so memory stays that of one VPC per thread; each thread takes whole VPCs.
 fn analyse_threads(net: &Network, threads: usize) -> Vec<Reachability> {
-    let enis: Vec<&Interface> = net.interfaces.values().collect();
-    if threads <= 1 {
-        let mut ctx = Ctx::new(net);
-        let mut out = Vec::new();
-        for eni in enis {
-            analyse_interface(&mut ctx, eni, &mut out);
+    let mut enis: Vec<(usize, &Interface)> = net.interfaces.values().enumerate().collect();
+    enis.sort_by(|a, b| (a.1.vpc_id.as_str(), a.0).cmp(&(b.1.vpc_id.as_str(), b.0)));
+    // Cut into `threads` runs of whole VPCs.
+    let target = enis.len().div_ceil(threads.max(1)).max(1);
+    let mut runs: Vec<&[(usize, &Interface)]> = Vec::new();
+    let mut start = 0;
+    for i in 1..=enis.len() {
+        let boundary = i == enis.len() || enis[i].1.vpc_id != enis[i - 1].1.vpc_id;
+        if boundary && (i - start >= target || i == enis.len()) {
+            runs.push(&enis[start..i]);
+            start = i;
         }
-        return out;
     }
-    let chunk = enis.len().div_ceil(threads);
-    let parts: Vec<Vec<Reachability>> = std::thread::scope(|sc| {
-        let handles: Vec<_> = enis
-            .chunks(chunk)
-            .map(|c| {
-                sc.spawn(move || {
-                    let mut ctx = Ctx::new(net);
-                    let mut out = Vec::new();
-                    for eni in c {
-                        analyse_interface(&mut ctx, eni, &mut out);
-                    }
-                    out
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().expect("analysis thread")).collect()
-    });
-    parts.into_iter().flatten().collect()
+    let work = |run: &[(usize, &Interface)]| -> Vec<(usize, Vec<Reachability>)> {
+        let mut ctx = Ctx::new(net);
+        let mut out = Vec::with_capacity(run.len());
+        let mut vpc: Option<&str> = None;
+        for (i, eni) in run {
+            if vpc != Some(eni.vpc_id.as_str()) {
+                ctx.forget_vpc();
+                vpc = Some(eni.vpc_id.as_str());
+            }
+            let mut recs = Vec::new();
+            analyse_interface(&mut ctx, eni, &mut recs);
+            out.push((*i, recs));
+        }
+        out
+    };
+    let mut parts: Vec<(usize, Vec<Reachability>)> = if runs.len() <= 1 {
+        runs.first().map(|r| work(r)).unwrap_or_default()
+    } else {
+        std::thread::scope(|sc| {
+            let handles: Vec<_> = runs.iter().map(|r| sc.spawn(move || work(r))).collect();
+            handles.into_iter().flat_map(|h| h.join().expect("analysis thread")).collect()
+        })
+    };
+    parts.sort_unstable_by_key(|(i, _)| *i);
+    let mut out = Vec::with_capacity(parts.iter().map(|(_, r)| r.len()).sum());
+    for (_, recs) in parts {
+        out.extend(recs);
+    }
+    out
 }
 
 /// The reachability of one interface.
@@ -410,6 +447,16 @@ pub fn analyse_one(net: &Network, interface_id: &str) -> Vec<Reachability> {
 }
 
 impl<'a> Ctx<'a> {
+    /// Drops the caches that depend on the VPC being analysed (the shapes are keyed by admission address, so they
+    /// go with the admissions).
+    fn forget_vpc(&mut self) {
+        self.admission.clear();
+        self.shapes.clear();
+        self.groups.clear();
+        self.acl_ok.clear();
+        self.routes.clear();
+    }
+
     fn new(net: &'a Network) -> Ctx<'a> {
         Ctx {
             net,
@@ -421,6 +468,8 @@ impl<'a> Ctx<'a> {
             acl_ok: FxMap::default(),
             shapes: FxMap::default(),
             groups: FxMap::default(),
+            tgw_routes: FxMap::default(),
+            lb_nodes: FxMap::default(),
             protocols: protocols(net),
         }
     }
@@ -492,10 +541,7 @@ fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Re
         if peer == vpc {
             continue;
         }
-        let cidrs = |v: &crate::model::Vpc| -> Vec<IpNet> {
-            v.cidrs_v4.iter().map(|n| IpNet::V4(*n)).chain(v.cidrs_v6.iter().map(|n| IpNet::V6(*n))).collect()
-        };
-        let (mine, theirs) = (cidrs(mine), cidrs(theirs));
+        let (mine, theirs) = (mine.cidrs(), theirs.cidrs());
         if parts::overlap(&mine, &theirs) {
             continue;
         }
@@ -520,13 +566,14 @@ fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Re
             entries.push(Entry { kind: ReachabilityKind::PeeredVpc, via: pc.id.clone(), dst, private: dst, sources });
         }
     }
+    ctx.tgw_entries(vpc, &rm, &privates, &mut entries);
     let mut groups: Vec<&str> = eni.security_group_ids.iter().map(|g| g.as_str()).collect();
     groups.sort();
     groups.dedup();
     let protos = ctx.protocols.clone();
     let unnamed = unnamed(&protos);
     // One admission per protocol (None: admits nothing).
-    let mut adms: Vec<(Protocol, Arc<Admission>)> = Vec::new();
+    let mut adms: Vec<(Protocol, Arc<Admission<'a>>)> = Vec::new();
     if entries.iter().any(|e| !e.sources.is_empty()) {
         for &p in &protos {
             let eval = if p == Protocol::All { unnamed } else { p };
@@ -557,27 +604,28 @@ fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Re
             emit(eni, table.id.as_str(), acl.id.as_str(), &e, p, &sh, out);
         }
     }
+    ctx.lb_records(eni, table, acl, out);
 }
 
 /// Names of admitting security groups.
-type Groups = BTreeSet<String>;
+type Groups<'a> = BTreeSet<&'a str>;
 
 /// Sources, port intervals and groups, before conversion to prefixes.
-type Shape = (AddrSet, Vec<(u128, u128)>, Groups);
+type Shape<'a> = (AddrSet, Vec<(u128, u128)>, Groups<'a>);
 
 /// An admission restricted to a source set: (source prefixes, ports, admitting groups) per distinct source set.
-type Shapes = Vec<(Vec<IpNet>, Vec<PortRange>, BTreeSet<String>)>;
+type Shapes<'a> = Vec<(Vec<IpNet>, Vec<PortRange>, Groups<'a>)>;
 
 /// Intersects an admission with a source set, grouping ports by equal resulting source set.
-fn shapes(adm: &Admission, sources: &AddrSet) -> Shapes {
-    let mut acc: Vec<Shape> = Vec::new();
+fn shapes<'a>(adm: &Admission<'a>, sources: &AddrSet) -> Shapes<'a> {
+    let mut acc: Vec<Shape<'a>> = Vec::new();
     for piece in adm.iter() {
         let (union, per) = &piece.val;
         if !union.intersects(sources) {
             continue;
         }
         let s = union.intersect(sources);
-        let gs: BTreeSet<String> = per.iter().filter(|(_, gs)| gs.intersects(&s)).map(|(g, _)| g.clone()).collect();
+        let gs: Groups<'a> = per.iter().filter(|(_, gs)| gs.intersects(&s)).map(|(g, _)| *g).collect();
         match acc.iter_mut().find(|(x, _, _)| *x == s) {
             Some((_, ports, g)) => {
                 ports.push((piece.lo as u128, piece.hi as u128));
@@ -599,12 +647,20 @@ fn shapes(adm: &Admission, sources: &AddrSet) -> Shapes {
 }
 
 /// Emits one record per distinct source set of `shapes`.
-fn emit(eni: &Interface, rtb: &str, acl: &str, e: &Entry, p: Protocol, shapes: &Shapes, out: &mut Vec<Reachability>) {
+fn emit(
+    eni: &Interface,
+    rtb: &str,
+    acl: &str,
+    e: &Entry,
+    p: Protocol,
+    shapes: &Shapes<'_>,
+    out: &mut Vec<Reachability>,
+) {
     for (s, ports, gs) in shapes {
         let (ports, s) = (ports.clone(), s.clone());
         let mut security_groups: Vec<String> = Vec::new();
         for g in &eni.security_group_ids {
-            if gs.contains(g) && !security_groups.contains(g) {
+            if gs.contains(g.as_str()) && !security_groups.contains(g) {
                 security_groups.push(g.clone());
             }
         }
@@ -628,9 +684,13 @@ fn emit(eni: &Interface, rtb: &str, acl: &str, e: &Entry, p: Protocol, shapes: &
             private_address: e.private,
             path,
             security_groups,
+            listener_ports: Vec::new(),
         });
     }
 }
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod edge_tests;

@@ -8,15 +8,15 @@ use super::*;
 use crate::model::*;
 use crate::walker::Origin;
 
-fn n(s: &str) -> IpNet {
+pub(super) fn n(s: &str) -> IpNet {
     s.parse().unwrap()
 }
 
-fn route(d: &str, t: RouteTarget) -> Route {
+pub(super) fn route(d: &str, t: RouteTarget) -> Route {
     Route { destination: RouteDestination::Cidr(n(d)), target: t, origin: RouteOrigin::Static, blackhole: false }
 }
 
-fn local(d: &str) -> Route {
+pub(super) fn local(d: &str) -> Route {
     Route {
         destination: RouteDestination::Cidr(n(d)),
         target: RouteTarget::Local,
@@ -25,7 +25,7 @@ fn local(d: &str) -> Route {
     }
 }
 
-fn allow_all(egress: bool, rule: u16) -> AclEntry {
+pub(super) fn allow_all(egress: bool, rule: u16) -> AclEntry {
     AclEntry {
         rule_number: rule,
         egress,
@@ -36,12 +36,12 @@ fn allow_all(egress: bool, rule: u16) -> AclEntry {
     }
 }
 
-fn tcp_rule(from: u16, to: u16, peer: SgPeer) -> SgRule {
+pub(super) fn tcp_rule(from: u16, to: u16, peer: SgPeer) -> SgRule {
     SgRule { protocol: Protocol::Tcp, ports: PortRange { from, to }, peer }
 }
 
 /// A VPC `vpc-{k}` with one subnet, a main route table (local only), a default allow-all ACL, one SG, one ENI at `.10`.
-fn add_vpc(net: &mut Network, k: u8, cidr: &str) {
+pub(super) fn add_vpc(net: &mut Network, k: u8, cidr: &str) {
     let v = format!("vpc-{k}");
     let c: IpNet = n(cidr);
     let IpNet::V4(c4) = c else { panic!() };
@@ -118,11 +118,11 @@ fn public_ssh() -> Network {
     net
 }
 
-fn of(r: &[Reachability], kind: ReachabilityKind, p: Protocol) -> Vec<&Reachability> {
+pub(super) fn of(r: &[Reachability], kind: ReachabilityKind, p: Protocol) -> Vec<&Reachability> {
     r.iter().filter(|x| x.kind == kind && x.protocol == p).collect()
 }
 
-fn blocked(e: &Explanation) -> String {
+pub(super) fn blocked(e: &Explanation) -> String {
     e.attempts.iter().flat_map(|a| a.delivery.blocked_by.iter().cloned()).collect::<Vec<_>>().join("\n")
 }
 
