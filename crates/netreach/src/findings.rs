@@ -11,6 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use ipnet::IpNet;
 use warden_model::{Evidence, Finding, Outcome, RuleOutcome, Severity};
@@ -160,17 +161,17 @@ fn proto_name(p: Protocol) -> &'static str {
 }
 
 /// The admitting groups among `groups` that have an inbound rule for (p, port).
-fn groups_for(net: &Network, groups: &[String], p: Protocol, port: u16) -> Vec<String> {
+fn groups_for(net: &Network, groups: &[Arc<str>], p: Protocol, port: u16) -> Vec<String> {
     let v: Vec<String> = groups
         .iter()
         .filter(|g| {
             net.security_groups
-                .get(*g)
+                .get(&***g)
                 .is_some_and(|sg| sg.ingress.iter().any(|r| r.protocol.admits(p) && r.ports.contains(port)))
         })
-        .cloned()
+        .map(|g| g.to_string())
         .collect();
-    if v.is_empty() { groups.to_vec() } else { v }
+    if v.is_empty() { groups.iter().map(|g| g.to_string()).collect() } else { v }
 }
 
 /// The records of one (interface, kind, via, protocol, port), merged.
@@ -180,7 +181,7 @@ struct Hit<'a> {
     groups: BTreeSet<String>,
 }
 
-type HitKey = (String, ReachabilityKind, String, Protocol, u16);
+type HitKey = (Arc<str>, ReachabilityKind, Arc<str>, Protocol, u16);
 
 fn knowledge<'h>(hosts: &'h [HostListeners], r: &Reachability) -> Option<&'h HostListeners> {
     let ip = r.private_address.to_string();
@@ -225,11 +226,11 @@ pub fn findings(net: &Network, records: &[Reachability], hosts: &[HostListeners]
     let direct: BTreeSet<(&str, Protocol, u16)> = hits
         .keys()
         .filter(|k| k.1 == ReachabilityKind::Internet)
-        .map(|(eni, _, _, p, port)| (eni.as_str(), *p, *port))
+        .map(|(eni, _, _, p, port)| (&**eni, *p, *port))
         .collect();
     let mut out = Vec::new();
     for ((eni, kind, _, p, port), hit) in &hits {
-        if *kind == ReachabilityKind::LoadBalancer && direct.contains(&(eni.as_str(), *p, *port)) {
+        if *kind == ReachabilityKind::LoadBalancer && direct.contains(&(&**eni, *p, *port)) {
             continue;
         }
         let r = hit.first;
@@ -264,7 +265,7 @@ fn port_finding(
     listener: Option<&Listener>,
     agent: bool,
 ) -> Finding {
-    let target = r.instance_id.clone().unwrap_or_else(|| r.interface_id.clone());
+    let target = r.instance_id.as_deref().unwrap_or(&r.interface_id).to_string();
     let on = match &r.instance_id {
         Some(i) => format!("On instance {i}"),
         None => format!("On network interface {}", r.interface_id),
@@ -297,26 +298,26 @@ fn port_finding(
     // Path with the interface's groups that admit this port only (a load balancer's groups come before the
     // target's ACL and stay).
     let last_acl = r.path.iter().rposition(|c| c.starts_with("acl-")).map_or(0, |i| i + 1);
-    let mut path: Vec<String> = r.path[..last_acl].to_vec();
-    path.extend(r.path[last_acl..].iter().filter(|c| !c.starts_with("sg-")).cloned());
-    let at = path.iter().position(|c| *c == r.interface_id).unwrap_or(path.len());
+    let mut path: Vec<String> = r.path[..last_acl].iter().map(|c| c.to_string()).collect();
+    path.extend(r.path[last_acl..].iter().filter(|c| !c.starts_with("sg-")).map(|c| c.to_string()));
+    let at = path.iter().position(|c| **c == *r.interface_id).unwrap_or(path.len());
     path.splice(at..at, groups.iter().cloned());
-    let acl = r.path.iter().rev().find(|c| c.starts_with("acl-")).cloned();
-    let rtb = r.path.iter().rev().find(|c| c.starts_with("rtb-")).cloned();
+    let acl = r.path.iter().rev().find(|c| c.starts_with("acl-")).map(|c| c.to_string());
+    let rtb = r.path.iter().rev().find(|c| c.starts_with("rtb-")).map(|c| c.to_string());
     let mut a = BTreeMap::new();
     a.insert("RULE_TYPE".to_string(), rule_type.to_string());
     a.insert("REACHABILITY_TYPE".to_string(), kind_attr(kind).to_string());
     if let Some(i) = &r.instance_id {
-        a.insert("INSTANCE_ID".to_string(), i.clone());
+        a.insert("INSTANCE_ID".to_string(), i.to_string());
     }
     a.insert("PORT".to_string(), port.to_string());
     a.insert("PROTOCOL".to_string(), proto.to_string());
     if let Some(s) = service {
         a.insert("PORT_GROUP_NAME".to_string(), s.0.to_string());
     }
-    a.insert("VPC".to_string(), r.vpc_id.clone());
-    a.insert("SUBNET".to_string(), r.subnet_id.clone());
-    a.insert("ENI".to_string(), r.interface_id.clone());
+    a.insert("VPC".to_string(), r.vpc_id.to_string());
+    a.insert("SUBNET".to_string(), r.subnet_id.to_string());
+    a.insert("ENI".to_string(), r.interface_id.to_string());
     if let Some(acl) = &acl {
         a.insert("ACL".to_string(), acl.clone());
     }
@@ -324,20 +325,20 @@ fn port_finding(
         a.insert("ROUTE_TABLE".to_string(), rtb.clone());
     }
     a.insert("SECURITY_GROUP".to_string(), groups.join(","));
-    a.insert(via_key(kind).to_string(), r.via.clone());
+    a.insert(via_key(kind).to_string(), r.via.to_string());
     match kind {
         ReachabilityKind::LoadBalancer => {
-            a.insert("IGW".to_string(), r.path[0].clone());
+            a.insert("IGW".to_string(), r.path[0].to_string());
             let ports: Vec<String> = r.listener_ports.iter().map(|p| p.to_string()).collect();
             a.insert("LISTENER_PORT".to_string(), ports.join(","));
             if let Some(i) = r.path.iter().position(|c| *c == r.via)
                 && let Some(tg) = r.path.get(i + 1).filter(|tg| **tg != r.via)
             {
-                a.insert("TARGET_GROUP".to_string(), tg.clone());
+                a.insert("TARGET_GROUP".to_string(), tg.to_string());
             }
         }
         ReachabilityKind::TransitGateway => {
-            if let Some(att) = net.tgw_attachments.get(&r.via) {
+            if let Some(att) = net.tgw_attachments.get(&*r.via) {
                 a.insert("TRANSIT_GATEWAY".to_string(), att.tgw_id.clone());
             }
         }
@@ -454,8 +455,8 @@ fn exposure(net: &Network, records: &[Reachability]) -> Vec<Finding> {
     type Acc<'a> = (&'a Reachability, RangeSet, RangeSet, BTreeSet<&'static str>);
     let mut acc: BTreeMap<(String, String), Acc> = BTreeMap::new();
     for r in records.iter().filter(|r| r.protocol.has_ports()) {
-        for g in &r.security_groups {
-            let rule_ports = match net.security_groups.get(g) {
+        for g in r.security_groups.iter() {
+            let rule_ports = match net.security_groups.get(&**g) {
                 Some(sg) => range_set(sg.ingress.iter().filter(|x| x.protocol.admits(r.protocol)).map(|x| x.ports)),
                 None => range_set([PortRange::ALL]),
             };
@@ -464,7 +465,7 @@ fn exposure(net: &Network, records: &[Reachability]) -> Vec<Finding> {
                 continue;
             }
             let e = acc
-                .entry((r.interface_id.clone(), g.clone()))
+                .entry((r.interface_id.to_string(), g.to_string()))
                 .or_insert_with(|| (r, RangeSet::empty(), RangeSet::empty(), BTreeSet::new()));
             if r.protocol == Protocol::Tcp {
                 e.1 = e.1.union(&ports);
@@ -476,16 +477,16 @@ fn exposure(net: &Network, records: &[Reachability]) -> Vec<Finding> {
     }
     acc.into_iter()
         .map(|((eni, sg), (r, tcp, udp, kinds))| {
-            let target = r.instance_id.clone().unwrap_or_else(|| eni.clone());
+            let target = r.instance_id.as_deref().map(str::to_string).unwrap_or_else(|| eni.clone());
             let (tcp, udp) = (port_list(&tcp), port_list(&udp));
             let mut a = BTreeMap::new();
             a.insert("RULE_TYPE".to_string(), "NetworkExposure".to_string());
             a.insert("REACHABILITY_TYPE".to_string(), kinds.into_iter().collect::<Vec<_>>().join(","));
             if let Some(i) = &r.instance_id {
-                a.insert("INSTANCE_ID".to_string(), i.clone());
+                a.insert("INSTANCE_ID".to_string(), i.to_string());
             }
-            a.insert("VPC".to_string(), r.vpc_id.clone());
-            a.insert("SUBNET".to_string(), r.subnet_id.clone());
+            a.insert("VPC".to_string(), r.vpc_id.to_string());
+            a.insert("SUBNET".to_string(), r.subnet_id.to_string());
             a.insert("ENI".to_string(), eni.clone());
             a.insert("SECURITY_GROUP".to_string(), sg.clone());
             if !tcp.is_empty() {
@@ -529,7 +530,7 @@ pub fn summary(records: &[Reachability], warnings: &[String]) -> RuleOutcome {
     let mut seen: BTreeSet<(&str, bool, Protocol, u16, u16)> = BTreeSet::new();
     for r in records.iter().filter(|r| r.protocol.has_ports()) {
         let host = r.instance_id.as_deref().unwrap_or(&r.interface_id);
-        for pr in &r.ports {
+        for pr in r.ports.iter() {
             // Records of one key may repeat ports with other sources: count each port once.
             if !seen.insert((host, from_internet(r.kind), r.protocol, pr.from, pr.to)) {
                 continue;

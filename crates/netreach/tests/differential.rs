@@ -714,7 +714,7 @@ fn engine_agrees_with_walker() {
         engine_time += t0.elapsed();
         let mut index: HashMap<(&str, IpAddr, Protocol), Vec<&Reachability>> = HashMap::new();
         for x in &recs {
-            index.entry((x.interface_id.as_str(), x.destination, x.protocol)).or_default().push(x);
+            index.entry((&*x.interface_id, x.destination, x.protocol)).or_default().push(x);
         }
         let addrs = interesting_addrs(&net);
         let mut origins = vec![
@@ -841,11 +841,11 @@ fn engine_agrees_with_walker() {
                 let hit = cands.iter().find(|x| {
                     (match &origin {
                         Origin::Internet => x.kind == ReachabilityKind::Internet,
-                        Origin::Vgw(g) => x.kind == ReachabilityKind::Vgw && &x.via == g,
-                        Origin::Peering(g) => x.kind == ReachabilityKind::PeeredVpc && &x.via == g,
-                        Origin::TransitGateway(g) => x.kind == ReachabilityKind::TransitGateway && &x.via == g,
+                        Origin::Vgw(g) => x.kind == ReachabilityKind::Vgw && *x.via == **g,
+                        Origin::Peering(g) => x.kind == ReachabilityKind::PeeredVpc && *x.via == **g,
+                        Origin::TransitGateway(g) => x.kind == ReachabilityKind::TransitGateway && *x.via == **g,
                         Origin::LoadBalancer(lb, lp) => {
-                            x.kind == ReachabilityKind::LoadBalancer && &x.via == lb && x.listener_ports.contains(lp)
+                            x.kind == ReachabilityKind::LoadBalancer && *x.via == **lb && x.listener_ports.contains(lp)
                         }
                     }) && x.admits(src, port)
                 });
@@ -868,7 +868,7 @@ fn engine_agrees_with_walker() {
                     (Some(_), Some(h)) => match &origin {
                         Origin::Internet => true,
                         Origin::LoadBalancer(lb, _) => w.path.contains(lb),
-                        _ => w.path.first() == Some(&h.via),
+                        _ => w.path.first().map(String::as_str) == Some(&*h.via),
                     },
                     (None, None) => true,
                     _ => false,

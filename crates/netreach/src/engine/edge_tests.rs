@@ -1,7 +1,7 @@
 //! Hand-checked load balancer and transit gateway worlds: exact records and
 //! paths, and every blocking component for the negative cases.
 
-use super::tests::{add_vpc, allow_all, blocked, local, n, of, route, tcp_rule};
+use super::tests::{add_vpc, allow_all, blocked, local, n, of, route, strs, tcp_rule};
 use super::*;
 use crate::findings::{HostListeners, Listener as Socket, findings};
 use crate::model::*;
@@ -96,13 +96,13 @@ fn alb_forwards_443_to_8443_on_a_private_instance() {
     let lb = lb_records(&net);
     assert_eq!(lb.len(), 1, "{lb:#?}");
     let x = &lb[0];
-    assert_eq!((x.interface_id.as_str(), x.via.as_str(), x.protocol), ("eni-0", "alb", Protocol::Tcp));
-    assert_eq!(x.ports, vec![PortRange { from: 8443, to: 8443 }]);
+    assert_eq!((&*x.interface_id, &*x.via, x.protocol), ("eni-0", "alb", Protocol::Tcp));
+    assert_eq!(*x.ports, [PortRange { from: 8443, to: 8443 }]);
     assert_eq!(x.listener_ports, vec![443]);
-    assert_eq!(x.sources, v4_internet());
+    assert_eq!(*x.sources, *v4_internet());
     assert_eq!(x.destination, "10.0.0.10".parse::<IpAddr>().unwrap());
     assert_eq!(
-        x.path,
+        strs(&x.path),
         ["igw-0", "rtb-pub", "acl-0", "sg-alb", "alb", "tg-web", "rtb-0", "acl-0", "sg-0", "eni-0", "i-0"]
     );
     let e = why(&net, "i-0", Protocol::Tcp, 8443, &Origin::Internet, None);
@@ -161,7 +161,7 @@ fn alb_negative_cases_name_every_blocker() {
     tg.targets[0].state = Some("unhealthy".into());
     tg.targets.push(Target { id: "i-b".into(), port: None, state: Some("healthy".into()) });
     let lb = lb_records(&net);
-    assert_eq!(lb.iter().map(|r| r.interface_id.as_str()).collect::<Vec<_>>(), ["eni-b"]);
+    assert_eq!(lb.iter().map(|r| &*r.interface_id).collect::<Vec<_>>(), ["eni-b"]);
     let e = why(&net, "i-0", Protocol::Tcp, 8443, &Origin::Internet, None);
     assert!(!e.reachable, "{e}");
     // Every target unhealthy: the load balancer fails open and sends to all of them.
@@ -224,9 +224,12 @@ fn nlb_keeps_the_client_address() {
     net.security_groups.get_mut("sg-0").unwrap().ingress.push(tcp_rule(8443, 8443, SgPeer::Cidr(n("203.0.113.0/24"))));
     let lb = lb_records(&net);
     assert_eq!(lb.len(), 1);
-    assert_eq!(lb[0].sources, vec![n("203.0.113.0/24")]);
+    assert_eq!(*lb[0].sources, [n("203.0.113.0/24")]);
     assert_eq!(lb[0].listener_ports, vec![80]);
-    assert_eq!(lb[0].path, ["igw-0", "rtb-pub", "acl-0", "alb", "tg-web", "rtb-0", "acl-0", "sg-0", "eni-0", "i-0"]);
+    assert_eq!(
+        strs(&lb[0].path),
+        ["igw-0", "rtb-pub", "acl-0", "alb", "tg-web", "rtb-0", "acl-0", "sg-0", "eni-0", "i-0"]
+    );
 }
 
 #[test]
@@ -244,8 +247,8 @@ fn classic_elb_forwards_to_the_instance_port() {
     net.security_groups.get_mut("sg-0").unwrap().ingress.push(tcp_rule(80, 80, SgPeer::Group("sg-alb".into())));
     let lb = lb_records(&net);
     assert_eq!(lb.len(), 1, "{lb:#?}");
-    assert_eq!((lb[0].ports.clone(), lb[0].listener_ports.clone()), (vec![PortRange { from: 80, to: 80 }], vec![443]));
-    assert_eq!(lb[0].path[4..6], ["alb".to_string(), "alb".to_string()]);
+    assert_eq!((&*lb[0].ports, lb[0].listener_ports.clone()), (&[PortRange { from: 80, to: 80 }][..], vec![443]));
+    assert_eq!(strs(&lb[0].path[4..6]), ["alb", "alb"]);
     // HTTP through the load balancer only: an Internet finding that names it.
     let f = findings(&net, &analyse(&net), &[]);
     let http: Vec<_> =
@@ -318,9 +321,9 @@ fn tgw_records(net: &Network) -> Vec<(String, Vec<IpNet>)> {
     analyse(net)
         .into_iter()
         .filter(|r| {
-            r.kind == ReachabilityKind::TransitGateway && r.interface_id == "eni-0" && r.protocol == Protocol::Tcp
+            r.kind == ReachabilityKind::TransitGateway && &*r.interface_id == "eni-0" && r.protocol == Protocol::Tcp
         })
-        .map(|r| (r.via, r.sources))
+        .map(|r| (r.via.to_string(), r.sources.to_vec()))
         .collect()
 }
 
@@ -332,8 +335,8 @@ fn transit_gateway_from_another_vpc_and_on_premises() {
         [("att-1".to_string(), vec![n("10.1.0.0/24")]), ("att-vpn".to_string(), vec![n("192.168.0.0/16")])]
     );
     let r = analyse(&net);
-    let x = r.iter().find(|r| r.via == "att-vpn" && r.protocol == Protocol::Tcp).unwrap();
-    assert_eq!(x.path, ["att-vpn", "rtb-0", "acl-0", "sg-0", "eni-0", "i-0"]);
+    let x = r.iter().find(|r| &*r.via == "att-vpn" && r.protocol == Protocol::Tcp).unwrap();
+    assert_eq!(strs(&x.path), ["att-vpn", "rtb-0", "acl-0", "sg-0", "eni-0", "i-0"]);
     assert!(why(&net, "i-0", Protocol::Tcp, 5432, &Origin::TransitGateway("att-vpn".into()), None).reachable);
     let f = findings(&net, &r, &[]);
     let pg = f.iter().find(|f| f.attributes.get("TGW_ATTACHMENT").map(String::as_str) == Some("att-vpn")).unwrap();

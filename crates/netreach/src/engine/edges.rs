@@ -93,7 +93,7 @@ impl<'a> Ctx<'a> {
         vpc: &'a str,
         rm: &parts::RouteMap,
         privates: &[IpAddr],
-        entries: &mut Vec<Entry>,
+        entries: &mut Vec<Entry<'a>>,
     ) {
         let net = self.net;
         let mine: Vec<&'a TgwAttachment> = self.ix.tgw.0.get(vpc).cloned().unwrap_or_default();
@@ -135,7 +135,7 @@ impl<'a> Ctx<'a> {
                     }
                     entries.push(Entry {
                         kind: ReachabilityKind::TransitGateway,
-                        via: y.id.clone(),
+                        via: y.id.as_str(),
                         dst,
                         private: dst,
                         sources,
@@ -277,6 +277,7 @@ impl<'a> Ctx<'a> {
     pub(super) fn lb_records(
         &mut self,
         eni: &'a Interface,
+        ids: &super::EniIds,
         table: &'a RouteTable,
         acl: &'a NetworkAcl,
         out: &mut Vec<Reachability>,
@@ -387,30 +388,20 @@ impl<'a> Ctx<'a> {
                 }
             }
         }
-        for ((lb, p, port, private, _), (sources, listener_ports, mut path, groups)) in acc {
-            let security_groups: Vec<String> =
-                eni.security_group_ids.iter().filter(|g| groups.contains(g)).cloned().collect();
-            path.extend(security_groups.iter().cloned());
-            path.push(eni.id.clone());
-            if let Some(i) = &eni.instance_id {
-                path.push(i.clone());
-            }
-            out.push(Reachability {
-                interface_id: eni.id.clone(),
-                instance_id: eni.instance_id.clone(),
-                vpc_id: eni.vpc_id.clone(),
-                subnet_id: eni.subnet_id.clone(),
-                kind: ReachabilityKind::LoadBalancer,
-                via: lb.to_string(),
-                protocol: p,
-                ports: vec![PortRange { from: port, to: port }],
-                sources: sources.to_prefixes(),
-                destination: private,
-                private_address: private,
-                path,
-                security_groups,
+        for ((lb, p, port, private, _), (sources, listener_ports, path, groups)) in acc {
+            let security_groups: Vec<Arc<str>> =
+                eni.security_group_ids.iter().filter(|g| groups.contains(g)).map(|g| self.name(g)).collect();
+            let path: Vec<Arc<str>> = path.iter().map(|c| Arc::from(c.as_str())).collect();
+            let ports: Arc<[PortRange]> = vec![PortRange { from: port, to: port }].into();
+            out.push(ids.record(
+                ReachabilityKind::LoadBalancer,
+                self.name(lb),
+                p,
+                (ports, sources.to_prefixes().into()),
+                (private, private),
+                (ids.path(&path, &security_groups), security_groups.into()),
                 listener_ports,
-            });
+            ));
         }
     }
 }

@@ -121,15 +121,15 @@ pub fn why(
             for r in records.iter().filter(|r| r.destination == dst && r.protocol == protocol) {
                 let ok = match &origin {
                     Origin::Internet => r.kind == ReachabilityKind::Internet,
-                    Origin::Vgw(g) => r.kind == ReachabilityKind::Vgw && &r.via == g,
-                    Origin::Peering(x) => r.kind == ReachabilityKind::PeeredVpc && &r.via == x,
-                    Origin::TransitGateway(x) => r.kind == ReachabilityKind::TransitGateway && &r.via == x,
+                    Origin::Vgw(g) => r.kind == ReachabilityKind::Vgw && *r.via == **g,
+                    Origin::Peering(x) => r.kind == ReachabilityKind::PeeredVpc && *r.via == **x,
+                    Origin::TransitGateway(x) => r.kind == ReachabilityKind::TransitGateway && *r.via == **x,
                     Origin::LoadBalancer(lb, lport) => {
-                        r.kind == ReachabilityKind::LoadBalancer && &r.via == lb && r.listener_ports.contains(lport)
+                        r.kind == ReachabilityKind::LoadBalancer && *r.via == **lb && r.listener_ports.contains(lport)
                     }
                 };
                 if ok && (!protocol.has_ports() || r.ports.iter().any(|p| p.contains(port))) {
-                    src = AddrSet::nets(&r.sources).intersect(&wanted).first(v6);
+                    src = AddrSet::nets(r.sources.iter()).intersect(&wanted).first(v6);
                     if src.is_some() {
                         break;
                     }

@@ -53,34 +53,38 @@ pub enum ReachabilityKind {
 }
 
 /// One rectangle of reachability: these sources reach these ports of this address.
+///
+/// Ids are shared (`Arc<str>`) and so are the port and source lists of records with the same shape: an estate of
+/// 100,000 interfaces has hundreds of thousands of records, and copying every string into each of them was most
+/// of the analysis time and memory.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reachability {
     /// The interface reached.
-    pub interface_id: String,
+    pub interface_id: Arc<str>,
     /// Its instance, if any.
-    pub instance_id: Option<String>,
+    pub instance_id: Option<Arc<str>>,
     /// Its VPC.
-    pub vpc_id: String,
+    pub vpc_id: Arc<str>,
     /// Its subnet.
-    pub subnet_id: String,
+    pub subnet_id: Arc<str>,
     /// Where the traffic comes from.
     pub kind: ReachabilityKind,
-    /// The internet gateway, virtual private gateway or peering connection crossed.
-    pub via: String,
+    /// The internet gateway, virtual private gateway, peering connection, TGW attachment or load balancer crossed.
+    pub via: Arc<str>,
     /// Protocol.
     pub protocol: Protocol,
     /// Destination ports, disjoint and sorted (`0-65535` for protocols without ports).
-    pub ports: Vec<PortRange>,
+    pub ports: Arc<[PortRange]>,
     /// Source addresses as disjoint sorted prefixes.
-    pub sources: Vec<IpNet>,
+    pub sources: Arc<[IpNet]>,
     /// The address the packets are sent to (public IPv4 for the internet, else private/IPv6).
     pub destination: IpAddr,
     /// The private address of the interface that receives them.
     pub private_address: IpAddr,
     /// Components crossed in order: gateway, route table, ACL, groups, interface, instance.
-    pub path: Vec<String>,
+    pub path: Arc<[Arc<str>]>,
     /// The security groups that admit some of this traffic.
-    pub security_groups: Vec<String>,
+    pub security_groups: Arc<[Arc<str>]>,
     /// Load balancer records: the listener ports that forward to these ports.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub listener_ports: Vec<u16>,
@@ -241,22 +245,33 @@ impl<'a> Index<'a> {
     }
 }
 
+/// Admissions by an interface's sorted groups.
+type ByGroups<'a> = FxMap<Vec<&'a str>, Arc<Admission<'a>>>;
+
 /// Sources admitted, piecewise over ports.
 type PortMap = Vec<Piece<AddrSet>>;
 
 struct Ctx<'a> {
     net: &'a Network,
-    ix: Index<'a>,
+    /// Shared so that a caller can read it while it fills the caches.
+    ix: std::rc::Rc<Index<'a>>,
     internet: AddrSet,
     members: Members,
     routes: FxMap<&'a str, Arc<RouteMap>>,
-    admission: FxMap<(&'a str, &'a str, Vec<&'a str>, Protocol), Arc<Admission<'a>>>,
+    /// By (ACL, VPC, protocol), then by the interface's sorted groups (looked up without allocating).
+    admission: FxMap<(&'a str, &'a str, Protocol), ByGroups<'a>>,
+    /// The internet (or VGW) sources a route table sends back to a gateway, by (table, gateway).
+    gateway_sources: FxMap<(&'a str, &'a str), AddrSet>,
+    /// By (peering, which subnets of the peer route to it).
+    peer_sources: FxMap<&'a str, FxMap<Vec<bool>, AddrSet>>,
     acl_ok: FxMap<(&'a str, Protocol, bool), Arc<PortMap>>,
     /// By admission (its address in `admission`, which is never evicted) and source set.
     shapes: FxMap<(usize, AddrSet), Arc<Shapes<'a>>>,
     groups: FxMap<(&'a str, &'a str, Protocol, bool), Arc<PortMap>>,
     tgw_routes: FxMap<&'a str, Arc<edges::TgwRouteMap>>,
     lb_nodes: FxMap<(&'a str, &'a str), AddrSet>,
+    /// Shared copies of the ids that records repeat.
+    names: FxMap<&'a str, Arc<str>>,
     protocols: Vec<Protocol>,
 }
 
@@ -319,8 +334,7 @@ impl<'a> Ctx<'a> {
     }
 
     fn admission(&mut self, acl: &'a str, vpc: &'a str, groups: &[&'a str], p: Protocol) -> Arc<Admission<'a>> {
-        let key = (acl, vpc, groups.to_vec(), p);
-        if let Some(a) = self.admission.get(&key) {
+        if let Some(a) = self.admission.get(&(acl, vpc, p)).and_then(|m| m.get(groups)) {
             return a.clone();
         }
         let acl_ok = self.acl_ok(acl, p, false);
@@ -364,7 +378,7 @@ impl<'a> Ctx<'a> {
             }
         }
         let a = Arc::new(out);
-        self.admission.insert(key, a.clone());
+        self.admission.entry((acl, vpc, p)).or_default().insert(groups.to_vec(), a.clone());
         a
     }
 }
@@ -449,7 +463,68 @@ pub fn analyse_one(net: &Network, interface_id: &str) -> Vec<Reachability> {
 impl<'a> Ctx<'a> {
     /// Drops the caches that depend on the VPC being analysed (the shapes are keyed by admission address, so they
     /// go with the admissions).
+    /// The destinations `table` (whose map is `rm`) sends to gateway or peering `via` (`target()`), within
+    /// `within` if given (and within the internet for an internet gateway): the sources whose return route is
+    /// right. Cached by (table, via).
+    fn gateway_sources(
+        &mut self,
+        table: &'a str,
+        via: &'a str,
+        rm: &RouteMap,
+        target: impl FnOnce() -> RouteTarget,
+        within: Option<&AddrSet>,
+    ) -> AddrSet {
+        if let Some(s) = self.gateway_sources.get(&(table, via)) {
+            return s.clone();
+        }
+        let target = target();
+        let mut s = parts::routed_to(rm, &target);
+        if matches!(target, RouteTarget::InternetGateway(_)) {
+            s = s.intersect(&self.internet);
+        }
+        if let Some(w) = within {
+            s = s.intersect(w);
+        }
+        self.gateway_sources.insert((table, via), s.clone());
+        s
+    }
+
+    /// The addresses of the subnets of `peer` whose route table sends `dst` to peering `pc`. Cached by (peering,
+    /// which of the peer's subnets do), since most destinations of a VPC get the same answer.
+    fn peer_sources(&mut self, pc: &'a crate::model::Peering, peer: &'a str, dst: IpAddr) -> AddrSet {
+        let target = RouteTarget::Peering(pc.id.clone());
+        let ix = self.ix.clone();
+        let subnets: &[&'a crate::model::Subnet] = ix.subnets.get(peer).map(Vec::as_slice).unwrap_or_default();
+        let mut mask: Vec<bool> = Vec::with_capacity(subnets.len());
+        for s in subnets {
+            let routed = match self.ix.table(&s.id, peer) {
+                Some(t) => parts::routes_addr_to(&self.routes(t), dst, &target),
+                None => false,
+            };
+            mask.push(routed);
+        }
+        if let Some(set) = self.peer_sources.get(pc.id.as_str()).and_then(|m| m.get(mask.as_slice())) {
+            return set.clone();
+        }
+        let mut from = AddrSet::none();
+        for (s, _) in subnets.iter().zip(&mask).filter(|(_, m)| **m) {
+            let nets: Vec<IpNet> =
+                s.cidr_v4.map(IpNet::V4).into_iter().chain(s.cidrs_v6.iter().map(|n| IpNet::V6(*n))).collect();
+            from = from.union(&AddrSet::nets(&nets));
+        }
+        self.peer_sources.entry(pc.id.as_str()).or_default().insert(mask, from.clone());
+        from
+    }
+
+    /// The shared copy of an id.
+    fn name(&mut self, s: &'a str) -> Arc<str> {
+        self.names.entry(s).or_insert_with(|| Arc::from(s)).clone()
+    }
+
     fn forget_vpc(&mut self) {
+        self.names.clear();
+        self.gateway_sources.clear();
+        self.peer_sources.clear();
         self.admission.clear();
         self.shapes.clear();
         self.groups.clear();
@@ -460,25 +535,28 @@ impl<'a> Ctx<'a> {
     fn new(net: &'a Network) -> Ctx<'a> {
         Ctx {
             net,
-            ix: Index::new(net),
+            ix: std::rc::Rc::new(Index::new(net)),
             internet: internet(),
             members: parts::members(net),
             routes: FxMap::default(),
             admission: FxMap::default(),
+            gateway_sources: FxMap::default(),
+            peer_sources: FxMap::default(),
             acl_ok: FxMap::default(),
             shapes: FxMap::default(),
             groups: FxMap::default(),
             tgw_routes: FxMap::default(),
             lb_nodes: FxMap::default(),
+            names: FxMap::default(),
             protocols: protocols(net),
         }
     }
 }
 
 /// One (kind, via, destination, private address, source set) to evaluate.
-struct Entry {
+struct Entry<'a> {
     kind: ReachabilityKind,
-    via: String,
+    via: &'a str,
     dst: IpAddr,
     private: IpAddr,
     sources: AddrSet,
@@ -493,7 +571,9 @@ fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Re
     let Some(table) = ctx.ix.table(&eni.subnet_id, vpc).and_then(|t| net.route_tables.get(t)) else { return };
     let Some(acl) = ctx.ix.acl(&eni.subnet_id, vpc).and_then(|a| net.network_acls.get(a)) else { return };
     let rm = ctx.routes(&table.id);
-    let mut entries: Vec<Entry> = Vec::new();
+    let ids = EniIds::new(eni);
+    let ix = ctx.ix.clone();
+    let mut entries: Vec<Entry<'a>> = Vec::new();
     // Internet.
     let mut publics: Vec<(IpAddr, IpAddr)> = eni
         .public_ips
@@ -507,20 +587,23 @@ fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Re
     let mut privates: Vec<IpAddr> = eni.addresses().collect();
     privates.sort();
     privates.dedup();
-    for g in ctx.ix.igws.get(vpc).into_iter().flatten() {
-        let s = ctx.internet.intersect(&parts::routed_to(&rm, &RouteTarget::InternetGateway(g.to_string())));
+    let igws: &[&'a str] =
+        if publics.is_empty() { &[] } else { ix.igws.get(vpc).map(Vec::as_slice).unwrap_or_default() };
+    for &g in igws {
+        let s = ctx.gateway_sources(table.id.as_str(), g, &rm, || RouteTarget::InternetGateway(g.to_string()), None);
         for &(dst, private) in &publics {
             let sources = s.family(dst.is_ipv6());
-            entries.push(Entry { kind: ReachabilityKind::Internet, via: g.to_string(), dst, private, sources });
+            entries.push(Entry { kind: ReachabilityKind::Internet, via: g, dst, private, sources });
         }
     }
     // Virtual private gateways.
-    for g in ctx.ix.vgws.get(vpc).into_iter().flatten() {
-        let s = parts::routed_to(&rm, &RouteTarget::VpnGateway(g.to_string()));
+    let vgws: &[&'a str] = ix.vgws.get(vpc).map(Vec::as_slice).unwrap_or_default();
+    for &g in vgws {
+        let s = ctx.gateway_sources(table.id.as_str(), g, &rm, || RouteTarget::VpnGateway(g.to_string()), None);
         for &dst in &privates {
             entries.push(Entry {
                 kind: ReachabilityKind::Vgw,
-                via: g.to_string(),
+                via: g,
                 dst,
                 private: dst,
                 sources: s.family(dst.is_ipv6()),
@@ -528,16 +611,16 @@ fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Re
         }
     }
     // Peerings.
-    let peerings = ctx.ix.peerings.get(vpc).cloned().unwrap_or_default();
-    for pc in peerings {
+    let peerings: &[&'a crate::model::Peering] = ix.peerings.get(vpc).map(Vec::as_slice).unwrap_or_default();
+    for &pc in peerings {
         let peer = if pc.requester_vpc == vpc {
-            &pc.accepter_vpc
+            pc.accepter_vpc.as_str()
         } else if pc.accepter_vpc == vpc {
-            &pc.requester_vpc
+            pc.requester_vpc.as_str()
         } else {
             continue;
         };
-        let (Some(mine), Some(theirs)) = (net.vpcs.get(vpc), net.vpcs.get(peer.as_str())) else { continue };
+        let (Some(mine), Some(theirs)) = (net.vpcs.get(vpc), net.vpcs.get(peer)) else { continue };
         if peer == vpc {
             continue;
         }
@@ -545,25 +628,16 @@ fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Re
         if parts::overlap(&mine, &theirs) {
             continue;
         }
-        let target = RouteTarget::Peering(pc.id.clone());
-        let back = parts::routed_to(&rm, &target).intersect(&AddrSet::nets(&theirs));
+        let theirs = AddrSet::nets(&theirs);
+        let back =
+            ctx.gateway_sources(table.id.as_str(), &pc.id, &rm, || RouteTarget::Peering(pc.id.clone()), Some(&theirs));
         if back.is_empty() {
             continue;
         }
-        let peer_subnets = ctx.ix.subnets.get(peer.as_str()).cloned().unwrap_or_default();
         for &dst in &privates {
-            let mut from = AddrSet::none();
-            for s in &peer_subnets {
-                let Some(t) = ctx.ix.table(&s.id, peer) else { continue };
-                let m = ctx.routes(t);
-                if parts::routes_addr_to(&m, dst, &target) {
-                    let nets: Vec<IpNet> =
-                        s.cidr_v4.map(IpNet::V4).into_iter().chain(s.cidrs_v6.iter().map(|n| IpNet::V6(*n))).collect();
-                    from = from.union(&AddrSet::nets(&nets));
-                }
-            }
+            let from = ctx.peer_sources(pc, peer, dst);
             let sources = from.intersect(&back).family(dst.is_ipv6());
-            entries.push(Entry { kind: ReachabilityKind::PeeredVpc, via: pc.id.clone(), dst, private: dst, sources });
+            entries.push(Entry { kind: ReachabilityKind::PeeredVpc, via: pc.id.as_str(), dst, private: dst, sources });
         }
     }
     ctx.tgw_entries(vpc, &rm, &privates, &mut entries);
@@ -583,28 +657,31 @@ fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Re
             }
         }
     }
+    let mut paths: Paths<'a> = Vec::new();
     for e in entries {
         if e.sources.is_empty() {
             continue;
         }
+        // The cache key owns the source set; it is cloned only for a new entry.
+        let mut key = (0usize, e.sources.clone());
         for (p, adm) in &adms {
             let p = *p;
             if (p == Protocol::Icmp && e.dst.is_ipv6()) || (p == Protocol::Icmpv6 && e.dst.is_ipv4()) {
                 continue;
             }
-            let key = (Arc::as_ptr(adm) as usize, e.sources.clone());
+            key.0 = Arc::as_ptr(adm) as usize;
             let sh = match ctx.shapes.get(&key) {
                 Some(sh) => sh.clone(),
                 None => {
                     let sh = Arc::new(shapes(adm, &e.sources));
-                    ctx.shapes.insert(key, sh.clone());
+                    ctx.shapes.insert(key.clone(), sh.clone());
                     sh
                 }
             };
-            emit(eni, table.id.as_str(), acl.id.as_str(), &e, p, &sh, out);
+            emit(ctx, eni, (&ids, &mut paths), (table.id.as_str(), acl.id.as_str()), &e, p, &sh, out);
         }
     }
-    ctx.lb_records(eni, table, acl, out);
+    ctx.lb_records(eni, &ids, table, acl, out);
 }
 
 /// Names of admitting security groups.
@@ -614,7 +691,7 @@ type Groups<'a> = BTreeSet<&'a str>;
 type Shape<'a> = (AddrSet, Vec<(u128, u128)>, Groups<'a>);
 
 /// An admission restricted to a source set: (source prefixes, ports, admitting groups) per distinct source set.
-type Shapes<'a> = Vec<(Vec<IpNet>, Vec<PortRange>, Groups<'a>)>;
+type Shapes<'a> = Vec<(Arc<[IpNet]>, Arc<[PortRange]>, Groups<'a>)>;
 
 /// Intersects an admission with a source set, grouping ports by equal resulting source set.
 fn shapes<'a>(adm: &Admission<'a>, sources: &AddrSet) -> Shapes<'a> {
@@ -636,56 +713,115 @@ fn shapes<'a>(adm: &Admission<'a>, sources: &AddrSet) -> Shapes<'a> {
     }
     acc.into_iter()
         .map(|(s, ports, gs)| {
-            let ports = RangeSet::from_ranges(ports)
+            let ports: Vec<PortRange> = RangeSet::from_ranges(ports)
                 .ranges()
                 .iter()
                 .map(|&(a, b)| PortRange { from: a as u16, to: b as u16 })
                 .collect();
-            (s.to_prefixes(), ports, gs)
+            (s.to_prefixes().into(), ports.into(), gs)
         })
         .collect()
 }
 
-/// Emits one record per distinct source set of `shapes`.
-fn emit(
-    eni: &Interface,
-    rtb: &str,
-    acl: &str,
-    e: &Entry,
-    p: Protocol,
-    shapes: &Shapes<'_>,
-    out: &mut Vec<Reachability>,
-) {
-    for (s, ports, gs) in shapes {
-        let (ports, s) = (ports.clone(), s.clone());
-        let mut security_groups: Vec<String> = Vec::new();
-        for g in &eni.security_group_ids {
-            if gs.contains(g.as_str()) && !security_groups.contains(g) {
-                security_groups.push(g.clone());
-            }
+/// An interface's ids, shared by all its records.
+struct EniIds {
+    id: Arc<str>,
+    instance: Option<Arc<str>>,
+    vpc: Arc<str>,
+    subnet: Arc<str>,
+}
+
+impl EniIds {
+    fn new(eni: &Interface) -> EniIds {
+        EniIds {
+            id: eni.id.as_str().into(),
+            instance: eni.instance_id.as_deref().map(Arc::from),
+            vpc: eni.vpc_id.as_str().into(),
+            subnet: eni.subnet_id.as_str().into(),
         }
-        let mut path = vec![e.via.clone(), rtb.to_string(), acl.to_string()];
-        path.extend(security_groups.iter().cloned());
-        path.push(eni.id.clone());
-        if let Some(i) = &eni.instance_id {
-            path.push(i.clone());
-        }
-        out.push(Reachability {
-            interface_id: eni.id.clone(),
-            instance_id: eni.instance_id.clone(),
-            vpc_id: eni.vpc_id.clone(),
-            subnet_id: eni.subnet_id.clone(),
-            kind: e.kind,
-            via: e.via.clone(),
-            protocol: p,
+    }
+
+    /// A record of this interface.
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &self,
+        kind: ReachabilityKind,
+        via: Arc<str>,
+        protocol: Protocol,
+        (ports, sources): (Arc<[PortRange]>, Arc<[IpNet]>),
+        (destination, private_address): (IpAddr, IpAddr),
+        (path, security_groups): (Ids, Ids),
+        listener_ports: Vec<u16>,
+    ) -> Reachability {
+        Reachability {
+            interface_id: self.id.clone(),
+            instance_id: self.instance.clone(),
+            vpc_id: self.vpc.clone(),
+            subnet_id: self.subnet.clone(),
+            kind,
+            via,
+            protocol,
             ports,
-            sources: s,
-            destination: e.dst,
-            private_address: e.private,
+            sources,
+            destination,
+            private_address,
             path,
             security_groups,
-            listener_ports: Vec::new(),
-        });
+            listener_ports,
+        }
+    }
+
+    /// `prefix`, the admitting groups, the interface and its instance.
+    fn path(&self, prefix: &[Arc<str>], groups: &[Arc<str>]) -> Arc<[Arc<str>]> {
+        prefix.iter().chain(groups).chain([&self.id]).chain(&self.instance).cloned().collect()
+    }
+}
+
+/// A shared list of ids.
+pub type Ids = Arc<[Arc<str>]>;
+
+/// The paths and admitting groups already built for one interface, by (entry, groups): most of its records share
+/// them.
+type Paths<'a> = Vec<(&'a str, Groups<'a>, Ids, Ids)>;
+
+/// Emits one record per distinct source set of `shapes`.
+#[allow(clippy::too_many_arguments)]
+fn emit<'a>(
+    ctx: &mut Ctx<'a>,
+    eni: &'a Interface,
+    (ids, paths): (&EniIds, &mut Paths<'a>),
+    (rtb, acl): (&'a str, &'a str),
+    e: &Entry<'a>,
+    p: Protocol,
+    shapes: &Shapes<'a>,
+    out: &mut Vec<Reachability>,
+) {
+    let via = ctx.name(e.via);
+    for (s, ports, gs) in shapes {
+        let (path, groups) = match paths.iter().find(|(v, g, _, _)| *v == e.via && g == gs) {
+            Some((_, _, path, groups)) => (path.clone(), groups.clone()),
+            None => {
+                let mut groups: Vec<Arc<str>> = Vec::with_capacity(gs.len());
+                for g in &eni.security_group_ids {
+                    if gs.contains(g.as_str()) && !groups.iter().any(|x| **x == **g) {
+                        groups.push(ctx.name(g));
+                    }
+                }
+                let path = ids.path(&[via.clone(), ctx.name(rtb), ctx.name(acl)], &groups);
+                let groups: Arc<[Arc<str>]> = groups.into();
+                paths.push((e.via, gs.clone(), path.clone(), groups.clone()));
+                (path, groups)
+            }
+        };
+        out.push(ids.record(
+            e.kind,
+            via.clone(),
+            p,
+            (ports.clone(), s.clone()),
+            (e.dst, e.private),
+            (path, groups),
+            Vec::new(),
+        ));
     }
 }
 
