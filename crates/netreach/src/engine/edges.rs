@@ -160,8 +160,9 @@ pub struct Forward<'a> {
 }
 
 /// Every listener → target of every load balancer, by the target interface (instance targets: the primary
-/// interface's primary private IPv4; ip targets: every interface with that address).
-pub fn forwards(net: &Network) -> std::collections::HashMap<&str, Vec<Forward<'_>>> {
+/// interface's primary private IPv4; ip targets: every interface with that address). Only the receiving targets
+/// ([`crate::model::TargetGroup::receiving`]), or with `registered` every registered one (for explanations).
+pub fn forwards(net: &Network, registered: bool) -> std::collections::HashMap<&str, Vec<Forward<'_>>> {
     let mut out: std::collections::HashMap<&str, Vec<Forward>> = Default::default();
     let primary = |instance: &str| -> Option<(&Interface, IpAddr)> {
         let i = net.instances.get(instance)?;
@@ -199,7 +200,9 @@ pub fn forwards(net: &Network) -> std::collections::HashMap<&str, Vec<Forward<'_
             }
             for tg in l.target_group_ids.iter().filter_map(|t| net.target_groups.get(t)) {
                 let preserve = tg.preserves_client_ip(lb.kind);
-                for t in tg.receiving() {
+                let targets: Vec<&crate::model::Target> =
+                    if registered { tg.targets.iter().collect() } else { tg.receiving().collect() };
+                for t in targets {
                     let Some(port) = t.port.or(tg.port) else { continue };
                     let hits: Vec<(&Interface, IpAddr)> = if tg.target_type == "ip" {
                         match t.id.parse::<IpAddr>() {

@@ -90,7 +90,7 @@ pub fn why(
         net.interfaces.values().filter(|i| i.instance_id.as_deref() == Some(target)).map(|i| i.id.clone()).collect()
     };
     let wanted = source.map(|n| AddrSet::net(&n)).unwrap_or_else(AddrSet::all);
-    let forwards = super::edges::forwards(net);
+    let forwards = super::edges::forwards(net, true);
     let mut attempts = Vec::new();
     for id in enis {
         let eni = &net.interfaces[&id];

@@ -232,7 +232,7 @@ impl<'a> Index<'a> {
             v.dedup();
         }
         ix.tgw = edges::tgw_index(net);
-        ix.forwards = edges::forwards(net);
+        ix.forwards = edges::forwards(net, false);
         ix
     }
 
