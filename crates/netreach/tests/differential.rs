@@ -875,7 +875,14 @@ fn differential(networks: u64, packets: u64, seed: u64) {
                 total += 1;
                 if w.delivered_to.is_some() {
                     delivered += 1;
-                    *kinds.entry(format!("{:?}", std::mem::discriminant(&origin))).or_insert(0u64) += 1;
+                    let kind = match &origin {
+                        Origin::Internet => "internet",
+                        Origin::Vgw(_) => "vgw",
+                        Origin::Peering(_) => "peering",
+                        Origin::TransitGateway(_) => "transit gateway",
+                        Origin::LoadBalancer(..) => "load balancer",
+                    };
+                    *kinds.entry(kind.to_string()).or_insert(0u64) += 1;
                 }
                 let agree = match (&w.delivered_to, hit) {
                     (Some(_), Some(h)) => match &origin {
