@@ -176,13 +176,18 @@ enum NetCommand {
         #[arg(long)]
         json: bool,
     },
-    /// List every port of every interface reachable from the internet, with its path.
+    /// List every port of every interface reachable from the internet (directly
+    /// or through a load balancer), with its path.
     Exposure {
         /// The describe-* folder.
         dir: PathBuf,
-        /// Print the reachability records as JSON.
+        /// Print the reachability records as JSON (with `--snapshot`: records and findings).
         #[arg(long)]
         json: bool,
+        /// A host snapshot (`warden collect`) giving an instance's listening sockets, as
+        /// `[INSTANCE_ID_OR_PRIVATE_IP=]FILE`; findings then say whether a process listens. Repeatable.
+        #[arg(long = "snapshot", value_name = "[HOST=]FILE")]
+        snapshots: Vec<String>,
     },
     /// Explain whether PROTO/PORT of an instance or interface is reachable:
     /// the path, or every component that blocks it (exit 0 reachable, 1 not).
@@ -193,7 +198,8 @@ enum NetCommand {
         target: String,
         /// e.g. `tcp/22`.
         port: String,
-        /// `internet`, a `vgw-...`, a `pcx-...`, or a source CIDR/address (from the internet).
+        /// `internet` (directly and through load balancers), a `vgw-...`, a `pcx-...`, a `tgw-attach-...`, or a
+        /// source CIDR/address (from the internet).
         #[arg(long, default_value = "internet")]
         from: String,
     },
@@ -398,12 +404,14 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             for n in [1_000, 10_000, 100_000] {
                 let r = warden_netreach::engine::bench::run(n);
                 println!(
-                    "net: {:>7} interfaces, {:>6} groups, {:>6} ACL entries, {:>6} routes: analysed in {:>9.3} ms, {} records",
+                    "net: {:>7} interfaces, {:>6} groups, {:>6} ACL entries, {:>6} routes: analysed in {:>9.3} ms \
+                     ({:>9.3} ms CPU), {} records",
                     r.interfaces,
                     r.groups,
                     r.acl_entries,
                     r.routes,
                     r.analyse.as_secs_f64() * 1000.0,
+                    r.analyse_cpu.as_secs_f64() * 1000.0,
                     r.records
                 );
             }
@@ -428,8 +436,8 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Apikey(args) => apikey::run(args).map(|()| ExitCode::SUCCESS),
         Command::Fleet(command) => fleet::run(command),
-        Command::Net { command: NetCommand::Exposure { dir, json } } => {
-            net::exposure(&dir, json)?;
+        Command::Net { command: NetCommand::Exposure { dir, json, snapshots } } => {
+            net::exposure(&dir, json, &snapshots)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Net { command: NetCommand::Why { dir, target, port, from } } => {

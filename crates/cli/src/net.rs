@@ -39,16 +39,53 @@ fn render(loaded: &Loaded) -> String {
     out
 }
 
-/// `warden net exposure DIR`: every (interface, protocol, ports, sources)
-/// reachable from the internet, with its path. `json` prints the records.
-pub fn exposure(dir: &Path, json: bool) -> Result<(), String> {
+/// `warden net exposure DIR [--snapshot [HOST=]FILE ...]`: every (interface,
+/// protocol, ports, sources) reachable from the internet, directly or through
+/// a load balancer, with its path. With snapshots, also the findings of the
+/// internet-reachable ports, which say whether a process listens on each
+/// (see [`snapshot_listeners`] for how a snapshot is matched to instances).
+/// `json` prints the records, or with snapshots `{"records": ..., "findings": ...}`.
+pub fn exposure(dir: &Path, json: bool, snapshots: &[String]) -> Result<(), String> {
     use warden_netreach::engine::{self, ReachabilityKind};
+    use warden_netreach::findings;
+    let mut hosts = Vec::new();
+    for arg in snapshots {
+        let (label, file) = match arg.split_once('=') {
+            Some((label, file)) if !label.is_empty() && !label.contains('/') => (Some(label), file),
+            _ => (None, arg.as_str()),
+        };
+        let snapshot = crate::read_snapshot(Path::new(file))?;
+        let found = snapshot_listeners(&snapshot, label);
+        if found.is_empty() {
+            eprintln!(
+                "warning: {file}: no instance id given and no specific address or EC2 host name to match interfaces \
+                 by; use --snapshot i-...={file}"
+            );
+        }
+        hosts.extend(found);
+    }
     let loaded = load::load_dir(dir).map_err(|e| e.to_string())?;
-    let mut records: Vec<_> =
-        engine::analyse(&loaded.network).into_iter().filter(|r| r.kind == ReachabilityKind::Internet).collect();
-    records.sort_by(|a, b| (&a.interface_id, a.protocol, &a.ports).cmp(&(&b.interface_id, b.protocol, &b.ports)));
+    let all = engine::analyse(&loaded.network);
+    let internet = |k: ReachabilityKind| matches!(k, ReachabilityKind::Internet | ReachabilityKind::LoadBalancer);
+    let found: Vec<_> = if snapshots.is_empty() {
+        Vec::new()
+    } else {
+        findings::findings(&loaded.network, &all, &hosts)
+            .into_iter()
+            .filter(|f| f.attributes.get("REACHABILITY_TYPE").is_some_and(|t| t == "Internet"))
+            .collect()
+    };
+    let mut records: Vec<_> = all.into_iter().filter(|r| internet(r.kind)).collect();
+    records.sort_by(|a, b| {
+        (&a.interface_id, a.protocol, &a.ports, &a.via).cmp(&(&b.interface_id, b.protocol, &b.ports, &b.via))
+    });
     if json {
-        let text = serde_json::to_string_pretty(&records).map_err(|e| e.to_string())? + "\n";
+        let value = if snapshots.is_empty() {
+            serde_json::to_value(&records)
+        } else {
+            serde_json::to_value(serde_json::json!({ "records": records, "findings": found }))
+        };
+        let text = value.and_then(|v| serde_json::to_string_pretty(&v)).map_err(|e| e.to_string())? + "\n";
         return crate::write_output(None, &text);
     }
     let mut out = String::new();
@@ -63,9 +100,15 @@ pub fn exposure(dir: &Path, json: bool) -> Result<(), String> {
             .collect();
         let sources: Vec<String> = r.sources.iter().take(4).map(|s| s.to_string()).collect();
         let more = if r.sources.len() > 4 { format!(" (+{} more)", r.sources.len() - 4) } else { String::new() };
+        let through = if r.kind == ReachabilityKind::LoadBalancer {
+            let l: Vec<String> = r.listener_ports.iter().map(|p| p.to_string()).collect();
+            format!(" through load balancer {} listener {}", r.via, l.join(","))
+        } else {
+            String::new()
+        };
         let _ = writeln!(
             out,
-            "{} {} {:?} ports {} from {}{more} at {}\n    path: {}",
+            "{} {} {:?} ports {} from {}{more} at {}{through}\n    path: {}",
             r.instance_id.as_deref().unwrap_or("-"),
             r.interface_id,
             r.protocol,
@@ -76,6 +119,21 @@ pub fn exposure(dir: &Path, json: bool) -> Result<(), String> {
         );
     }
     let _ = writeln!(out, "{} reachability records from the internet", records.len());
+    for f in found.iter().filter(|f| f.attributes.contains_key("PORT")) {
+        let at = |k: &str| f.attributes.get(k).map(String::as_str).unwrap_or("-");
+        let _ = writeln!(
+            out,
+            "{:<13} {:<29} {} {}/{} {} {}{}",
+            f.severity.as_str(),
+            at("RULE_TYPE"),
+            f.asset,
+            at("PROTOCOL"),
+            at("PORT"),
+            at("PORT_GROUP_NAME"),
+            at("PROCESS"),
+            f.attributes.get("LOAD_BALANCER").map(|l| format!(" (through {l})")).unwrap_or_default()
+        );
+    }
     crate::write_output(None, &out)
 }
 
@@ -90,6 +148,8 @@ pub fn why(dir: &Path, target: &str, proto_port: &str, from: &str) -> Result<boo
     let port: u16 = port.parse().map_err(|_| format!("{port:?}: not a port number"))?;
     let (origin, source) = if from == "internet" {
         (Origin::Internet, None)
+    } else if from.starts_with("tgw-attach-") {
+        (Origin::TransitGateway(from.to_string()), None)
     } else if from.starts_with("vgw-") {
         (Origin::Vgw(from.to_string()), None)
     } else if from.starts_with("pcx-") {
@@ -98,7 +158,7 @@ pub fn why(dir: &Path, target: &str, proto_port: &str, from: &str) -> Result<boo
         let net: ipnet::IpNet = from
             .parse()
             .or_else(|_| from.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
-            .map_err(|_| format!("{from:?}: expected internet, vgw-..., pcx-... or a CIDR"))?;
+            .map_err(|_| format!("{from:?}: expected internet, vgw-..., pcx-..., tgw-attach-... or a CIDR"))?;
         (Origin::Internet, Some(net))
     };
     let loaded = load::load_dir(dir).map_err(|e| e.to_string())?;
@@ -132,17 +192,22 @@ pub fn assess_package(
         warnings
             .push(format!("{} file(s) skipped (unreadable or not describe-* output)", loaded.summary.files_skipped));
     }
-    let hosts = snapshot_listeners(snapshot);
+    let hosts = snapshot_listeners(snapshot, None);
     let found = findings::findings(&loaded.network, &records, &hosts);
     let partial = !warnings.is_empty() || loaded.summary.partial;
     Ok((vec![findings::summary(&records, &warnings)], found, partial))
 }
 
 /// The snapshot's listening sockets as listener knowledge. The snapshot does
-/// not know its EC2 instance id, so the host is keyed by every specific
-/// address (not wildcard, not loopback) its sockets are bound to; with only
-/// wildcard or loopback sockets, no interface is matched (findings say "no agent").
-pub fn snapshot_listeners(snapshot: &warden_model::Snapshot) -> Vec<warden_netreach::findings::HostListeners> {
+/// not know its EC2 instance id, so the host is keyed by `label` when given
+/// (an instance id or private IP, from `--snapshot i-...=FILE`), by the
+/// private IPv4 of an EC2 default host name (`ip-10-0-1-10`, `ip-10-0-1-10.ec2.internal`),
+/// and by every specific address (not wildcard, not loopback) its sockets are
+/// bound to; with none of these, no interface is matched (findings say "no agent").
+pub fn snapshot_listeners(
+    snapshot: &warden_model::Snapshot,
+    label: Option<&str>,
+) -> Vec<warden_netreach::findings::HostListeners> {
     use warden_model::Transport;
     use warden_netreach::findings::{HostListeners, Listener};
     use warden_netreach::model::Protocol;
@@ -162,6 +227,15 @@ pub fn snapshot_listeners(snapshot: &warden_model::Snapshot) -> Vec<warden_netre
             })
         })
         .collect();
-    let hosts: std::collections::BTreeSet<std::net::IpAddr> = listeners.iter().filter_map(|l| l.address).collect();
-    hosts.into_iter().map(|ip| HostListeners { host: ip.to_string(), listeners: listeners.clone() }).collect()
+    let mut hosts: std::collections::BTreeSet<String> =
+        listeners.iter().filter_map(|l| l.address).map(|a| a.to_string()).collect();
+    hosts.extend(snapshot.host.hostname.as_deref().and_then(ec2_hostname_ip).map(|a| a.to_string()));
+    hosts.extend(label.map(str::to_string));
+    hosts.into_iter().map(|host| HostListeners { host, listeners: listeners.clone() }).collect()
+}
+
+/// The private IPv4 address an EC2 default host name spells: `ip-10-0-1-10` or `ip-10-0-1-10.<region>.compute.internal`.
+fn ec2_hostname_ip(name: &str) -> Option<std::net::Ipv4Addr> {
+    let first = name.split('.').next()?;
+    first.strip_prefix("ip-")?.replace('-', ".").parse().ok()
 }

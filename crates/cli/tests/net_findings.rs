@@ -3,7 +3,8 @@
 //! Expected findings read off the fixture: web-1 and web-2 admit SSH from
 //! 203.0.113.0/24 through the internet gateway (no agent: the assessed root
 //! is not either instance); the database admits PostgreSQL from the peered
-//! VPC's web subnets; ICMP has no port and gives no finding; plus one
+//! VPC's web subnets; ICMP has no port and gives no finding; HTTP on web-1
+//! and web-2 is reachable only through the internet-facing ALB; plus one
 //! aggregate exposure per (interface, security group).
 
 mod common;
@@ -34,7 +35,8 @@ fn moto_world_gives_exactly_these_findings() {
     assert_eq!(rules[0]["outcome"], "fail");
     assert_eq!(
         rules[0]["reason"],
-        "2 ports on 2 instances reachable from the internet; 1 port on 1 instance reachable from a VGW or peered VPC"
+        "4 ports on 2 instances reachable from the internet; 1 port on 1 instance reachable from a VGW, peered VPC or \
+         transit gateway"
     );
     // The two describe-* files moto cannot produce are load warnings: evidence, and a partial assessment.
     assert_eq!(rules[0]["evidence"].as_array().unwrap().len(), 3, "{}", rules[0]["evidence"]);
@@ -64,8 +66,10 @@ fn moto_world_gives_exactly_these_findings() {
             row("High", "RecognizedPortNoAgent", "Internet", "TCP/22", "SSH", "-"),
             row("Medium", "RecognizedPortNoAgent", "PeeredVPC", "TCP/5432", "PostgreSQL", "-"),
             row("Informational", "NetworkExposure", "PeeredVPC", "-/-", "-", "5432"),
-            row("Informational", "NetworkExposure", "Internet", "-/-", "-", "22"),
-            row("Informational", "NetworkExposure", "Internet", "-/-", "-", "22"),
+            row("Informational", "NetworkExposure", "Internet", "-/-", "-", "22, 80"),
+            row("Informational", "NetworkExposure", "Internet", "-/-", "-", "22, 80"),
+            row("Informational", "RecognizedPortNoAgent", "Internet", "TCP/80", "HTTP", "-"),
+            row("Informational", "RecognizedPortNoAgent", "Internet", "TCP/80", "HTTP", "-"),
         ]
     );
     let findings = a["findings"].as_array().unwrap();
@@ -96,7 +100,17 @@ fn moto_world_gives_exactly_these_findings() {
     assert_eq!(pg["rule_id"], "Recognized port reachable from a peered VPC");
     assert!(pg["attributes"]["PEERING_CONNECTION"].as_str().unwrap().starts_with("pcx-"));
     assert_eq!(pg["evidence"][1]["message"], "sources: 10.0.1.0/24, 10.0.2.0/23");
-    assert!(findings[3..].iter().all(|f| f["rule_id"] == "Aggregate network exposure"));
+    assert!(findings[3..6].iter().all(|f| f["rule_id"] == "Aggregate network exposure"));
+    // Port 80 only through the ALB: Internet, with the load balancer on the finding; SSH findings never carry it.
+    assert!(findings[..2].iter().all(|f| f["attributes"].get("LOAD_BALANCER").is_none()));
+    for f in &findings[6..] {
+        assert_eq!(f["rule_id"], "Recognized port reachable from internet");
+        let at = &f["attributes"];
+        assert!(at["LOAD_BALANCER"].as_str().unwrap().contains(":loadbalancer/app/web-alb/"));
+        assert!(at["TARGET_GROUP"].as_str().unwrap().contains(":targetgroup/tg-web/"));
+        assert_eq!((at["LISTENER_PORT"].as_str(), at["IGW"].as_str().map(|s| &s[..4])), (Some("80"), Some("igw-")));
+        assert!(f["recommendation"].as_str().unwrap().starts_with("Restrict or remove listener 80 of load balancer"));
+    }
 }
 
 #[test]

@@ -11,6 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use ipnet::IpNet;
 use warden_model::{Evidence, Finding, Outcome, RuleOutcome, Severity};
@@ -42,7 +43,7 @@ pub enum Tier {
 impl Tier {
     /// The severity of a finding for this tier and reachability type.
     pub fn severity(self, kind: ReachabilityKind) -> Severity {
-        let internet = kind == ReachabilityKind::Internet;
+        let internet = from_internet(kind);
         match self {
             Tier::Sensitive if internet => Severity::High,
             Tier::Sensitive => Severity::Medium,
@@ -122,19 +123,26 @@ pub struct HostListeners {
     pub listeners: Vec<Listener>,
 }
 
+/// Whether the traffic comes from the internet (directly or through a load balancer).
+pub fn from_internet(k: ReachabilityKind) -> bool {
+    matches!(k, ReachabilityKind::Internet | ReachabilityKind::LoadBalancer)
+}
+
 fn kind_attr(k: ReachabilityKind) -> &'static str {
     match k {
-        ReachabilityKind::Internet => "Internet",
+        ReachabilityKind::Internet | ReachabilityKind::LoadBalancer => "Internet",
         ReachabilityKind::Vgw => "VGW",
         ReachabilityKind::PeeredVpc => "PeeredVPC",
+        ReachabilityKind::TransitGateway => "TransitGateway",
     }
 }
 
 fn kind_words(k: ReachabilityKind) -> &'static str {
     match k {
-        ReachabilityKind::Internet => "the internet",
+        ReachabilityKind::Internet | ReachabilityKind::LoadBalancer => "the internet",
         ReachabilityKind::Vgw => "a Virtual Private Gateway",
         ReachabilityKind::PeeredVpc => "a peered VPC",
+        ReachabilityKind::TransitGateway => "a transit gateway",
     }
 }
 
@@ -143,6 +151,8 @@ fn via_key(k: ReachabilityKind) -> &'static str {
         ReachabilityKind::Internet => "IGW",
         ReachabilityKind::Vgw => "VGW",
         ReachabilityKind::PeeredVpc => "PEERING_CONNECTION",
+        ReachabilityKind::TransitGateway => "TGW_ATTACHMENT",
+        ReachabilityKind::LoadBalancer => "LOAD_BALANCER",
     }
 }
 
@@ -151,17 +161,17 @@ fn proto_name(p: Protocol) -> &'static str {
 }
 
 /// The admitting groups among `groups` that have an inbound rule for (p, port).
-fn groups_for(net: &Network, groups: &[String], p: Protocol, port: u16) -> Vec<String> {
+fn groups_for(net: &Network, groups: &[Arc<str>], p: Protocol, port: u16) -> Vec<String> {
     let v: Vec<String> = groups
         .iter()
         .filter(|g| {
             net.security_groups
-                .get(*g)
+                .get(&***g)
                 .is_some_and(|sg| sg.ingress.iter().any(|r| r.protocol.admits(p) && r.ports.contains(port)))
         })
-        .cloned()
+        .map(|g| g.to_string())
         .collect();
-    if v.is_empty() { groups.to_vec() } else { v }
+    if v.is_empty() { groups.iter().map(|g| g.to_string()).collect() } else { v }
 }
 
 /// The records of one (interface, kind, via, protocol, port), merged.
@@ -171,7 +181,7 @@ struct Hit<'a> {
     groups: BTreeSet<String>,
 }
 
-type HitKey = (String, ReachabilityKind, String, Protocol, u16);
+type HitKey = (Arc<str>, ReachabilityKind, Arc<str>, Protocol, u16);
 
 fn knowledge<'h>(hosts: &'h [HostListeners], r: &Reachability) -> Option<&'h HostListeners> {
     let ip = r.private_address.to_string();
@@ -212,8 +222,17 @@ pub fn findings(net: &Network, records: &[Reachability], hosts: &[HostListeners]
             hit.groups.extend(groups_for(net, &r.security_groups, r.protocol, port));
         }
     }
+    // Reachable directly from the internet: reported without the load balancers that also reach it.
+    let direct: BTreeSet<(&str, Protocol, u16)> = hits
+        .keys()
+        .filter(|k| k.1 == ReachabilityKind::Internet)
+        .map(|(eni, _, _, p, port)| (&**eni, *p, *port))
+        .collect();
     let mut out = Vec::new();
-    for ((_, kind, _, p, port), hit) in &hits {
+    for ((eni, kind, _, p, port), hit) in &hits {
+        if *kind == ReachabilityKind::LoadBalancer && direct.contains(&(&**eni, *p, *port)) {
+            continue;
+        }
         let r = hit.first;
         let host = knowledge(hosts, r);
         let listener = host.and_then(|h| h.listeners.iter().find(|l| applies(l, r, *p, *port)));
@@ -221,12 +240,12 @@ pub fn findings(net: &Network, records: &[Reachability], hosts: &[HostListeners]
         let services: Vec<&Service> = RECOGNIZED.iter().filter(|s| ports_of(s, *p).contains(port)).collect();
         if services.is_empty() {
             if let Some(l) = listener {
-                out.push(port_finding(r, hit, &groups, *kind, *p, *port, None, Some(l), true));
+                out.push(port_finding(net, r, hit, &groups, *kind, *p, *port, None, Some(l), true));
             }
             continue;
         }
         for s in services {
-            out.push(port_finding(r, hit, &groups, *kind, *p, *port, Some(s), listener, host.is_some()));
+            out.push(port_finding(net, r, hit, &groups, *kind, *p, *port, Some(s), listener, host.is_some()));
         }
     }
     out.extend(exposure(net, records));
@@ -235,6 +254,7 @@ pub fn findings(net: &Network, records: &[Reachability], hosts: &[HostListeners]
 
 #[allow(clippy::too_many_arguments)]
 fn port_finding(
+    net: &Network,
     r: &Reachability,
     hit: &Hit,
     groups: &[String],
@@ -245,7 +265,7 @@ fn port_finding(
     listener: Option<&Listener>,
     agent: bool,
 ) -> Finding {
-    let target = r.instance_id.clone().unwrap_or_else(|| r.interface_id.clone());
+    let target = r.instance_id.as_deref().unwrap_or(&r.interface_id).to_string();
     let on = match &r.instance_id {
         Some(i) => format!("On instance {i}"),
         None => format!("On network interface {}", r.interface_id),
@@ -275,26 +295,29 @@ fn port_finding(
             ),
         ),
     };
-    // Path with the groups that admit this port only.
-    let mut path: Vec<String> = r.path.iter().filter(|c| !c.starts_with("sg-")).cloned().collect();
-    let at = path.iter().position(|c| *c == r.interface_id).unwrap_or(path.len());
+    // Path with the interface's groups that admit this port only (a load balancer's groups come before the
+    // target's ACL and stay).
+    let last_acl = r.path.iter().rposition(|c| c.starts_with("acl-")).map_or(0, |i| i + 1);
+    let mut path: Vec<String> = r.path[..last_acl].iter().map(|c| c.to_string()).collect();
+    path.extend(r.path[last_acl..].iter().filter(|c| !c.starts_with("sg-")).map(|c| c.to_string()));
+    let at = path.iter().position(|c| **c == *r.interface_id).unwrap_or(path.len());
     path.splice(at..at, groups.iter().cloned());
-    let acl = r.path.iter().find(|c| c.starts_with("acl-")).cloned();
-    let rtb = r.path.iter().find(|c| c.starts_with("rtb-")).cloned();
+    let acl = r.path.iter().rev().find(|c| c.starts_with("acl-")).map(|c| c.to_string());
+    let rtb = r.path.iter().rev().find(|c| c.starts_with("rtb-")).map(|c| c.to_string());
     let mut a = BTreeMap::new();
     a.insert("RULE_TYPE".to_string(), rule_type.to_string());
     a.insert("REACHABILITY_TYPE".to_string(), kind_attr(kind).to_string());
     if let Some(i) = &r.instance_id {
-        a.insert("INSTANCE_ID".to_string(), i.clone());
+        a.insert("INSTANCE_ID".to_string(), i.to_string());
     }
     a.insert("PORT".to_string(), port.to_string());
     a.insert("PROTOCOL".to_string(), proto.to_string());
     if let Some(s) = service {
         a.insert("PORT_GROUP_NAME".to_string(), s.0.to_string());
     }
-    a.insert("VPC".to_string(), r.vpc_id.clone());
-    a.insert("SUBNET".to_string(), r.subnet_id.clone());
-    a.insert("ENI".to_string(), r.interface_id.clone());
+    a.insert("VPC".to_string(), r.vpc_id.to_string());
+    a.insert("SUBNET".to_string(), r.subnet_id.to_string());
+    a.insert("ENI".to_string(), r.interface_id.to_string());
     if let Some(acl) = &acl {
         a.insert("ACL".to_string(), acl.clone());
     }
@@ -302,7 +325,25 @@ fn port_finding(
         a.insert("ROUTE_TABLE".to_string(), rtb.clone());
     }
     a.insert("SECURITY_GROUP".to_string(), groups.join(","));
-    a.insert(via_key(kind).to_string(), r.via.clone());
+    a.insert(via_key(kind).to_string(), r.via.to_string());
+    match kind {
+        ReachabilityKind::LoadBalancer => {
+            a.insert("IGW".to_string(), r.path[0].to_string());
+            let ports: Vec<String> = r.listener_ports.iter().map(|p| p.to_string()).collect();
+            a.insert("LISTENER_PORT".to_string(), ports.join(","));
+            if let Some(i) = r.path.iter().position(|c| *c == r.via)
+                && let Some(tg) = r.path.get(i + 1).filter(|tg| **tg != r.via)
+            {
+                a.insert("TARGET_GROUP".to_string(), tg.to_string());
+            }
+        }
+        ReachabilityKind::TransitGateway => {
+            if let Some(att) = net.tgw_attachments.get(&*r.via) {
+                a.insert("TRANSIT_GATEWAY".to_string(), att.tgw_id.clone());
+            }
+        }
+        _ => {}
+    }
     if let Some(l) = listener.filter(|l| !l.process.is_empty()) {
         a.insert("PROCESS".to_string(), l.process.clone());
     }
@@ -324,28 +365,44 @@ fn port_finding(
         r.destination,
         r.vpc_id,
         r.subnet_id,
-        kind_component(kind, &r.via),
+        kind_component(kind, &r.via, r),
         rtb.as_deref().map(|t| format!("route table {t}, ")).unwrap_or_default(),
         acl.as_deref().unwrap_or("-"),
         groups.join(", "),
         r.interface_id,
     );
     let noun = if groups.len() == 1 { "security group" } else { "security groups" };
-    let recommendation = format!(
-        "Edit the {noun} {} to remove access from {from} on port {port}, if it is not needed.",
-        groups.join(", ")
-    );
+    let recommendation = if kind == ReachabilityKind::LoadBalancer {
+        let ports: Vec<String> = r.listener_ports.iter().map(|p| p.to_string()).collect();
+        format!(
+            "Restrict or remove listener {} of load balancer {}, or edit the {noun} {} to stop admitting the load \
+             balancer on port {port}, if it is not needed.",
+            ports.join(", "),
+            r.via,
+            groups.join(", ")
+        )
+    } else {
+        format!(
+            "Edit the {noun} {} to remove access from {from} on port {port}, if it is not needed.",
+            groups.join(", ")
+        )
+    };
     let sources: Vec<String> = hit.sources.iter().map(|s| s.to_string()).collect();
     let evidence =
         vec![message(format!("path: {}", path.join(" -> "))), message(format!("sources: {}", sources.join(", ")))];
     finding(rule_id, severity, target, title, description, recommendation, evidence, a)
 }
 
-fn kind_component(kind: ReachabilityKind, via: &str) -> String {
+fn kind_component(kind: ReachabilityKind, via: &str, r: &Reachability) -> String {
     match kind {
         ReachabilityKind::Internet => format!("internet gateway {via}, "),
         ReachabilityKind::Vgw => format!("virtual private gateway {via}, "),
         ReachabilityKind::PeeredVpc => format!("peering connection {via}, "),
+        ReachabilityKind::TransitGateway => format!("transit gateway attachment {via}, "),
+        ReachabilityKind::LoadBalancer => {
+            let ports: Vec<String> = r.listener_ports.iter().map(|p| p.to_string()).collect();
+            format!("internet gateway {}, load balancer {via} (listener {}), ", r.path[0], ports.join(", "))
+        }
     }
 }
 
@@ -398,8 +455,8 @@ fn exposure(net: &Network, records: &[Reachability]) -> Vec<Finding> {
     type Acc<'a> = (&'a Reachability, RangeSet, RangeSet, BTreeSet<&'static str>);
     let mut acc: BTreeMap<(String, String), Acc> = BTreeMap::new();
     for r in records.iter().filter(|r| r.protocol.has_ports()) {
-        for g in &r.security_groups {
-            let rule_ports = match net.security_groups.get(g) {
+        for g in r.security_groups.iter() {
+            let rule_ports = match net.security_groups.get(&**g) {
                 Some(sg) => range_set(sg.ingress.iter().filter(|x| x.protocol.admits(r.protocol)).map(|x| x.ports)),
                 None => range_set([PortRange::ALL]),
             };
@@ -408,7 +465,7 @@ fn exposure(net: &Network, records: &[Reachability]) -> Vec<Finding> {
                 continue;
             }
             let e = acc
-                .entry((r.interface_id.clone(), g.clone()))
+                .entry((r.interface_id.to_string(), g.to_string()))
                 .or_insert_with(|| (r, RangeSet::empty(), RangeSet::empty(), BTreeSet::new()));
             if r.protocol == Protocol::Tcp {
                 e.1 = e.1.union(&ports);
@@ -420,16 +477,16 @@ fn exposure(net: &Network, records: &[Reachability]) -> Vec<Finding> {
     }
     acc.into_iter()
         .map(|((eni, sg), (r, tcp, udp, kinds))| {
-            let target = r.instance_id.clone().unwrap_or_else(|| eni.clone());
+            let target = r.instance_id.as_deref().map(str::to_string).unwrap_or_else(|| eni.clone());
             let (tcp, udp) = (port_list(&tcp), port_list(&udp));
             let mut a = BTreeMap::new();
             a.insert("RULE_TYPE".to_string(), "NetworkExposure".to_string());
             a.insert("REACHABILITY_TYPE".to_string(), kinds.into_iter().collect::<Vec<_>>().join(","));
             if let Some(i) = &r.instance_id {
-                a.insert("INSTANCE_ID".to_string(), i.clone());
+                a.insert("INSTANCE_ID".to_string(), i.to_string());
             }
-            a.insert("VPC".to_string(), r.vpc_id.clone());
-            a.insert("SUBNET".to_string(), r.subnet_id.clone());
+            a.insert("VPC".to_string(), r.vpc_id.to_string());
+            a.insert("SUBNET".to_string(), r.subnet_id.to_string());
             a.insert("ENI".to_string(), eni.clone());
             a.insert("SECURITY_GROUP".to_string(), sg.clone());
             if !tcp.is_empty() {
@@ -470,16 +527,16 @@ fn exposure(net: &Network, records: &[Reachability]) -> Vec<Finding> {
 pub fn summary(records: &[Reachability], warnings: &[String]) -> RuleOutcome {
     let mut internet: BTreeMap<&str, u64> = BTreeMap::new();
     let mut private: BTreeMap<&str, u64> = BTreeMap::new();
-    let mut seen: BTreeSet<(&str, ReachabilityKind, Protocol, u16, u16)> = BTreeSet::new();
+    let mut seen: BTreeSet<(&str, bool, Protocol, u16, u16)> = BTreeSet::new();
     for r in records.iter().filter(|r| r.protocol.has_ports()) {
         let host = r.instance_id.as_deref().unwrap_or(&r.interface_id);
-        for pr in &r.ports {
+        for pr in r.ports.iter() {
             // Records of one key may repeat ports with other sources: count each port once.
-            if !seen.insert((host, r.kind, r.protocol, pr.from, pr.to)) {
+            if !seen.insert((host, from_internet(r.kind), r.protocol, pr.from, pr.to)) {
                 continue;
             }
             let n = u64::from(pr.to - pr.from) + 1;
-            let m = if r.kind == ReachabilityKind::Internet { &mut internet } else { &mut private };
+            let m = if from_internet(r.kind) { &mut internet } else { &mut private };
             *m.entry(host).or_default() += n;
         }
     }
@@ -491,7 +548,7 @@ pub fn summary(records: &[Reachability], warnings: &[String]) -> RuleOutcome {
     );
     if !private.is_empty() {
         reason.push_str(&format!(
-            "; {} on {} reachable from a VGW or peered VPC",
+            "; {} on {} reachable from a VGW, peered VPC or transit gateway",
             plural(private.values().sum(), "port"),
             plural(private.len() as u64, "instance")
         ));

@@ -144,6 +144,13 @@ pub struct Vpc {
     pub cidrs_v6: Vec<Ipv6Net>,
 }
 
+impl Vpc {
+    /// Every CIDR block, IPv4 then IPv6.
+    pub fn cidrs(&self) -> Vec<IpNet> {
+        self.cidrs_v4.iter().map(|n| IpNet::V4(*n)).chain(self.cidrs_v6.iter().map(|n| IpNet::V6(*n))).collect()
+    }
+}
+
 /// A subnet.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Subnet {
@@ -427,7 +434,7 @@ pub struct Instance {
     pub id: String,
     /// Running instances receive traffic; stopped ones receive nothing.
     pub running: bool,
-    /// Its interfaces.
+    /// Its interfaces, the primary one (device index 0) first.
     pub interface_ids: Vec<String>,
     /// `Name` tag, when set.
     pub name: Option<String>,
@@ -466,6 +473,47 @@ pub struct LoadBalancer {
     pub listeners: Vec<Listener>,
 }
 
+impl LoadBalancer {
+    /// Whether `eni` is one of this load balancer's own interfaces (AWS describes them `ELB app/<name>/<id>`,
+    /// `ELB net/<name>/<id>`, or `ELB <name>` for a classic load balancer).
+    pub fn owns(&self, eni: &Interface) -> bool {
+        let Some(rest) = eni.description.strip_prefix("ELB ") else { return false };
+        match self.kind {
+            LoadBalancerKind::Classic => rest == self.name,
+            _ => self.id.split_once(":loadbalancer/").is_some_and(|(_, suffix)| suffix == rest),
+        }
+    }
+
+    /// The addresses of `subnet` (its IPv4 range) that may be this load balancer's node there:
+    /// describe-load-balancers does not give them, so every address of the range except the five AWS
+    /// reserves (the first four and the last) and those of interfaces that are not this load balancer's.
+    pub fn node_addresses(&self, net: &Network, subnet: &Subnet) -> Vec<(u32, u32)> {
+        let Some(c) = subnet.cidr_v4 else { return Vec::new() };
+        let (lo, hi) = (u32::from(c.network()), u32::from(c.broadcast()));
+        if hi.saturating_sub(lo) < 5 {
+            return Vec::new();
+        }
+        let mut taken: Vec<u32> = net
+            .interfaces
+            .values()
+            .filter(|e| !self.owns(e))
+            .flat_map(|e| e.private_ips.iter().map(|a| u32::from(*a)))
+            .filter(|a| (lo..=hi).contains(a))
+            .collect();
+        taken.sort_unstable();
+        taken.dedup();
+        let mut out = Vec::new();
+        let mut from = lo + 4;
+        for t in taken.into_iter().chain([hi]) {
+            if t > from {
+                out.push((from, t - 1));
+            }
+            from = from.max(t.saturating_add(1));
+        }
+        out
+    }
+}
+
 /// A listener and where it forwards.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Listener {
@@ -492,6 +540,101 @@ pub struct TargetGroup {
     pub port: Option<u16>,
     /// `instance` or `ip`.
     pub target_type: String,
-    /// Registered targets: id (instance id or IP) and port.
-    pub targets: Vec<(String, Option<u16>)>,
+    /// Registered targets (from describe-target-health).
+    pub targets: Vec<Target>,
+}
+
+/// A target registered in a target group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Target {
+    /// Instance id (`instance` groups) or IP address (`ip` groups).
+    pub id: String,
+    /// Port the target receives on (the group's port when absent).
+    pub port: Option<u16>,
+    /// `TargetHealth.State`: `healthy`, `initial`, `unhealthy`, `unused`, `draining`, `unavailable`
+    /// (`None`: not given, taken as healthy).
+    pub state: Option<String>,
+}
+
+impl Target {
+    /// Whether the state lets the load balancer send to it while some target of its group is healthy.
+    pub fn healthy(&self) -> bool {
+        matches!(self.state.as_deref(), None | Some("healthy" | "initial"))
+    }
+
+    /// Whether the load balancer sends to it when no target of its group is healthy (fail-open).
+    pub fn fail_open(&self) -> bool {
+        matches!(self.state.as_deref(), Some("unhealthy"))
+    }
+}
+
+impl TargetGroup {
+    /// Whether a load balancer of `kind` forwarding to this group keeps the
+    /// client's address as the source (AWS defaults, since the
+    /// `preserve_client_ip.enabled` attribute is not in describe-target-groups):
+    /// a Network Load Balancer does for `instance` targets and for UDP groups,
+    /// not for TCP `ip` targets; ALBs and classic ELBs never do.
+    pub fn preserves_client_ip(&self, kind: LoadBalancerKind) -> bool {
+        kind == LoadBalancerKind::Network && (self.target_type == "instance" || self.protocol == Protocol::Udp)
+    }
+
+    /// The targets the load balancer sends to: the healthy ones, or, when none
+    /// is, every `unhealthy` one (AWS routes to all targets when none passes
+    /// its health check). `unused`, `draining` and `unavailable` targets receive nothing.
+    pub fn receiving(&self) -> impl Iterator<Item = &Target> + '_ {
+        let any_healthy = self.targets.iter().any(Target::healthy);
+        self.targets.iter().filter(move |t| if any_healthy { t.healthy() } else { t.fail_open() })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn eni(id: &str, ip: &str, description: &str) -> Interface {
+        Interface {
+            id: id.into(),
+            vpc_id: "vpc-1".into(),
+            subnet_id: "subnet-1".into(),
+            private_ips: vec![ip.parse().unwrap()],
+            ipv6_ips: vec![],
+            public_ips: vec![],
+            security_group_ids: vec![],
+            instance_id: None,
+            interface_type: "interface".into(),
+            description: description.into(),
+        }
+    }
+
+    #[test]
+    fn load_balancer_nodes_avoid_reserved_and_other_interfaces() {
+        let lb = LoadBalancer {
+            id: "arn:aws:elasticloadbalancing:eu-west-1:1:loadbalancer/app/web/abc".into(),
+            name: "web".into(),
+            kind: LoadBalancerKind::Application,
+            internet_facing: true,
+            vpc_id: "vpc-1".into(),
+            subnet_ids: vec!["subnet-1".into()],
+            security_group_ids: vec![],
+            listeners: vec![],
+        };
+        let subnet = Subnet {
+            id: "subnet-1".into(),
+            vpc_id: "vpc-1".into(),
+            cidr_v4: Some("10.0.1.0/28".parse().unwrap()),
+            cidrs_v6: vec![],
+            availability_zone: None,
+        };
+        let mut net = Network::default();
+        for e in [eni("eni-i", "10.0.1.7", "Primary network interface"), eni("eni-lb", "10.0.1.9", "ELB app/web/abc")] {
+            net.interfaces.insert(e.id.clone(), e);
+        }
+        assert!(lb.owns(&net.interfaces["eni-lb"]) && !lb.owns(&net.interfaces["eni-i"]));
+        let at = |a: &str| u32::from(a.parse::<Ipv4Addr>().unwrap());
+        // .0-.3 and .15 reserved, .7 another interface's; .9 is the load balancer's own.
+        assert_eq!(
+            lb.node_addresses(&net, &subnet),
+            [(at("10.0.1.4"), at("10.0.1.6")), (at("10.0.1.8"), at("10.0.1.14"))]
+        );
+    }
 }

@@ -11,7 +11,14 @@ use std::net::IpAddr;
 
 use ipnet::IpNet;
 
-use crate::model::{AclEntry, Interface, Network, Protocol, Route, RouteDestination, RouteTable, RouteTarget};
+mod lb;
+mod tgw;
+
+pub(crate) use tgw::vpc_attachment;
+
+use crate::model::{
+    AclEntry, Interface, Network, NetworkAcl, Protocol, Route, RouteDestination, RouteTable, RouteTarget, SgPeer,
+};
 
 /// Address ranges that are not internet (public) IPv4 space.
 pub const NON_PUBLIC_V4: [&str; 9] = [
@@ -46,6 +53,12 @@ pub enum Origin {
     Vgw(String),
     /// A peered VPC, through this peering connection.
     Peering(String),
+    /// The internet, through this load balancer's listener on this port; the
+    /// packet's `dst` and `port` are the target's address and port, `src` the client's.
+    LoadBalancer(String, u16),
+    /// Another attachment of a transit gateway: this attachment (VPN, Direct
+    /// Connect, peering, or another VPC's) is where the packet enters the TGW.
+    TransitGateway(String),
 }
 
 /// One inbound packet.
@@ -129,7 +142,7 @@ pub(crate) fn table_of<'a>(net: &'a Network, subnet: &str, vpc: &str) -> Option<
 }
 
 /// The route `a` takes: longest prefix, then local < static < propagated, then table order.
-fn lookup<'a>(net: &Network, t: &'a RouteTable, a: IpAddr) -> Option<&'a Route> {
+pub(crate) fn lookup<'a>(net: &Network, t: &'a RouteTable, a: IpAddr) -> Option<&'a Route> {
     let mut best: Option<((u8, u8, usize), &Route)> = None;
     for (i, r) in t.routes.iter().enumerate() {
         let prefixes: Vec<IpNet> = match &r.destination {
@@ -150,7 +163,7 @@ fn lookup<'a>(net: &Network, t: &'a RouteTable, a: IpAddr) -> Option<&'a Route> 
 }
 
 /// Whether table `t` sends `a` to `target` (and not into a blackhole). Err: why not.
-fn routes_to(net: &Network, t: &RouteTable, a: IpAddr, target: &RouteTarget) -> Result<(), String> {
+pub(crate) fn routes_to(net: &Network, t: &RouteTable, a: IpAddr, target: &RouteTarget) -> Result<(), String> {
     match lookup(net, t, a) {
         Some(r) if r.blackhole => Err(format!("route table {} blackholes {a}", t.id)),
         Some(r) if &r.target == target => Ok(()),
@@ -161,7 +174,7 @@ fn routes_to(net: &Network, t: &RouteTable, a: IpAddr, target: &RouteTarget) -> 
     }
 }
 
-fn target_name(t: &RouteTarget) -> String {
+pub(crate) fn target_name(t: &RouteTarget) -> String {
     match t {
         RouteTarget::Local => "local".into(),
         RouteTarget::InternetGateway(x)
@@ -182,7 +195,7 @@ fn proto_port_match(rp: Protocol, ports: crate::model::PortRange, p: Protocol, p
 }
 
 /// First matching entry of one direction, in rule-number order: `Some(entry)` or implicit deny (`None`).
-fn acl_first(entries: &[AclEntry], egress: bool, p: Protocol, addr: IpAddr, port: u16) -> Option<&AclEntry> {
+pub(crate) fn acl_first(entries: &[AclEntry], egress: bool, p: Protocol, addr: IpAddr, port: u16) -> Option<&AclEntry> {
     let mut sorted: Vec<&AclEntry> = entries.iter().filter(|e| e.egress == egress).collect();
     sorted.sort_by_key(|e| e.rule_number);
     sorted.into_iter().find(|e| proto_port_match(e.protocol, e.ports, p, port) && e.cidr.contains(&addr))
@@ -226,6 +239,9 @@ pub fn deliver_to(net: &Network, p: &Packet, eni_id: &str) -> Delivery {
     let table = table_of(net, &eni.subnet_id, vpc);
     if table.is_none() {
         blocked.push(format!("subnet {} has no route table", eni.subnet_id));
+    }
+    if let Origin::LoadBalancer(lb, listener_port) = &p.origin {
+        return lb::deliver(net, p, lb, *listener_port, eni, private, table, d);
     }
     // The gateway / peering, and the return route to it.
     let via: String = match &p.origin {
@@ -277,6 +293,16 @@ pub fn deliver_to(net: &Network, p: &Packet, eni_id: &str) -> Delivery {
             }
             g.clone()
         }
+        Origin::LoadBalancer(..) => unreachable!("handled above"),
+        Origin::TransitGateway(entry) => {
+            let tgw = tgw::checks(net, entry, vpc, p.src, private, blocked);
+            if let (Some(t), Some(tgw)) = (table, &tgw)
+                && let Err(e) = routes_to(net, t, p.src, &RouteTarget::TransitGateway(tgw.clone()))
+            {
+                blocked.push(format!("{e} (return path)"));
+            }
+            entry.clone()
+        }
         Origin::Peering(x) => {
             peering_checks(net, x, vpc, p.src, private, blocked);
             if let Some(t) = table
@@ -292,81 +318,18 @@ pub fn deliver_to(net: &Network, p: &Packet, eni_id: &str) -> Delivery {
         d.path.push(t.id.clone());
     }
     // Network ACL: inbound, then the return traffic outbound.
-    let acl = net
-        .network_acls
-        .values()
-        .find(|a| a.subnet_ids.iter().any(|s| s == &eni.subnet_id))
-        .or_else(|| net.network_acls.values().find(|a| a.default && a.vpc_id == vpc));
-    let what = show(p.protocol, p.port);
-    match acl {
+    match acl_of(net, &eni.subnet_id, vpc) {
         None => d.blocked_by.push(format!("subnet {} has no network ACL (deny)", eni.subnet_id)),
         Some(acl) => {
             d.path.push(acl.id.clone());
-            match acl_first(&acl.entries, false, p.protocol, p.src, p.port) {
-                Some(e) if e.allow => {}
-                Some(e) => d
-                    .blocked_by
-                    .push(format!("NACL {} rule {} denies {what} inbound from {}", acl.id, e.rule_number, p.src)),
-                None => d
-                    .blocked_by
-                    .push(format!("NACL {} has no inbound rule for {what} from {} (implicit deny)", acl.id, p.src)),
-            }
-            let mut ports = vec![0u16];
-            if p.protocol.has_ports() {
-                ports = vec![EPHEMERAL.0];
-                for e in &acl.entries {
-                    for q in [e.ports.from as u32, e.ports.to as u32 + 1] {
-                        if (EPHEMERAL.0 as u32..=EPHEMERAL.1 as u32).contains(&q) {
-                            ports.push(q as u16);
-                        }
-                    }
-                }
-            }
-            let back =
-                ports.iter().any(|&q| acl_first(&acl.entries, true, p.protocol, p.src, q).is_some_and(|e| e.allow));
-            if !back {
-                d.blocked_by.push(format!(
-                    "NACL {} outbound denies the return traffic ({} to {} on every ephemeral port {}-{})",
-                    acl.id,
-                    show(p.protocol, 0).trim_end_matches("/0"),
-                    p.src,
-                    EPHEMERAL.0,
-                    EPHEMERAL.1
-                ));
-            }
+            d.blocked_by.extend(acl_checks(acl, Direction::Inbound, p.protocol, p.src, p.port));
         }
     }
     // Security groups: stateful, any rule of any group.
-    let mut admitting = Vec::new();
-    let mut refused = Vec::new();
-    for gid in &eni.security_group_ids {
-        let Some(sg) = net.security_groups.get(gid) else {
-            refused.push(format!("SG {gid} not found"));
-            continue;
-        };
-        let ok = sg.ingress.iter().any(|r| {
-            proto_port_match(r.protocol, r.ports, p.protocol, p.port)
-                && match &r.peer {
-                    crate::model::SgPeer::Cidr(n) => n.contains(&p.src),
-                    crate::model::SgPeer::PrefixList(id) => {
-                        net.prefix_lists.get(id).is_some_and(|pl| pl.cidrs.iter().any(|n| n.contains(&p.src)))
-                    }
-                    crate::model::SgPeer::Group(g) => group_member(net, g, vpc, p.src),
-                }
-        });
-        if ok {
-            admitting.push(gid.clone())
-        } else {
-            refused.push(format!("SG {gid} has no inbound rule for {what} from {}", p.src))
-        }
+    match sg_checks(net, eni, p.protocol, p.port, p.src, &[]) {
+        Ok(admitting) => d.path.extend(admitting),
+        Err(refused) => d.blocked_by.extend(refused),
     }
-    if admitting.is_empty() {
-        if refused.is_empty() {
-            refused.push(format!("interface {} has no security group", eni.id));
-        }
-        d.blocked_by.extend(refused);
-    }
-    d.path.extend(admitting);
     d.path.push(eni.id.clone());
     if let Some(i) = &eni.instance_id {
         d.path.push(i.clone());
@@ -379,8 +342,111 @@ pub fn deliver_to(net: &Network, p: &Packet, eni_id: &str) -> Delivery {
     d
 }
 
+/// The network ACL of a subnet: its explicit association, else its VPC's default ACL.
+pub(crate) fn acl_of<'a>(net: &'a Network, subnet: &str, vpc: &str) -> Option<&'a NetworkAcl> {
+    net.network_acls
+        .values()
+        .find(|a| a.subnet_ids.iter().any(|s| s == subnet))
+        .or_else(|| net.network_acls.values().find(|a| a.default && a.vpc_id == vpc))
+}
+
+/// Which way the first packet of a flow crosses an ACL.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Direction {
+    /// The flow comes in from `remote` to `port`; its return goes out to `remote` on an ephemeral port.
+    Inbound,
+    /// The flow goes out to `remote` on `port`; its return comes in from `remote` on an ephemeral port.
+    Outbound,
+}
+
+/// A stateless ACL both ways: the flow's packet, then its return on some ephemeral port. Every failure.
+pub(crate) fn acl_checks(acl: &NetworkAcl, dir: Direction, p: Protocol, remote: IpAddr, port: u16) -> Vec<String> {
+    let mut blocked = Vec::new();
+    let what = show(p, port);
+    let (first, words) = match dir {
+        Direction::Inbound => (false, ("inbound", "from", "outbound")),
+        Direction::Outbound => (true, ("outbound", "to", "inbound")),
+    };
+    match acl_first(&acl.entries, first, p, remote, port) {
+        Some(e) if e.allow => {}
+        Some(e) => blocked
+            .push(format!("NACL {} rule {} denies {what} {} {} {remote}", acl.id, e.rule_number, words.0, words.1)),
+        None => blocked
+            .push(format!("NACL {} has no {} rule for {what} {} {remote} (implicit deny)", acl.id, words.0, words.1)),
+    }
+    let mut ports = vec![0u16];
+    if p.has_ports() {
+        ports = vec![EPHEMERAL.0];
+        for e in &acl.entries {
+            for q in [e.ports.from as u32, e.ports.to as u32 + 1] {
+                if (EPHEMERAL.0 as u32..=EPHEMERAL.1 as u32).contains(&q) {
+                    ports.push(q as u16);
+                }
+            }
+        }
+    }
+    let back = ports.iter().any(|&q| acl_first(&acl.entries, !first, p, remote, q).is_some_and(|e| e.allow));
+    if !back {
+        blocked.push(format!(
+            "NACL {} {} denies the return traffic ({} {} {remote} on every ephemeral port {}-{})",
+            acl.id,
+            words.2,
+            show(p, 0).trim_end_matches("/0"),
+            if dir == Direction::Inbound { "to" } else { "from" },
+            EPHEMERAL.0,
+            EPHEMERAL.1
+        ));
+    }
+    blocked
+}
+
+/// Whether an SG rule's peer contains `src` (group references: members in `vpc` or actively peered VPCs, and every
+/// address for the groups in `everyone`, the load balancer's own groups on its traffic).
+fn peer_contains(net: &Network, peer: &SgPeer, vpc: &str, src: IpAddr, everyone: &[String]) -> bool {
+    match peer {
+        SgPeer::Cidr(n) => n.contains(&src),
+        SgPeer::PrefixList(id) => net.prefix_lists.get(id).is_some_and(|pl| pl.cidrs.iter().any(|n| n.contains(&src))),
+        SgPeer::Group(g) => everyone.contains(g) || group_member(net, g, vpc, src),
+    }
+}
+
+/// The interface's groups admitting (p, port) from `src`: Ok(the admitting ones) or Err(why each refuses).
+pub(crate) fn sg_checks(
+    net: &Network,
+    eni: &Interface,
+    p: Protocol,
+    port: u16,
+    src: IpAddr,
+    everyone: &[String],
+) -> Result<Vec<String>, Vec<String>> {
+    let what = show(p, port);
+    let mut admitting = Vec::new();
+    let mut refused = Vec::new();
+    for gid in &eni.security_group_ids {
+        let Some(sg) = net.security_groups.get(gid) else {
+            refused.push(format!("SG {gid} not found"));
+            continue;
+        };
+        let ok = sg.ingress.iter().any(|r| {
+            proto_port_match(r.protocol, r.ports, p, port) && peer_contains(net, &r.peer, &eni.vpc_id, src, everyone)
+        });
+        if ok {
+            admitting.push(gid.clone())
+        } else {
+            refused.push(format!("SG {gid} has no inbound rule for {what} from {src}"))
+        }
+    }
+    if admitting.is_empty() {
+        if refused.is_empty() {
+            refused.push(format!("interface {} has no security group", eni.id));
+        }
+        return Err(refused);
+    }
+    Ok(admitting)
+}
+
 /// Whether `a` is a private address of an interface carrying group `g` in `vpc` or a VPC actively peered with it.
-fn group_member(net: &Network, g: &str, vpc: &str, a: IpAddr) -> bool {
+pub(crate) fn group_member(net: &Network, g: &str, vpc: &str, a: IpAddr) -> bool {
     net.interfaces.values().any(|i| {
         i.security_group_ids.iter().any(|x| x == g)
             && i.addresses().any(|x| x == a)
@@ -394,11 +460,8 @@ fn group_member(net: &Network, g: &str, vpc: &str, a: IpAddr) -> bool {
 }
 
 /// The VPC's CIDRs (both families).
-fn vpc_cidrs(net: &Network, vpc: &str) -> Vec<IpNet> {
-    net.vpcs
-        .get(vpc)
-        .map(|v| v.cidrs_v4.iter().map(|n| IpNet::V4(*n)).chain(v.cidrs_v6.iter().map(|n| IpNet::V6(*n))).collect())
-        .unwrap_or_default()
+pub(crate) fn vpc_cidrs(net: &Network, vpc: &str) -> Vec<IpNet> {
+    net.vpcs.get(vpc).map(|v| v.cidrs()).unwrap_or_default()
 }
 
 /// Peering checks: active, joins `vpc` to another VPC, no overlap, the source is a peer address whose subnet routes `dst` back.

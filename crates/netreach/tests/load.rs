@@ -151,10 +151,8 @@ fn moto_world_counts_and_values() {
     assert_eq!(lb.listeners[0].target_group_ids, [MOTO_TG]);
     let tg = &n.target_groups[MOTO_TG];
     assert_eq!((tg.protocol, tg.port, tg.target_type.as_str()), (Protocol::Tcp, Some(80), "instance"));
-    assert_eq!(
-        tg.targets,
-        [("i-9ff9ec716ae40311d".to_string(), Some(80)), ("i-3cee96c180a4e387d".to_string(), Some(80))]
-    );
+    let healthy = |id: &str, port: u16| Target { id: id.into(), port: Some(port), state: Some("healthy".into()) };
+    assert_eq!(tg.targets, [healthy("i-9ff9ec716ae40311d", 80), healthy("i-3cee96c180a4e387d", 80)]);
 }
 
 #[test]
@@ -290,7 +288,10 @@ fn handmade_fixture_values() {
     assert_eq!(nlb.listeners[0].target_group_ids, [tg_arn]); // TargetGroupArn and ForwardConfig, deduplicated
     let tg = &n.target_groups[tg_arn];
     assert_eq!((tg.target_type.as_str(), tg.port), ("ip", Some(53)));
-    assert_eq!(tg.targets, [("10.20.1.10".to_string(), Some(53)), ("10.20.1.11".to_string(), Some(5353))]);
+    let target =
+        |id: &str, port: u16, state: &str| Target { id: id.into(), port: Some(port), state: Some(state.into()) };
+    assert_eq!(tg.targets, [target("10.20.1.10", 53, "healthy"), target("10.20.1.11", 5353, "unhealthy")]);
+    assert_eq!(tg.receiving().map(|t| t.id.as_str()).collect::<Vec<_>>(), ["10.20.1.10"]);
 }
 
 #[test]
@@ -404,7 +405,43 @@ proptest! {
         let doc = serde_json::json!({ key: [v.clone(), { "Routes": v.clone(), "Entries": v.clone() }] });
         std::fs::write(dir.path().join("tgw-rtb-1.json"), doc.to_string()).unwrap();
         std::fs::write(dir.path().join("b.json"), serde_json::json!({ key: v }).to_string()).unwrap();
-        let _ = load_dir(dir.path()).unwrap();
+        let loaded = load_dir(dir.path()).unwrap();
+        // Whatever was loaded (dangling load balancer, target, TGW references included) analyses without panic.
+        let records = warden_netreach::engine::analyse(&loaded.network);
+        let _ = warden_netreach::findings::findings(&loaded.network, &records, &[]);
+    }
+
+    /// A load balancer, target group, health and TGW world with arbitrary values in its fields loads, analyses and
+    /// explains without panic, and every problem is a warning naming a resource.
+    #[test]
+    fn lb_and_tgw_shapes_never_panic(v in json_value(), w in json_value(), port in any::<i64>()) {
+        let dir = tempfile::tempdir().unwrap();
+        let tg = "arn:aws:elasticloadbalancing:r:1:targetgroup/t/1";
+        let files = [
+            ("lb.json", serde_json::json!({"LoadBalancers": [{"LoadBalancerArn": "lb-1", "Type": "application",
+                "Scheme": "internet-facing", "VpcId": "vpc-1", "AvailabilityZones": [{"SubnetId": "s"}, v.clone()],
+                "SecurityGroups": ["sg-1"]}]})),
+            ("l.json", serde_json::json!({"Listeners": [{"LoadBalancerArn": "lb-1", "Port": port, "Protocol": "HTTP",
+                "DefaultActions": [{"TargetGroupArn": tg}, w.clone()]}, v.clone()]})),
+            ("tg.json", serde_json::json!({"TargetGroups": [{"TargetGroupArn": tg, "Port": port, "TargetType": "ip"}]})),
+            ("describe-target-health/arn_aws_elasticloadbalancing_r_1_targetgroup_t_1.json",
+                serde_json::json!({"TargetHealthDescriptions": [{"Target": {"Id": "10.0.0.1", "Port": port},
+                "TargetHealth": w.clone()}, v.clone()]})),
+            ("att.json", serde_json::json!({"TransitGatewayAttachments": [{"TransitGatewayAttachmentId": "a",
+                "TransitGatewayId": "tgw-1", "ResourceType": "vpc", "ResourceId": "vpc-1", "Association": v.clone()}]})),
+            ("tgw-rtb-1.json", serde_json::json!({"Routes": [w.clone(), {"DestinationCidrBlock": "10.0.0.0/8",
+                "TransitGatewayAttachments": [{"TransitGatewayAttachmentId": "a"}]}]})),
+        ];
+        std::fs::create_dir(dir.path().join("describe-target-health")).unwrap();
+        for (name, doc) in files {
+            std::fs::write(dir.path().join(name), doc.to_string()).unwrap();
+        }
+        let loaded = load_dir(dir.path()).unwrap();
+        prop_assert!(loaded.network.warnings.iter().all(|w| !w.resource.is_empty() && !w.message.is_empty()));
+        let records = warden_netreach::engine::analyse(&loaded.network);
+        let _ = warden_netreach::findings::findings(&loaded.network, &records, &[]);
+        let origin = warden_netreach::walker::Origin::TransitGateway("a".into());
+        let _ = warden_netreach::engine::why(&loaded.network, "i-1", Protocol::Tcp, 80, &origin, None);
     }
 }
 
@@ -486,9 +523,52 @@ fn json_value() -> impl Strategy<Value = serde_json::Value> {
         "DefaultActions",
         "ForwardConfig",
         "TargetGroups",
+        "TargetHealth",
+        "TargetType",
+        "Attachment",
+        "DeviceIndex",
+        "Scheme",
+        "SecurityGroups",
+        "AvailabilityZones",
+        "InstancePort",
+        "TransitGatewayAttachmentId",
+        "TransitGatewayId",
+        "TransitGatewayAttachments",
+        "ResourceType",
+        "ResourceId",
+        "DestinationCidrBlock",
+        "Description",
     ];
-    const STRINGS: &[&str] =
-        &["10.0.0.0/8", "::/0", "-1", "tcp", "6", "local", "igw-1", "running", "blackhole", "1.2.3.4", "x", "TCP_UDP"];
+    const STRINGS: &[&str] = &[
+        "10.0.0.0/8",
+        "::/0",
+        "-1",
+        "tcp",
+        "6",
+        "local",
+        "igw-1",
+        "running",
+        "blackhole",
+        "1.2.3.4",
+        "x",
+        "TCP_UDP",
+        "internet-facing",
+        "application",
+        "network",
+        "healthy",
+        "unhealthy",
+        "unused",
+        "instance",
+        "ip",
+        "vpc",
+        "vpn",
+        "i-1",
+        "a",
+        "tgw-1",
+        "tgw-rtb-1",
+        "ELB app/x/1",
+        "10.0.0.1",
+    ];
     let leaf = prop_oneof![
         Just(serde_json::Value::Null),
         any::<bool>().prop_map(serde_json::Value::from),

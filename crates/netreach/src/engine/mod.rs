@@ -15,6 +15,7 @@
 //! delivers.
 
 pub mod bench;
+mod edges;
 mod explain;
 mod parts;
 
@@ -42,37 +43,51 @@ pub enum ReachabilityKind {
     Vgw,
     /// The peer VPC's addresses through an active peering connection.
     PeeredVpc,
+    /// Another attachment of a transit gateway (`via` is that attachment): any
+    /// address for VPN, Direct Connect and peering attachments, the other
+    /// VPC's routed subnets for VPC attachments.
+    TransitGateway,
+    /// Public IPv4 clients through an internet-facing load balancer (`via` is
+    /// its id); the ports are the target ports, `listener_ports` the listeners'.
+    LoadBalancer,
 }
 
 /// One rectangle of reachability: these sources reach these ports of this address.
+///
+/// Ids are shared (`Arc<str>`) and so are the port and source lists of records with the same shape: an estate of
+/// 100,000 interfaces has hundreds of thousands of records, and copying every string into each of them was most
+/// of the analysis time and memory.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Reachability {
     /// The interface reached.
-    pub interface_id: String,
+    pub interface_id: Arc<str>,
     /// Its instance, if any.
-    pub instance_id: Option<String>,
+    pub instance_id: Option<Arc<str>>,
     /// Its VPC.
-    pub vpc_id: String,
+    pub vpc_id: Arc<str>,
     /// Its subnet.
-    pub subnet_id: String,
+    pub subnet_id: Arc<str>,
     /// Where the traffic comes from.
     pub kind: ReachabilityKind,
-    /// The internet gateway, virtual private gateway or peering connection crossed.
-    pub via: String,
+    /// The internet gateway, virtual private gateway, peering connection, TGW attachment or load balancer crossed.
+    pub via: Arc<str>,
     /// Protocol.
     pub protocol: Protocol,
     /// Destination ports, disjoint and sorted (`0-65535` for protocols without ports).
-    pub ports: Vec<PortRange>,
+    pub ports: Arc<[PortRange]>,
     /// Source addresses as disjoint sorted prefixes.
-    pub sources: Vec<IpNet>,
+    pub sources: Arc<[IpNet]>,
     /// The address the packets are sent to (public IPv4 for the internet, else private/IPv6).
     pub destination: IpAddr,
     /// The private address of the interface that receives them.
     pub private_address: IpAddr,
     /// Components crossed in order: gateway, route table, ACL, groups, interface, instance.
-    pub path: Vec<String>,
+    pub path: Arc<[Arc<str>]>,
     /// The security groups that admit some of this traffic.
-    pub security_groups: Vec<String>,
+    pub security_groups: Arc<[Arc<str>]>,
+    /// Load balancer records: the listener ports that forward to these ports.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub listener_ports: Vec<u16>,
 }
 
 impl Reachability {
@@ -152,7 +167,7 @@ impl std::hash::Hasher for Fx {
 type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
 
 /// The admission of one (ACL, groups, protocol): per port piece, the sources passing the ACL both ways and some group, and each group's sources.
-type Admission = Vec<Piece<(AddrSet, Vec<(String, AddrSet)>)>>;
+type Admission<'a> = Vec<Piece<(AddrSet, Vec<(&'a str, AddrSet)>)>>;
 
 /// Lookups by subnet and VPC, built once (same resolution rules as the walker: first by id).
 #[derive(Default)]
@@ -165,6 +180,8 @@ struct Index<'a> {
     vgws: HashMap<&'a str, Vec<&'a str>>,
     peerings: HashMap<&'a str, Vec<&'a crate::model::Peering>>,
     subnets: HashMap<&'a str, Vec<&'a crate::model::Subnet>>,
+    tgw: edges::TgwIndex<'a>,
+    forwards: HashMap<&'a str, Vec<edges::Forward<'a>>>,
 }
 
 impl<'a> Index<'a> {
@@ -214,6 +231,8 @@ impl<'a> Index<'a> {
         for v in ix.igws.values_mut().chain(ix.vgws.values_mut()) {
             v.dedup();
         }
+        ix.tgw = edges::tgw_index(net);
+        ix.forwards = edges::forwards(net, false);
         ix
     }
 
@@ -226,20 +245,33 @@ impl<'a> Index<'a> {
     }
 }
 
+/// Admissions by an interface's sorted groups.
+type ByGroups<'a> = FxMap<Vec<&'a str>, Arc<Admission<'a>>>;
+
 /// Sources admitted, piecewise over ports.
 type PortMap = Vec<Piece<AddrSet>>;
 
 struct Ctx<'a> {
     net: &'a Network,
-    ix: Index<'a>,
+    /// Shared so that a caller can read it while it fills the caches.
+    ix: std::rc::Rc<Index<'a>>,
     internet: AddrSet,
     members: Members,
     routes: FxMap<&'a str, Arc<RouteMap>>,
-    admission: FxMap<(&'a str, &'a str, Vec<&'a str>, Protocol), Arc<Admission>>,
-    acl_ok: FxMap<(&'a str, Protocol), Arc<PortMap>>,
+    /// By (ACL, VPC, protocol), then by the interface's sorted groups (looked up without allocating).
+    admission: FxMap<(&'a str, &'a str, Protocol), ByGroups<'a>>,
+    /// The internet (or VGW) sources a route table sends back to a gateway, by (table, gateway).
+    gateway_sources: FxMap<(&'a str, &'a str), AddrSet>,
+    /// By (peering, which subnets of the peer route to it).
+    peer_sources: FxMap<&'a str, FxMap<Vec<bool>, AddrSet>>,
+    acl_ok: FxMap<(&'a str, Protocol, bool), Arc<PortMap>>,
     /// By admission (its address in `admission`, which is never evicted) and source set.
-    shapes: FxMap<(usize, AddrSet), Arc<Shapes>>,
-    groups: FxMap<(&'a str, &'a str, Protocol), Arc<PortMap>>,
+    shapes: FxMap<(usize, AddrSet), Arc<Shapes<'a>>>,
+    groups: FxMap<(&'a str, &'a str, Protocol, bool), Arc<PortMap>>,
+    tgw_routes: FxMap<&'a str, Arc<edges::TgwRouteMap>>,
+    lb_nodes: FxMap<(&'a str, &'a str), AddrSet>,
+    /// Shared copies of the ids that records repeat.
+    names: FxMap<&'a str, Arc<str>>,
     protocols: Vec<Protocol>,
 }
 
@@ -266,15 +298,16 @@ impl<'a> Ctx<'a> {
         v
     }
 
-    /// The sources an ACL lets in and back out, piecewise over ports.
-    fn acl_ok(&mut self, acl: &'a str, p: Protocol) -> Arc<PortMap> {
-        let key = (acl, p);
+    /// The remote addresses an ACL lets through both ways, piecewise over the flow's destination port: flows
+    /// coming in (`egress` false: in, then the return out) or going out (`egress` true).
+    fn acl_ok(&mut self, acl: &'a str, p: Protocol, egress: bool) -> Arc<PortMap> {
+        let key = (acl, p, egress);
         if let Some(a) = self.acl_ok.get(&key) {
             return a.clone();
         }
         let entries = &self.net.network_acls[acl].entries;
-        let ret = parts::acl_return(entries, p);
-        let v: Vec<Piece<AddrSet>> = parts::acl_inbound(entries, p)
+        let ret = parts::acl_return(entries, p, !egress);
+        let v: Vec<Piece<AddrSet>> = parts::acl_leg(entries, p, egress)
             .into_iter()
             .map(|x| Piece { lo: x.lo, hi: x.hi, val: x.val.intersect(&ret) })
             .collect();
@@ -283,14 +316,15 @@ impl<'a> Ctx<'a> {
         a
     }
 
-    /// The sources one security group admits on an interface of `vpc`, piecewise over ports.
-    fn group(&mut self, g: &'a str, vpc: &'a str, p: Protocol) -> Arc<PortMap> {
-        let key = (g, vpc, p);
+    /// The peers one security group's inbound (or, with `egress`, outbound) rules admit on an interface of
+    /// `vpc`, piecewise over ports.
+    fn group(&mut self, g: &'a str, vpc: &'a str, p: Protocol, egress: bool) -> Arc<PortMap> {
+        let key = (g, vpc, p, egress);
         if let Some(a) = self.groups.get(&key) {
             return a.clone();
         }
         let scope = self.group_scope(vpc);
-        let v: Vec<Piece<AddrSet>> = parts::sg_admit(self.net, &[g.to_string()], p, &scope, &self.members)
+        let v: Vec<Piece<AddrSet>> = parts::sg_admit(self.net, &[g.to_string()], p, &scope, &self.members, egress, &[])
             .into_iter()
             .map(|x| Piece { lo: x.lo, hi: x.hi, val: x.val.into_iter().next().map(|(_, s)| s).unwrap_or_default() })
             .collect();
@@ -299,16 +333,15 @@ impl<'a> Ctx<'a> {
         a
     }
 
-    fn admission(&mut self, acl: &'a str, vpc: &'a str, groups: &[&'a str], p: Protocol) -> Arc<Admission> {
-        let key = (acl, vpc, groups.to_vec(), p);
-        if let Some(a) = self.admission.get(&key) {
+    fn admission(&mut self, acl: &'a str, vpc: &'a str, groups: &[&'a str], p: Protocol) -> Arc<Admission<'a>> {
+        if let Some(a) = self.admission.get(&(acl, vpc, p)).and_then(|m| m.get(groups)) {
             return a.clone();
         }
-        let acl_ok = self.acl_ok(acl, p);
-        let mut sgs: Vec<(String, Arc<Vec<Piece<AddrSet>>>)> = Vec::new();
+        let acl_ok = self.acl_ok(acl, p, false);
+        let mut sgs: Vec<(&'a str, Arc<Vec<Piece<AddrSet>>>)> = Vec::new();
         for &g in groups {
             if self.net.security_groups.contains_key(g) {
-                sgs.push((g.to_string(), self.group(g, vpc, p)));
+                sgs.push((g, self.group(g, vpc, p, false)));
             }
         }
         // Merge the piecewise maps: cut at every piece start of any of them.
@@ -318,7 +351,7 @@ impl<'a> Ctx<'a> {
         }
         cuts.sort_unstable();
         cuts.dedup();
-        let mut out: Admission = Vec::new();
+        let mut out: Admission<'a> = Vec::new();
         let mut idx = vec![0usize; sgs.len()];
         let mut ai = 0;
         for (c, &lo) in cuts.iter().enumerate() {
@@ -336,7 +369,7 @@ impl<'a> Ctx<'a> {
                 let s = m[idx[k]].val.intersect(ok);
                 if !s.is_empty() {
                     union = union.union(&s);
-                    per.push((g.clone(), s));
+                    per.push((*g, s));
                 }
             }
             match out.last_mut() {
@@ -345,7 +378,7 @@ impl<'a> Ctx<'a> {
             }
         }
         let a = Arc::new(out);
-        self.admission.insert(key, a.clone());
+        self.admission.entry((acl, vpc, p)).or_default().insert(groups.to_vec(), a.clone());
         a
     }
 }
@@ -369,34 +402,52 @@ pub fn analyse(net: &Network) -> Vec<Reachability> {
 }
 
 /// [`analyse`] on `threads` threads.
+///
+/// Interfaces are taken VPC by VPC, and the caches that depend on a VPC (group peers, admissions, ACL and route
+/// maps) are dropped between VPCs, so memory stays that of one VPC per thread; each thread takes whole VPCs.
 fn analyse_threads(net: &Network, threads: usize) -> Vec<Reachability> {
-    let enis: Vec<&Interface> = net.interfaces.values().collect();
-    if threads <= 1 {
-        let mut ctx = Ctx::new(net);
-        let mut out = Vec::new();
-        for eni in enis {
-            analyse_interface(&mut ctx, eni, &mut out);
+    let mut enis: Vec<(usize, &Interface)> = net.interfaces.values().enumerate().collect();
+    enis.sort_by(|a, b| (a.1.vpc_id.as_str(), a.0).cmp(&(b.1.vpc_id.as_str(), b.0)));
+    // Cut into `threads` runs of whole VPCs.
+    let target = enis.len().div_ceil(threads.max(1)).max(1);
+    let mut runs: Vec<&[(usize, &Interface)]> = Vec::new();
+    let mut start = 0;
+    for i in 1..=enis.len() {
+        let boundary = i == enis.len() || enis[i].1.vpc_id != enis[i - 1].1.vpc_id;
+        if boundary && (i - start >= target || i == enis.len()) {
+            runs.push(&enis[start..i]);
+            start = i;
         }
-        return out;
     }
-    let chunk = enis.len().div_ceil(threads);
-    let parts: Vec<Vec<Reachability>> = std::thread::scope(|sc| {
-        let handles: Vec<_> = enis
-            .chunks(chunk)
-            .map(|c| {
-                sc.spawn(move || {
-                    let mut ctx = Ctx::new(net);
-                    let mut out = Vec::new();
-                    for eni in c {
-                        analyse_interface(&mut ctx, eni, &mut out);
-                    }
-                    out
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().expect("analysis thread")).collect()
-    });
-    parts.into_iter().flatten().collect()
+    let work = |run: &[(usize, &Interface)]| -> Vec<(usize, Vec<Reachability>)> {
+        let mut ctx = Ctx::new(net);
+        let mut out = Vec::with_capacity(run.len());
+        let mut vpc: Option<&str> = None;
+        for (i, eni) in run {
+            if vpc != Some(eni.vpc_id.as_str()) {
+                ctx.forget_vpc();
+                vpc = Some(eni.vpc_id.as_str());
+            }
+            let mut recs = Vec::new();
+            analyse_interface(&mut ctx, eni, &mut recs);
+            out.push((*i, recs));
+        }
+        out
+    };
+    let mut parts: Vec<(usize, Vec<Reachability>)> = if runs.len() <= 1 {
+        runs.first().map(|r| work(r)).unwrap_or_default()
+    } else {
+        std::thread::scope(|sc| {
+            let handles: Vec<_> = runs.iter().map(|r| sc.spawn(move || work(r))).collect();
+            handles.into_iter().flat_map(|h| h.join().expect("analysis thread")).collect()
+        })
+    };
+    parts.sort_unstable_by_key(|(i, _)| *i);
+    let mut out = Vec::with_capacity(parts.iter().map(|(_, r)| r.len()).sum());
+    for (_, recs) in parts {
+        out.extend(recs);
+    }
+    out
 }
 
 /// The reachability of one interface.
@@ -410,26 +461,102 @@ pub fn analyse_one(net: &Network, interface_id: &str) -> Vec<Reachability> {
 }
 
 impl<'a> Ctx<'a> {
+    /// Drops the caches that depend on the VPC being analysed (the shapes are keyed by admission address, so they
+    /// go with the admissions).
+    /// The destinations `table` (whose map is `rm`) sends to gateway or peering `via` (`target()`), within
+    /// `within` if given (and within the internet for an internet gateway): the sources whose return route is
+    /// right. Cached by (table, via).
+    fn gateway_sources(
+        &mut self,
+        table: &'a str,
+        via: &'a str,
+        rm: &RouteMap,
+        target: impl FnOnce() -> RouteTarget,
+        within: Option<&AddrSet>,
+    ) -> AddrSet {
+        if let Some(s) = self.gateway_sources.get(&(table, via)) {
+            return s.clone();
+        }
+        let target = target();
+        let mut s = parts::routed_to(rm, &target);
+        if matches!(target, RouteTarget::InternetGateway(_)) {
+            s = s.intersect(&self.internet);
+        }
+        if let Some(w) = within {
+            s = s.intersect(w);
+        }
+        self.gateway_sources.insert((table, via), s.clone());
+        s
+    }
+
+    /// The addresses of the subnets of `peer` whose route table sends `dst` to peering `pc`. Cached by (peering,
+    /// which of the peer's subnets do), since most destinations of a VPC get the same answer.
+    fn peer_sources(&mut self, pc: &'a crate::model::Peering, peer: &'a str, dst: IpAddr) -> AddrSet {
+        let target = RouteTarget::Peering(pc.id.clone());
+        let ix = self.ix.clone();
+        let subnets: &[&'a crate::model::Subnet] = ix.subnets.get(peer).map(Vec::as_slice).unwrap_or_default();
+        let mut mask: Vec<bool> = Vec::with_capacity(subnets.len());
+        for s in subnets {
+            let routed = match self.ix.table(&s.id, peer) {
+                Some(t) => parts::routes_addr_to(&self.routes(t), dst, &target),
+                None => false,
+            };
+            mask.push(routed);
+        }
+        if let Some(set) = self.peer_sources.get(pc.id.as_str()).and_then(|m| m.get(mask.as_slice())) {
+            return set.clone();
+        }
+        let mut from = AddrSet::none();
+        for (s, _) in subnets.iter().zip(&mask).filter(|(_, m)| **m) {
+            let nets: Vec<IpNet> =
+                s.cidr_v4.map(IpNet::V4).into_iter().chain(s.cidrs_v6.iter().map(|n| IpNet::V6(*n))).collect();
+            from = from.union(&AddrSet::nets(&nets));
+        }
+        self.peer_sources.entry(pc.id.as_str()).or_default().insert(mask, from.clone());
+        from
+    }
+
+    /// The shared copy of an id.
+    fn name(&mut self, s: &'a str) -> Arc<str> {
+        self.names.entry(s).or_insert_with(|| Arc::from(s)).clone()
+    }
+
+    fn forget_vpc(&mut self) {
+        self.names.clear();
+        self.gateway_sources.clear();
+        self.peer_sources.clear();
+        self.admission.clear();
+        self.shapes.clear();
+        self.groups.clear();
+        self.acl_ok.clear();
+        self.routes.clear();
+    }
+
     fn new(net: &'a Network) -> Ctx<'a> {
         Ctx {
             net,
-            ix: Index::new(net),
+            ix: std::rc::Rc::new(Index::new(net)),
             internet: internet(),
             members: parts::members(net),
             routes: FxMap::default(),
             admission: FxMap::default(),
+            gateway_sources: FxMap::default(),
+            peer_sources: FxMap::default(),
             acl_ok: FxMap::default(),
             shapes: FxMap::default(),
             groups: FxMap::default(),
+            tgw_routes: FxMap::default(),
+            lb_nodes: FxMap::default(),
+            names: FxMap::default(),
             protocols: protocols(net),
         }
     }
 }
 
 /// One (kind, via, destination, private address, source set) to evaluate.
-struct Entry {
+struct Entry<'a> {
     kind: ReachabilityKind,
-    via: String,
+    via: &'a str,
     dst: IpAddr,
     private: IpAddr,
     sources: AddrSet,
@@ -444,7 +571,9 @@ fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Re
     let Some(table) = ctx.ix.table(&eni.subnet_id, vpc).and_then(|t| net.route_tables.get(t)) else { return };
     let Some(acl) = ctx.ix.acl(&eni.subnet_id, vpc).and_then(|a| net.network_acls.get(a)) else { return };
     let rm = ctx.routes(&table.id);
-    let mut entries: Vec<Entry> = Vec::new();
+    let ids = EniIds::new(eni);
+    let ix = ctx.ix.clone();
+    let mut entries: Vec<Entry<'a>> = Vec::new();
     // Internet.
     let mut publics: Vec<(IpAddr, IpAddr)> = eni
         .public_ips
@@ -458,20 +587,23 @@ fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Re
     let mut privates: Vec<IpAddr> = eni.addresses().collect();
     privates.sort();
     privates.dedup();
-    for g in ctx.ix.igws.get(vpc).into_iter().flatten() {
-        let s = ctx.internet.intersect(&parts::routed_to(&rm, &RouteTarget::InternetGateway(g.to_string())));
+    let igws: &[&'a str] =
+        if publics.is_empty() { &[] } else { ix.igws.get(vpc).map(Vec::as_slice).unwrap_or_default() };
+    for &g in igws {
+        let s = ctx.gateway_sources(table.id.as_str(), g, &rm, || RouteTarget::InternetGateway(g.to_string()), None);
         for &(dst, private) in &publics {
             let sources = s.family(dst.is_ipv6());
-            entries.push(Entry { kind: ReachabilityKind::Internet, via: g.to_string(), dst, private, sources });
+            entries.push(Entry { kind: ReachabilityKind::Internet, via: g, dst, private, sources });
         }
     }
     // Virtual private gateways.
-    for g in ctx.ix.vgws.get(vpc).into_iter().flatten() {
-        let s = parts::routed_to(&rm, &RouteTarget::VpnGateway(g.to_string()));
+    let vgws: &[&'a str] = ix.vgws.get(vpc).map(Vec::as_slice).unwrap_or_default();
+    for &g in vgws {
+        let s = ctx.gateway_sources(table.id.as_str(), g, &rm, || RouteTarget::VpnGateway(g.to_string()), None);
         for &dst in &privates {
             entries.push(Entry {
                 kind: ReachabilityKind::Vgw,
-                via: g.to_string(),
+                via: g,
                 dst,
                 private: dst,
                 sources: s.family(dst.is_ipv6()),
@@ -479,54 +611,43 @@ fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Re
         }
     }
     // Peerings.
-    let peerings = ctx.ix.peerings.get(vpc).cloned().unwrap_or_default();
-    for pc in peerings {
+    let peerings: &[&'a crate::model::Peering] = ix.peerings.get(vpc).map(Vec::as_slice).unwrap_or_default();
+    for &pc in peerings {
         let peer = if pc.requester_vpc == vpc {
-            &pc.accepter_vpc
+            pc.accepter_vpc.as_str()
         } else if pc.accepter_vpc == vpc {
-            &pc.requester_vpc
+            pc.requester_vpc.as_str()
         } else {
             continue;
         };
-        let (Some(mine), Some(theirs)) = (net.vpcs.get(vpc), net.vpcs.get(peer.as_str())) else { continue };
+        let (Some(mine), Some(theirs)) = (net.vpcs.get(vpc), net.vpcs.get(peer)) else { continue };
         if peer == vpc {
             continue;
         }
-        let cidrs = |v: &crate::model::Vpc| -> Vec<IpNet> {
-            v.cidrs_v4.iter().map(|n| IpNet::V4(*n)).chain(v.cidrs_v6.iter().map(|n| IpNet::V6(*n))).collect()
-        };
-        let (mine, theirs) = (cidrs(mine), cidrs(theirs));
+        let (mine, theirs) = (mine.cidrs(), theirs.cidrs());
         if parts::overlap(&mine, &theirs) {
             continue;
         }
-        let target = RouteTarget::Peering(pc.id.clone());
-        let back = parts::routed_to(&rm, &target).intersect(&AddrSet::nets(&theirs));
+        let theirs = AddrSet::nets(&theirs);
+        let back =
+            ctx.gateway_sources(table.id.as_str(), &pc.id, &rm, || RouteTarget::Peering(pc.id.clone()), Some(&theirs));
         if back.is_empty() {
             continue;
         }
-        let peer_subnets = ctx.ix.subnets.get(peer.as_str()).cloned().unwrap_or_default();
         for &dst in &privates {
-            let mut from = AddrSet::none();
-            for s in &peer_subnets {
-                let Some(t) = ctx.ix.table(&s.id, peer) else { continue };
-                let m = ctx.routes(t);
-                if parts::routes_addr_to(&m, dst, &target) {
-                    let nets: Vec<IpNet> =
-                        s.cidr_v4.map(IpNet::V4).into_iter().chain(s.cidrs_v6.iter().map(|n| IpNet::V6(*n))).collect();
-                    from = from.union(&AddrSet::nets(&nets));
-                }
-            }
+            let from = ctx.peer_sources(pc, peer, dst);
             let sources = from.intersect(&back).family(dst.is_ipv6());
-            entries.push(Entry { kind: ReachabilityKind::PeeredVpc, via: pc.id.clone(), dst, private: dst, sources });
+            entries.push(Entry { kind: ReachabilityKind::PeeredVpc, via: pc.id.as_str(), dst, private: dst, sources });
         }
     }
+    ctx.tgw_entries(vpc, &rm, &privates, &mut entries);
     let mut groups: Vec<&str> = eni.security_group_ids.iter().map(|g| g.as_str()).collect();
     groups.sort();
     groups.dedup();
     let protos = ctx.protocols.clone();
     let unnamed = unnamed(&protos);
     // One admission per protocol (None: admits nothing).
-    let mut adms: Vec<(Protocol, Arc<Admission>)> = Vec::new();
+    let mut adms: Vec<(Protocol, Arc<Admission<'a>>)> = Vec::new();
     if entries.iter().any(|e| !e.sources.is_empty()) {
         for &p in &protos {
             let eval = if p == Protocol::All { unnamed } else { p };
@@ -536,48 +657,52 @@ fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Re
             }
         }
     }
+    let mut paths: Paths<'a> = Vec::new();
     for e in entries {
         if e.sources.is_empty() {
             continue;
         }
+        // The cache key owns the source set; it is cloned only for a new entry.
+        let mut key = (0usize, e.sources.clone());
         for (p, adm) in &adms {
             let p = *p;
             if (p == Protocol::Icmp && e.dst.is_ipv6()) || (p == Protocol::Icmpv6 && e.dst.is_ipv4()) {
                 continue;
             }
-            let key = (Arc::as_ptr(adm) as usize, e.sources.clone());
+            key.0 = Arc::as_ptr(adm) as usize;
             let sh = match ctx.shapes.get(&key) {
                 Some(sh) => sh.clone(),
                 None => {
                     let sh = Arc::new(shapes(adm, &e.sources));
-                    ctx.shapes.insert(key, sh.clone());
+                    ctx.shapes.insert(key.clone(), sh.clone());
                     sh
                 }
             };
-            emit(eni, table.id.as_str(), acl.id.as_str(), &e, p, &sh, out);
+            emit(ctx, eni, (&ids, &mut paths), (table.id.as_str(), acl.id.as_str()), &e, p, &sh, out);
         }
     }
+    ctx.lb_records(eni, &ids, table, acl, out);
 }
 
 /// Names of admitting security groups.
-type Groups = BTreeSet<String>;
+type Groups<'a> = BTreeSet<&'a str>;
 
 /// Sources, port intervals and groups, before conversion to prefixes.
-type Shape = (AddrSet, Vec<(u128, u128)>, Groups);
+type Shape<'a> = (AddrSet, Vec<(u128, u128)>, Groups<'a>);
 
 /// An admission restricted to a source set: (source prefixes, ports, admitting groups) per distinct source set.
-type Shapes = Vec<(Vec<IpNet>, Vec<PortRange>, BTreeSet<String>)>;
+type Shapes<'a> = Vec<(Arc<[IpNet]>, Arc<[PortRange]>, Groups<'a>)>;
 
 /// Intersects an admission with a source set, grouping ports by equal resulting source set.
-fn shapes(adm: &Admission, sources: &AddrSet) -> Shapes {
-    let mut acc: Vec<Shape> = Vec::new();
+fn shapes<'a>(adm: &Admission<'a>, sources: &AddrSet) -> Shapes<'a> {
+    let mut acc: Vec<Shape<'a>> = Vec::new();
     for piece in adm.iter() {
         let (union, per) = &piece.val;
         if !union.intersects(sources) {
             continue;
         }
         let s = union.intersect(sources);
-        let gs: BTreeSet<String> = per.iter().filter(|(_, gs)| gs.intersects(&s)).map(|(g, _)| g.clone()).collect();
+        let gs: Groups<'a> = per.iter().filter(|(_, gs)| gs.intersects(&s)).map(|(g, _)| *g).collect();
         match acc.iter_mut().find(|(x, _, _)| *x == s) {
             Some((_, ports, g)) => {
                 ports.push((piece.lo as u128, piece.hi as u128));
@@ -588,49 +713,120 @@ fn shapes(adm: &Admission, sources: &AddrSet) -> Shapes {
     }
     acc.into_iter()
         .map(|(s, ports, gs)| {
-            let ports = RangeSet::from_ranges(ports)
+            let ports: Vec<PortRange> = RangeSet::from_ranges(ports)
                 .ranges()
                 .iter()
                 .map(|&(a, b)| PortRange { from: a as u16, to: b as u16 })
                 .collect();
-            (s.to_prefixes(), ports, gs)
+            (s.to_prefixes().into(), ports.into(), gs)
         })
         .collect()
 }
 
-/// Emits one record per distinct source set of `shapes`.
-fn emit(eni: &Interface, rtb: &str, acl: &str, e: &Entry, p: Protocol, shapes: &Shapes, out: &mut Vec<Reachability>) {
-    for (s, ports, gs) in shapes {
-        let (ports, s) = (ports.clone(), s.clone());
-        let mut security_groups: Vec<String> = Vec::new();
-        for g in &eni.security_group_ids {
-            if gs.contains(g) && !security_groups.contains(g) {
-                security_groups.push(g.clone());
-            }
+/// An interface's ids, shared by all its records.
+struct EniIds {
+    id: Arc<str>,
+    instance: Option<Arc<str>>,
+    vpc: Arc<str>,
+    subnet: Arc<str>,
+}
+
+impl EniIds {
+    fn new(eni: &Interface) -> EniIds {
+        EniIds {
+            id: eni.id.as_str().into(),
+            instance: eni.instance_id.as_deref().map(Arc::from),
+            vpc: eni.vpc_id.as_str().into(),
+            subnet: eni.subnet_id.as_str().into(),
         }
-        let mut path = vec![e.via.clone(), rtb.to_string(), acl.to_string()];
-        path.extend(security_groups.iter().cloned());
-        path.push(eni.id.clone());
-        if let Some(i) = &eni.instance_id {
-            path.push(i.clone());
-        }
-        out.push(Reachability {
-            interface_id: eni.id.clone(),
-            instance_id: eni.instance_id.clone(),
-            vpc_id: eni.vpc_id.clone(),
-            subnet_id: eni.subnet_id.clone(),
-            kind: e.kind,
-            via: e.via.clone(),
-            protocol: p,
+    }
+
+    /// A record of this interface.
+    #[allow(clippy::too_many_arguments)]
+    fn record(
+        &self,
+        kind: ReachabilityKind,
+        via: Arc<str>,
+        protocol: Protocol,
+        (ports, sources): (Arc<[PortRange]>, Arc<[IpNet]>),
+        (destination, private_address): (IpAddr, IpAddr),
+        (path, security_groups): (Ids, Ids),
+        listener_ports: Vec<u16>,
+    ) -> Reachability {
+        Reachability {
+            interface_id: self.id.clone(),
+            instance_id: self.instance.clone(),
+            vpc_id: self.vpc.clone(),
+            subnet_id: self.subnet.clone(),
+            kind,
+            via,
+            protocol,
             ports,
-            sources: s,
-            destination: e.dst,
-            private_address: e.private,
+            sources,
+            destination,
+            private_address,
             path,
             security_groups,
-        });
+            listener_ports,
+        }
+    }
+
+    /// `prefix`, the admitting groups, the interface and its instance.
+    fn path(&self, prefix: &[Arc<str>], groups: &[Arc<str>]) -> Arc<[Arc<str>]> {
+        prefix.iter().chain(groups).chain([&self.id]).chain(&self.instance).cloned().collect()
+    }
+}
+
+/// A shared list of ids.
+pub type Ids = Arc<[Arc<str>]>;
+
+/// The paths and admitting groups already built for one interface, by (entry, groups): most of its records share
+/// them.
+type Paths<'a> = Vec<(&'a str, Groups<'a>, Ids, Ids)>;
+
+/// Emits one record per distinct source set of `shapes`.
+#[allow(clippy::too_many_arguments)]
+fn emit<'a>(
+    ctx: &mut Ctx<'a>,
+    eni: &'a Interface,
+    (ids, paths): (&EniIds, &mut Paths<'a>),
+    (rtb, acl): (&'a str, &'a str),
+    e: &Entry<'a>,
+    p: Protocol,
+    shapes: &Shapes<'a>,
+    out: &mut Vec<Reachability>,
+) {
+    let via = ctx.name(e.via);
+    for (s, ports, gs) in shapes {
+        let (path, groups) = match paths.iter().find(|(v, g, _, _)| *v == e.via && g == gs) {
+            Some((_, _, path, groups)) => (path.clone(), groups.clone()),
+            None => {
+                let mut groups: Vec<Arc<str>> = Vec::with_capacity(gs.len());
+                for g in &eni.security_group_ids {
+                    if gs.contains(g.as_str()) && !groups.iter().any(|x| **x == **g) {
+                        groups.push(ctx.name(g));
+                    }
+                }
+                let path = ids.path(&[via.clone(), ctx.name(rtb), ctx.name(acl)], &groups);
+                let groups: Arc<[Arc<str>]> = groups.into();
+                paths.push((e.via, gs.clone(), path.clone(), groups.clone()));
+                (path, groups)
+            }
+        };
+        out.push(ids.record(
+            e.kind,
+            via.clone(),
+            p,
+            (ports.clone(), s.clone()),
+            (e.dst, e.private),
+            (path, groups),
+            Vec::new(),
+        ));
     }
 }
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+mod edge_tests;

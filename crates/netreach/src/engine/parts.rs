@@ -130,9 +130,11 @@ fn port_ranges_of<'a>(entries: &'a [&'a AclEntry], p: Protocol) -> impl Iterator
     entries.iter().filter(move |e| e.protocol.has_ports() && e.protocol.admits(p)).map(|e| e.ports)
 }
 
-/// An ACL's inbound decision for protocol `p`: the sources allowed, piecewise over destination ports.
-pub fn acl_inbound(entries: &[AclEntry], p: Protocol) -> Vec<Piece<AddrSet>> {
-    let es = sorted(entries, false);
+/// An ACL's decision on the first packet of a flow, for protocol `p`, in one direction (`egress`: outbound, the
+/// remote address is the destination; else inbound, the remote is the source): the remote addresses allowed,
+/// piecewise over the flow's destination port.
+pub fn acl_leg(entries: &[AclEntry], p: Protocol, egress: bool) -> Vec<Piece<AddrSet>> {
+    let es = sorted(entries, egress);
     let iv = if p.has_ports() { cuts(port_ranges_of(&es, p), 0, 65535) } else { vec![(0, 65535)] };
     let mut out: Vec<Piece<AddrSet>> = Vec::new();
     for (lo, hi) in iv {
@@ -145,9 +147,10 @@ pub fn acl_inbound(entries: &[AclEntry], p: Protocol) -> Vec<Piece<AddrSet>> {
     out
 }
 
-/// The sources whose return traffic some ephemeral port lets out (outbound entries, destination = the source).
-pub fn acl_return(entries: &[AclEntry], p: Protocol) -> AddrSet {
-    let es = sorted(entries, true);
+/// The remote addresses whose return traffic some ephemeral port lets through, in direction `egress` (the
+/// return of an inbound flow goes out: `egress` true).
+pub fn acl_return(entries: &[AclEntry], p: Protocol, egress: bool) -> AddrSet {
+    let es = sorted(entries, egress);
     if !p.has_ports() {
         return acl_eval(&es, p, 0);
     }
@@ -156,6 +159,12 @@ pub fn acl_return(entries: &[AclEntry], p: Protocol) -> AddrSet {
         s = s.union(&acl_eval(&es, p, lo));
     }
     s
+}
+
+/// The value of a piecewise map at `port`.
+pub fn at<T>(m: &[Piece<T>], port: u16) -> Option<&T> {
+    let i = m.partition_point(|x| x.hi < port);
+    m.get(i).filter(|x| x.lo <= port).map(|x| &x.val)
 }
 
 /// Members of each security group: their interfaces' private addresses, by the member's VPC.
@@ -172,19 +181,27 @@ pub fn members(net: &Network) -> Members {
     raw.into_iter().map(|(g, m)| (g, m.into_iter().map(|(v, a)| (v, AddrSet::addrs(a))).collect())).collect()
 }
 
-/// Security groups attached to one interface, symbolically, for protocol `p`: per port piece, per group, the admitted sources.
+/// Security groups, symbolically, for protocol `p`: per port piece, per group, the peers its inbound (or, with
+/// `egress`, outbound) rules admit. Group references cover the members in `vpcs`, and every address for the groups
+/// in `everyone` (a load balancer's own groups, on its traffic).
 pub fn sg_admit(
     net: &Network,
     groups: &[String],
     p: Protocol,
     vpcs: &[String],
     members: &Members,
+    egress: bool,
+    everyone: &[String],
 ) -> Vec<Piece<Vec<(String, AddrSet)>>> {
     let sgs: Vec<_> = groups.iter().filter_map(|g| net.security_groups.get(g)).collect();
+    let sg_rules: Vec<&Vec<crate::model::SgRule>> =
+        sgs.iter().map(|s| if egress { &s.egress } else { &s.ingress }).collect();
     let iv = if p.has_ports() {
         cuts(
-            sgs.iter()
-                .flat_map(|s| s.ingress.iter())
+            sg_rules
+                .iter()
+                .copied()
+                .flatten()
                 .filter(|r| r.protocol.has_ports() && r.protocol.admits(p))
                 .map(|r| r.ports),
             0,
@@ -198,6 +215,7 @@ pub fn sg_admit(
         match peer {
             SgPeer::Cidr(n) => AddrSet::net(n),
             SgPeer::PrefixList(id) => net.prefix_lists.get(id).map(|pl| AddrSet::nets(&pl.cidrs)).unwrap_or_default(),
+            SgPeer::Group(g) if everyone.contains(g) => AddrSet::all(),
             SgPeer::Group(g) => {
                 let mut s = AddrSet::none();
                 if let Some(m) = members.get(g) {
@@ -211,13 +229,13 @@ pub fn sg_admit(
             }
         }
     };
-    let peers: Vec<Vec<AddrSet>> = sgs.iter().map(|s| s.ingress.iter().map(|r| peer_set(&r.peer)).collect()).collect();
+    let peers: Vec<Vec<AddrSet>> = sg_rules.iter().map(|rs| rs.iter().map(|r| peer_set(&r.peer)).collect()).collect();
     let mut out: Vec<Piece<Vec<(String, AddrSet)>>> = Vec::new();
     for (lo, hi) in iv {
         let mut val = Vec::new();
         for (k, sg) in sgs.iter().enumerate() {
             let mut s = AddrSet::none();
-            for (j, r) in sg.ingress.iter().enumerate() {
+            for (j, r) in sg_rules[k].iter().enumerate() {
                 if matches(r.protocol, r.ports, p, lo) {
                     s = s.union(&peers[k][j]);
                 }

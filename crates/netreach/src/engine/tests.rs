@@ -8,15 +8,15 @@ use super::*;
 use crate::model::*;
 use crate::walker::Origin;
 
-fn n(s: &str) -> IpNet {
+pub(super) fn n(s: &str) -> IpNet {
     s.parse().unwrap()
 }
 
-fn route(d: &str, t: RouteTarget) -> Route {
+pub(super) fn route(d: &str, t: RouteTarget) -> Route {
     Route { destination: RouteDestination::Cidr(n(d)), target: t, origin: RouteOrigin::Static, blackhole: false }
 }
 
-fn local(d: &str) -> Route {
+pub(super) fn local(d: &str) -> Route {
     Route {
         destination: RouteDestination::Cidr(n(d)),
         target: RouteTarget::Local,
@@ -25,7 +25,7 @@ fn local(d: &str) -> Route {
     }
 }
 
-fn allow_all(egress: bool, rule: u16) -> AclEntry {
+pub(super) fn allow_all(egress: bool, rule: u16) -> AclEntry {
     AclEntry {
         rule_number: rule,
         egress,
@@ -36,12 +36,12 @@ fn allow_all(egress: bool, rule: u16) -> AclEntry {
     }
 }
 
-fn tcp_rule(from: u16, to: u16, peer: SgPeer) -> SgRule {
+pub(super) fn tcp_rule(from: u16, to: u16, peer: SgPeer) -> SgRule {
     SgRule { protocol: Protocol::Tcp, ports: PortRange { from, to }, peer }
 }
 
 /// A VPC `vpc-{k}` with one subnet, a main route table (local only), a default allow-all ACL, one SG, one ENI at `.10`.
-fn add_vpc(net: &mut Network, k: u8, cidr: &str) {
+pub(super) fn add_vpc(net: &mut Network, k: u8, cidr: &str) {
     let v = format!("vpc-{k}");
     let c: IpNet = n(cidr);
     let IpNet::V4(c4) = c else { panic!() };
@@ -118,11 +118,11 @@ fn public_ssh() -> Network {
     net
 }
 
-fn of(r: &[Reachability], kind: ReachabilityKind, p: Protocol) -> Vec<&Reachability> {
+pub(super) fn of(r: &[Reachability], kind: ReachabilityKind, p: Protocol) -> Vec<&Reachability> {
     r.iter().filter(|x| x.kind == kind && x.protocol == p).collect()
 }
 
-fn blocked(e: &Explanation) -> String {
+pub(super) fn blocked(e: &Explanation) -> String {
     e.attempts.iter().flat_map(|a| a.delivery.blocked_by.iter().cloned()).collect::<Vec<_>>().join("\n")
 }
 
@@ -132,11 +132,11 @@ fn public_subnet_with_ssh_open() {
     let r = analyse(&net);
     let tcp = of(&r, ReachabilityKind::Internet, Protocol::Tcp);
     assert_eq!(tcp.len(), 1);
-    assert_eq!(tcp[0].ports, vec![PortRange { from: 22, to: 22 }]);
+    assert_eq!(*tcp[0].ports, [PortRange { from: 22, to: 22 }]);
     assert_eq!(tcp[0].destination, "54.1.2.3".parse::<IpAddr>().unwrap());
     assert_eq!(tcp[0].private_address, "10.0.0.10".parse::<IpAddr>().unwrap());
-    assert_eq!(tcp[0].path, vec!["igw-0", "rtb-0", "acl-0", "sg-0", "eni-0", "i-0"]);
-    assert_eq!(tcp[0].sources, internet().family(false).to_prefixes());
+    assert_eq!(strs(&tcp[0].path), ["igw-0", "rtb-0", "acl-0", "sg-0", "eni-0", "i-0"]);
+    assert_eq!(*tcp[0].sources, *internet().family(false).to_prefixes());
     assert!(tcp[0].sources.contains(&n("8.0.0.0/7")));
     assert!(of(&r, ReachabilityKind::Internet, Protocol::Udp).is_empty());
     let e = why(&net, "i-0", Protocol::Tcp, 22, &Origin::Internet, Some(n("8.8.8.8/32")));
@@ -174,7 +174,7 @@ fn nacl_deny_before_allow() {
     let r = analyse(&net);
     let tcp = of(&r, ReachabilityKind::Internet, Protocol::Tcp);
     assert_eq!(tcp.len(), 1);
-    assert_eq!(tcp[0].ports, vec![PortRange { from: 80, to: 80 }]);
+    assert_eq!(*tcp[0].ports, [PortRange { from: 80, to: 80 }]);
     let e = why(&net, "i-0", Protocol::Tcp, 22, &Origin::Internet, None);
     assert!(blocked(&e).contains("NACL acl-0 rule 90 denies tcp/22 inbound"), "{e}");
     // Every blocker is listed: port 23 is refused by nothing in the ACL but by the SG.
@@ -239,10 +239,10 @@ fn sg_reference_across_peering() {
     let r = analyse(&net);
     let p = of(&r, ReachabilityKind::PeeredVpc, Protocol::Tcp);
     assert_eq!(p.len(), 1, "{r:#?}");
-    assert_eq!(p[0].interface_id, "eni-0");
-    assert_eq!(p[0].via, "pcx-1");
-    assert_eq!(p[0].sources, vec![n("10.1.0.10/32")]);
-    assert_eq!(p[0].ports, vec![PortRange { from: 5432, to: 5432 }]);
+    assert_eq!(&*p[0].interface_id, "eni-0");
+    assert_eq!(&*p[0].via, "pcx-1");
+    assert_eq!(*p[0].sources, [n("10.1.0.10/32")]);
+    assert_eq!(*p[0].ports, [PortRange { from: 5432, to: 5432 }]);
     assert!(why(&net, "i-0", Protocol::Tcp, 5432, &Origin::Peering("pcx-1".into()), None).reachable);
     // Inactive peering: no path, and the group reference no longer reaches across.
     let mut off = net.clone();
@@ -277,8 +277,13 @@ fn vgw_only_database() {
     assert!(of(&r, ReachabilityKind::Internet, Protocol::Tcp).is_empty());
     let v = of(&r, ReachabilityKind::Vgw, Protocol::Tcp);
     assert_eq!(v.len(), 1);
-    assert_eq!(v[0].sources, vec![n("192.168.0.0/16")]);
-    assert_eq!(v[0].ports, vec![PortRange { from: 3306, to: 3306 }]);
+    assert_eq!(*v[0].sources, [n("192.168.0.0/16")]);
+    assert_eq!(*v[0].ports, [PortRange { from: 3306, to: 3306 }]);
     let e = why(&net, "i-0", Protocol::Tcp, 3306, &Origin::Internet, None);
     assert!(blocked(&e).contains("no internet gateway attached to vpc-0"), "{e}");
+}
+
+/// A path as plain strings.
+pub(super) fn strs(path: &[std::sync::Arc<str>]) -> Vec<&str> {
+    path.iter().map(|c| &**c).collect()
 }

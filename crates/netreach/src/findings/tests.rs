@@ -28,10 +28,12 @@ fn rec(kind: ReachabilityKind, p: Protocol, ports: &[(u16, u16)], groups: &[&str
         ReachabilityKind::Internet => "igw-1",
         ReachabilityKind::Vgw => "vgw-1",
         ReachabilityKind::PeeredVpc => "pcx-1",
+        ReachabilityKind::TransitGateway => "tgw-attach-1",
+        ReachabilityKind::LoadBalancer => "lb-1",
     };
-    let mut path = vec![via.to_string(), "rtb-1".into(), "acl-1".into()];
-    path.extend(groups.iter().map(|g| g.to_string()));
-    path.extend(["eni-1".to_string(), "i-1".to_string()]);
+    let mut path: Vec<std::sync::Arc<str>> = vec![via.into(), "rtb-1".into(), "acl-1".into()];
+    path.extend(groups.iter().map(|g| (*g).into()));
+    path.extend(["eni-1".into(), "i-1".into()]);
     Reachability {
         interface_id: "eni-1".into(),
         instance_id: Some("i-1".into()),
@@ -41,11 +43,12 @@ fn rec(kind: ReachabilityKind, p: Protocol, ports: &[(u16, u16)], groups: &[&str
         via: via.into(),
         protocol: p,
         ports: ports.iter().map(|&(from, to)| PortRange { from, to }).collect(),
-        sources: vec!["0.0.0.0/0".parse().unwrap()],
+        sources: vec!["0.0.0.0/0".parse().unwrap()].into(),
         destination: "54.0.0.1".parse().unwrap(),
         private_address: "10.0.0.10".parse().unwrap(),
-        path,
-        security_groups: groups.iter().map(|g| g.to_string()).collect(),
+        path: path.into(),
+        security_groups: groups.iter().map(|g| (*g).into()).collect(),
+        listener_ports: vec![],
     }
 }
 
@@ -212,7 +215,7 @@ fn summary_counts_ports_and_instances() {
     assert_eq!(s.outcome, Outcome::Fail);
     assert_eq!(
         s.reason,
-        "3 ports on 1 instance reachable from the internet; 1 port on 1 instance reachable from a VGW or peered VPC"
+        "3 ports on 1 instance reachable from the internet; 1 port on 1 instance reachable from a VGW, peered VPC or transit gateway"
     );
     assert_eq!(summary(&[], &[]).outcome, Outcome::Pass);
     let w = summary(&[], &["x".to_string()]);

@@ -224,8 +224,20 @@ impl Builder {
             }
         }
         for tg in n.target_groups.values().filter(|t| t.target_type == "instance") {
-            for (id, _) in tg.targets.iter().filter(|(id, _)| !n.instances.contains_key(id)) {
-                found.push((tg.id.clone(), format!("target {id} is not a known instance")));
+            for t in tg.targets.iter().filter(|t| !n.instances.contains_key(&t.id)) {
+                found.push((tg.id.clone(), format!("target {} is not a known instance", t.id)));
+            }
+        }
+        for tg in n.target_groups.values().filter(|t| t.target_type == "ip") {
+            for t in &tg.targets {
+                match t.id.parse::<std::net::IpAddr>() {
+                    Err(_) => found.push((tg.id.clone(), format!("ip target {} is not an IP address", t.id))),
+                    Ok(a) if !n.interfaces.values().any(|i| i.addresses().any(|x| x == a)) => {
+                        let message = format!("ip target {a} is no known interface's address (not followed)");
+                        found.push((tg.id.clone(), message));
+                    }
+                    Ok(_) => {}
+                }
             }
         }
     }

@@ -110,7 +110,10 @@ impl Builder {
         let only_one = v.network_interfaces.len() == 1;
         let instance_groups: Vec<String> = v.security_groups.into_iter().filter_map(|g| g.group_id).collect();
         let mut interface_ids = Vec::new();
-        for ni in v.network_interfaces {
+        let mut nis = v.network_interfaces;
+        // The primary interface (device index 0) first: load balancers send to it.
+        nis.sort_by_key(|ni| ni.attachment.as_ref().and_then(|a| a.device_index).unwrap_or(i64::MAX));
+        for ni in nis {
             let Some(eni_id) = ni.network_interface_id.clone().filter(|e| !e.is_empty()) else {
                 self.warn(&id, &src.file, "an interface without NetworkInterfaceId ignored".into());
                 continue;

@@ -9,7 +9,7 @@
 //! in one record, and are keyed `classic/<name>`.
 
 use super::{Builder, Source, required, sanitize, shapes as s};
-use crate::model::{Listener, LoadBalancer, LoadBalancerKind, Protocol, TargetGroup};
+use crate::model::{Listener, LoadBalancer, LoadBalancerKind, Protocol, Target, TargetGroup};
 
 /// Listener protocol(s): HTTP, HTTPS, TLS, TCP, SSL → TCP; UDP → UDP; TCP_UDP → both.
 fn listener_protocols(p: &str) -> Option<Vec<Protocol>> {
@@ -160,11 +160,12 @@ impl Builder {
             }
             return;
         };
-        let Some(target) = v.target.and_then(|t| Some((t.id?, port(t.port)))) else {
+        let state = v.target_health.and_then(|h| h.state);
+        let Some(target) = v.target.and_then(|t| Some(Target { id: t.id?, port: port(t.port), state })) else {
             return self.warn(&tg_id, &src.file, "target health without Target.Id skipped".into());
         };
         if let Some(tg) = self.net.target_groups.get_mut(&tg_id)
-            && !tg.targets.contains(&target)
+            && !tg.targets.iter().any(|t| t.id == target.id && t.port == target.port)
         {
             tg.targets.push(target);
         }

@@ -395,6 +395,7 @@ pub struct GroupIdentifier {
 #[serde(rename_all = "PascalCase", default)]
 pub struct EniAttachment {
     pub instance_id: Option<String>,
+    pub device_index: Option<i64>,
 }
 
 /// describe-instances `Reservations[]`.
@@ -504,6 +505,14 @@ pub struct TargetGroup {
 #[serde(rename_all = "PascalCase", default)]
 pub struct TargetHealth {
     pub target: Option<Target>,
+    pub target_health: Option<TargetHealthState>,
+}
+
+/// A target's `TargetHealth`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct TargetHealthState {
+    pub state: Option<String>,
 }
 
 /// A registered target.
