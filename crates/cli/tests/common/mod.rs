@@ -35,7 +35,9 @@ pub fn copy_tree(from: &Path, to: &Path) {
             std::os::unix::fs::symlink(fs::read_link(entry.path()).unwrap(), &target).unwrap();
         } else if ft.is_dir() {
             copy_tree(&entry.path(), &target);
-        } else {
+        } else if entry.file_name() != ".gitkeep" {
+            // `.gitkeep` only makes git keep an empty directory of a fixture
+            // root (e.g. /var/log/audit); the root itself must not hold it.
             fs::copy(entry.path(), &target).unwrap();
         }
     }
