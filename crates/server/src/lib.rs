@@ -20,6 +20,7 @@ pub mod agent_api;
 pub mod auth;
 mod error;
 pub mod evaluate;
+pub mod inspector_backend;
 pub mod metrics;
 pub mod scheduler;
 pub mod tls;
