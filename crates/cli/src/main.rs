@@ -17,11 +17,11 @@ mod db;
 mod fetch;
 mod fleet;
 mod net;
-mod runtime;
+mod net_collect;
 mod report_bench;
 mod report_cmd;
+mod runtime;
 mod sbom;
-mod net_collect;
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -448,7 +448,18 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
             net::load(&dir, json)?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Bench { root, iterations, scale: false, cve_feed: None, net: false, runtime: false, report: false, mode: None, cis: false, .. } => {
+        Command::Bench {
+            root,
+            iterations,
+            scale: false,
+            cve_feed: None,
+            net: false,
+            runtime: false,
+            report: false,
+            mode: None,
+            cis: false,
+            ..
+        } => {
             bench::run(&root, iterations.max(1))?;
             Ok(ExitCode::SUCCESS)
         }

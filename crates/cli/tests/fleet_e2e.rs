@@ -29,7 +29,12 @@ fn a_twenty_second_run_over_two_of_three_agents() {
     let web_prod = f.add_agent("web-prod", "role=web,env=prod");
     let web_dev = f.add_agent("web-dev", "role=web,env=dev");
     let db = f.add_agent("db", "role=db,env=prod");
-    let run = f.start_run("web", json!([{"key": "role", "value": "web"}]), 20, &["best-practices", "cve", "runtime-behavior"]);
+    let run = f.start_run(
+        "web",
+        json!([{"key": "role", "value": "web"}]),
+        20,
+        &["best-practices", "cve", "runtime-behavior"],
+    );
     let r = f.wait_run(&run);
 
     assert_eq!(states(&r), FULL_SEQUENCE, "{r:#}");

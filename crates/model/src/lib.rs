@@ -17,8 +17,8 @@
 
 pub mod cis_facts;
 pub mod finding;
-pub mod runtime;
 pub mod fleet;
+pub mod runtime;
 pub mod snapshot;
 
 pub use cis_facts::*;
