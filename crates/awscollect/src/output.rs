@@ -18,7 +18,7 @@ use serde_json::Value;
 use crate::calls::{CallError, Sink};
 
 /// The file name of the manifest at the top of the output folder.
-pub const MANIFEST: &str = "warden-collect.json";
+pub const MANIFEST: &str = warden_netreach::load::MANIFEST;
 
 /// Writes one CLI output file, `{"<Key>": [records...]}`, indented
 /// by four spaces like the AWS CLI's output.

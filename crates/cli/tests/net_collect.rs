@@ -25,7 +25,7 @@ use std::time::{Duration, Instant};
 
 use common::{have_tool, warden, workspace};
 use serde_json::Value;
-use warden_netreach::load::{Loaded, load_dir};
+use warden_netreach::load::load_dir;
 
 const ACCOUNT: &str = "123456789012";
 const REGION: &str = "us-east-1";
@@ -169,18 +169,6 @@ fn projection(path: &str, ours: &Value, theirs: &Value, mismatches: &mut Vec<Str
     }
 }
 
-/// The loaded model without the warning about the manifest (the loader does
-/// not know `warden-collect.json`).
-fn loaded_without_manifest(dir: &Path) -> Loaded {
-    let mut loaded = load_dir(dir).unwrap();
-    let before = loaded.network.warnings.len();
-    loaded.network.warnings.retain(|w| w.file.as_deref() != Some("warden-collect.json"));
-    if before != loaded.network.warnings.len() {
-        loaded.summary.files_skipped -= 1;
-    }
-    loaded
-}
-
 /// `warden net collect` of moto's world into `out`.
 fn collect_cmd(moto: &Moto, out: &Path, home: &Path) -> Command {
     let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("warden"));
@@ -266,10 +254,16 @@ fn collect_matches_the_aws_cli_on_moto() {
     eprintln!("members the CLI prints and warden leaves out (moto's answers):\n{omitted_by_file:#?}");
 
     // (a) Equal models, with every kind of resource present.
-    let cli = loaded_without_manifest(&cli_dir);
-    let sdk = loaded_without_manifest(&sdk_dir);
+    // The manifest of a complete run is skipped silently, and the per-table
+    // TGW association and propagation answers are recognised.
+    let cli = load_dir(&cli_dir).unwrap();
+    let sdk = load_dir(&sdk_dir).unwrap();
     assert_eq!(sdk.summary, cli.summary);
     assert!(!sdk.summary.partial);
+    let tgw_answers = written.iter().filter(|f| f.contains("/get-transit-gateway-route-table-")).count();
+    assert!(tgw_answers >= 2, "the world has TGW association and propagation answers: {written:#?}");
+    let unrecognised: Vec<_> = sdk.network.warnings.iter().filter(|w| w.message.contains("not a recognised")).collect();
+    assert!(unrecognised.is_empty(), "{unrecognised:#?}");
     assert_eq!(sdk.network, cli.network);
     let n = &sdk.network;
     let counts = [
@@ -374,6 +368,17 @@ fn never_asks_the_instance_metadata_service() {
         let e = c.error.as_ref().unwrap_or_else(|| panic!("{} succeeded without credentials", c.command));
         assert!(e.message.contains("credentials"), "{}: {}", c.command, e.message);
     }
+    // Loading the folder of this run: partial, one warning naming the failed calls.
+    let loaded = load_dir(&out_dir).unwrap();
+    assert!(loaded.summary.partial);
+    let [warning] = loaded.network.warnings.as_slice() else { panic!("{:#?}", loaded.network.warnings) };
+    assert_eq!(warning.file.as_deref(), Some("warden-collect.json"));
+    assert!(
+        warning.message.contains(&format!("{} call(s) did not answer in full", calls.len())),
+        "{}",
+        warning.message
+    );
+    assert!(warning.message.contains(&format!("{REGION}: aws ec2 describe-vpcs failed")), "{}", warning.message);
     listener.set_nonblocking(true).unwrap();
     assert!(
         matches!(listener.accept(), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
@@ -419,8 +424,8 @@ fn bench_collect() {
         let clock = Instant::now();
         cli_dump(&moto, &cli_out, home);
         let cli_took = clock.elapsed();
-        let loaded = loaded_without_manifest(&out);
-        assert_eq!(loaded.network, loaded_without_manifest(&cli_out).network);
+        let loaded = load_dir(&out).unwrap();
+        assert_eq!(loaded.network, load_dir(&cli_out).unwrap().network);
         let manifest: warden_awscollect::Manifest =
             serde_json::from_value(read_json(&out.join("warden-collect.json"))).unwrap();
         let records: usize = manifest.regions[0].calls.iter().filter(|c| c.service != "sts").map(|c| c.items).sum();

@@ -382,6 +382,166 @@ fn target_health_file_naming_no_group() {
     );
 }
 
+const LB_TGW_REGION: &str = "444455556666/eu-central-1";
+
+/// The lb-tgw fixture with the attachments' own `Association` removed, so
+/// only a get-transit-gateway-route-table-associations answer can tell.
+fn lb_tgw_without_attachment_associations() -> tempfile::TempDir {
+    let dir = copy_fixture("lb-tgw");
+    let path = dir.path().join(LB_TGW_REGION).join("describe-transit-gateway-attachments.json");
+    let mut doc: serde_json::Value = serde_json::from_slice(&std::fs::read(&path).unwrap()).unwrap();
+    for a in doc["TransitGatewayAttachments"].as_array_mut().unwrap() {
+        a.as_object_mut().unwrap().remove("Association");
+    }
+    std::fs::write(&path, doc.to_string()).unwrap();
+    dir
+}
+
+fn write_tgw_answer(dir: &Path, command: &str, key: &str, records: serde_json::Value) {
+    let folder = dir.join(LB_TGW_REGION).join(command);
+    std::fs::create_dir_all(&folder).unwrap();
+    std::fs::write(folder.join("tgw-rtb-0hub.json"), serde_json::json!({ key: records }).to_string()).unwrap();
+}
+
+#[test]
+fn tgw_associations_fill_in_missing_attachment_associations() {
+    let dir = lb_tgw_without_attachment_associations();
+    let before = load_dir(dir.path()).unwrap().network;
+    assert!(before.tgw_attachments.values().all(|a| a.route_table_id.is_none()));
+    write_tgw_answer(
+        dir.path(),
+        "get-transit-gateway-route-table-associations",
+        "Associations",
+        serde_json::json!([
+            { "TransitGatewayAttachmentId": "tgw-attach-0app", "ResourceId": "vpc-0app", "ResourceType": "vpc", "State": "associated" },
+            { "TransitGatewayAttachmentId": "tgw-attach-0data", "ResourceId": "vpc-0data", "ResourceType": "vpc", "State": "associated" },
+            { "TransitGatewayAttachmentId": "tgw-attach-0vpn", "ResourceId": "vpn-0site", "ResourceType": "vpn", "State": "disassociated" },
+            { "TransitGatewayAttachmentId": "tgw-attach-0gone", "State": "associated" },
+            { "ResourceId": "vpc-0x" }
+        ]),
+    );
+    let l = load_dir(dir.path()).unwrap();
+    let n = &l.network;
+    assert_eq!(n.tgw_attachments["tgw-attach-0app"].route_table_id.as_deref(), Some("tgw-rtb-0hub"));
+    assert_eq!(n.tgw_attachments["tgw-attach-0data"].route_table_id.as_deref(), Some("tgw-rtb-0hub"));
+    assert_eq!(n.tgw_attachments["tgw-attach-0vpn"].route_table_id, None, "a disassociated record adds nothing");
+    assert!(has_warning(n, "tgw-attach-0gone", "no such attachment"));
+    assert!(n.warnings.iter().any(|w| w.message.contains("without TransitGatewayAttachmentId")));
+    assert!(!n.warnings.iter().any(|w| w.message.contains("not a recognised")), "{:#?}", n.warnings);
+    // The association changes reachability: the TGW paths of the fixture exist again.
+    let (with, without) = (warden_netreach::engine::analyse(n), warden_netreach::engine::analyse(&before));
+    assert_ne!(with, without, "the associations open TGW paths");
+    // As if the attachments said it, but for the VPN attachment, whose association record is `disassociated`.
+    let mut expected = warden_netreach::engine::analyse(&load("lb-tgw").network);
+    expected.retain(|r| &*r.via != "tgw-attach-0vpn");
+    assert_eq!(with, expected);
+}
+
+#[test]
+fn tgw_association_contradicting_the_attachment_is_a_warning() {
+    let dir = copy_fixture("lb-tgw");
+    let rtbs = dir.path().join(LB_TGW_REGION).join("describe-transit-gateway-route-tables.json");
+    let other = r#"{"TransitGatewayRouteTables": [{"TransitGatewayRouteTableId": "tgw-rtb-0other", "TransitGatewayId": "tgw-0hub"}]}"#;
+    std::fs::write(rtbs.with_file_name("more-route-tables.json"), other).unwrap();
+    let folder = dir.path().join(LB_TGW_REGION).join("get-transit-gateway-route-table-associations");
+    std::fs::create_dir_all(&folder).unwrap();
+    let assoc = r#"{"Associations": [{"TransitGatewayAttachmentId": "tgw-attach-0app", "State": "associated"}]}"#;
+    std::fs::write(folder.join("tgw-rtb-0other.json"), assoc).unwrap();
+    std::fs::write(folder.join("tgw-rtb-0unknown.json"), assoc).unwrap();
+    let n = load_dir(dir.path()).unwrap().network;
+    assert_eq!(
+        n.tgw_attachments["tgw-attach-0app"].route_table_id.as_deref(),
+        Some("tgw-rtb-0hub"),
+        "the attachment record is kept"
+    );
+    assert!(has_warning(&n, "tgw-attach-0app", "tgw-rtb-0hub is kept"), "{:#?}", n.warnings);
+    assert!(
+        n.warnings.iter().any(|w| w.resource.ends_with("tgw-rtb-0unknown.json")
+            && w.message.contains("no known transit gateway route table"))
+    );
+}
+
+#[test]
+fn tgw_propagations_are_recognised_and_checked() {
+    let dir = copy_fixture("lb-tgw");
+    let before = load_dir(dir.path()).unwrap();
+    write_tgw_answer(
+        dir.path(),
+        "get-transit-gateway-route-table-propagations",
+        "TransitGatewayRouteTablePropagations",
+        serde_json::json!([
+            { "TransitGatewayAttachmentId": "tgw-attach-0app", "ResourceId": "vpc-0app", "ResourceType": "vpc", "State": "enabled" },
+            { "TransitGatewayAttachmentId": "tgw-attach-0nowhere", "State": "enabled" }
+        ]),
+    );
+    let after = load_dir(dir.path()).unwrap();
+    assert_eq!(after.summary.files_loaded, before.summary.files_loaded + 1);
+    assert_eq!(after.network.warnings.len(), before.network.warnings.len() + 1, "{:#?}", after.network.warnings);
+    assert!(has_warning(&after.network, "tgw-attach-0nowhere", "propagates into TGW route table tgw-rtb-0hub"));
+    let mut without_warnings = after.network.clone();
+    without_warnings.warnings = before.network.warnings.clone();
+    assert_eq!(without_warnings, before.network, "propagations add no model facts beyond the routes");
+}
+
+fn manifest(calls: serde_json::Value, partial: bool) -> String {
+    serde_json::json!({
+        "format": 1, "tool": "warden 0.1.0", "started": "2026-01-01T00:00:00Z", "finished": "2026-01-01T00:00:01Z",
+        "partial": partial, "endpoint_url": null, "profile": null,
+        "regions": [{ "region": "eu-central-1", "account": "444455556666", "account_from": "sts",
+                      "folder": LB_TGW_REGION, "partial": partial, "calls": calls }]
+    })
+    .to_string()
+}
+
+#[test]
+fn collect_manifest_is_skipped_silently_when_complete() {
+    let dir = copy_fixture("lb-tgw");
+    let before = load_dir(dir.path()).unwrap();
+    let ok = serde_json::json!([{ "service": "ec2", "operation": "DescribeVpcs", "command": "aws ec2 describe-vpcs",
+        "resource": null, "file": "x", "items": 2, "pages": 1, "started": "", "duration_ms": 3, "error": null, "incomplete": null }]);
+    std::fs::write(dir.path().join("warden-collect.json"), manifest(ok, false)).unwrap();
+    let after = load_dir(dir.path()).unwrap();
+    assert_eq!(after, before, "a complete run's manifest changes nothing");
+    // Only at the top: the same name deeper is an ordinary (unrecognised) file.
+    std::fs::copy(dir.path().join("warden-collect.json"), dir.path().join(LB_TGW_REGION).join("warden-collect.json"))
+        .unwrap();
+    let deeper = load_dir(dir.path()).unwrap();
+    assert!(deeper.network.warnings.iter().any(|w| w.resource.ends_with("eu-central-1/warden-collect.json")));
+}
+
+#[test]
+fn collect_manifest_with_failed_calls_marks_the_load_partial() {
+    let dir = copy_fixture("lb-tgw");
+    let calls = serde_json::json!([
+        { "command": "aws ec2 describe-vpcs", "error": null },
+        { "command": "aws ec2 describe-security-groups", "error": { "code": "UnauthorizedOperation", "message": "not allowed" } },
+        { "command": "aws ec2 search-transit-gateway-routes", "resource": "tgw-rtb-0hub", "error": null, "incomplete": "1000 routes, the API's limit" }
+    ]);
+    std::fs::write(dir.path().join("warden-collect.json"), manifest(calls, true)).unwrap();
+    let l = load_dir(dir.path()).unwrap();
+    assert!(l.summary.partial);
+    let w: Vec<_> = l.network.warnings.iter().filter(|w| w.resource == "warden-collect.json").collect();
+    assert_eq!(w.len(), 1, "{w:#?}");
+    assert!(w[0].message.contains("2 call(s)"), "{}", w[0].message);
+    assert!(
+        w[0].message
+            .contains("eu-central-1: aws ec2 describe-security-groups failed: UnauthorizedOperation: not allowed")
+    );
+    assert!(w[0].message.contains("search-transit-gateway-routes tgw-rtb-0hub incomplete: 1000 routes"));
+    assert!(!w[0].message.contains("describe-vpcs"));
+
+    // Marked partial with no call named, and a manifest that is not one.
+    std::fs::write(dir.path().join("warden-collect.json"), manifest(serde_json::json!([]), true)).unwrap();
+    let l = load_dir(dir.path()).unwrap();
+    assert!(l.summary.partial && has_warning(&l.network, "warden-collect.json", "marked partial"));
+    std::fs::write(dir.path().join("warden-collect.json"), r#"{"regions": 3}"#).unwrap();
+    let l = load_dir(dir.path()).unwrap();
+    assert!(
+        l.summary.partial
+            && has_warning(&l.network, "warden-collect.json", "not a readable warden net collect manifest")
+    );
+}
+
 #[test]
 fn unreadable_folder_is_an_error() {
     assert!(load_dir(Path::new("/nonexistent/warden/fixture")).is_err());
@@ -395,6 +555,17 @@ proptest! {
     fn never_panics_on_arbitrary_text(text in ".{0,200}") {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("a.json"), &text).unwrap();
+        let _ = load_dir(dir.path()).unwrap();
+    }
+
+    /// Arbitrary JSON as the collect manifest never panics the loader.
+    #[test]
+    fn never_panics_on_arbitrary_manifest(v in json_value(), calls in json_value()) {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("warden-collect.json"), v.to_string()).unwrap();
+        let _ = load_dir(dir.path()).unwrap();
+        let doc = serde_json::json!({ "partial": false, "regions": [{ "region": "r", "calls": [calls] }] });
+        std::fs::write(dir.path().join("warden-collect.json"), doc.to_string()).unwrap();
         let _ = load_dir(dir.path()).unwrap();
     }
 
@@ -458,6 +629,8 @@ const KEYS: &[&str] = &[
     "TransitGatewayAttachments",
     "TransitGatewayRouteTables",
     "Routes",
+    "Associations",
+    "TransitGatewayRouteTablePropagations",
     "NetworkAcls",
     "SecurityGroups",
     "SecurityGroupRules",

@@ -36,6 +36,19 @@
 //!   and the region from the subnets' ARNs. Ids are unique across AWS, so
 //!   every account and region merges into one [`Network`].
 //!
+//! - `warden-collect.json` at the top of the folder is the manifest of
+//!   `warden net collect`: it is not a describe-* output and gets no
+//!   warning; when it says a call failed or was incomplete, the load is
+//!   marked partial with a warning naming those calls (a failed call wrote no
+//!   file, so nothing else would tell). See [`manifest`].
+//! - `Associations` (get-transit-gateway-route-table-associations) and
+//!   `TransitGatewayRouteTablePropagations`
+//!   (get-transit-gateway-route-table-propagations) are per-table answers
+//!   named by the table id like `Routes`. An association fills in the
+//!   attachment's route table when its attachment record has none;
+//!   propagations are read for their references only (what they install is
+//!   already in the table's search-transit-gateway-routes answer).
+//!
 //! Nothing in the input is fatal: a malformed file becomes a warning with its
 //! line and column (the summary is then marked partial), a malformed record a
 //! warning naming it, a dangling or contradictory reference a warning naming
@@ -45,6 +58,7 @@
 mod check;
 mod compute;
 mod elb;
+mod manifest;
 mod security;
 mod shapes;
 mod vpc;
@@ -100,6 +114,10 @@ impl std::error::Error for LoadError {
     }
 }
 
+/// The manifest `warden net collect` writes at the top of its folder (not a
+/// describe-* output; read for the calls that failed).
+pub const MANIFEST: &str = "warden-collect.json";
+
 /// Replaces every character outside `[A-Za-z0-9._-]` by `_`: how a resource
 /// id or ARN becomes a file name.
 pub fn sanitize(id: &str) -> String {
@@ -145,6 +163,8 @@ enum Kind {
     TgwRouteTables,
     TgwAttachments,
     TgwRoutes,
+    TgwAssociations,
+    TgwPropagations,
     PrefixLists,
     PrefixListEntries,
     RouteTables,
@@ -174,6 +194,8 @@ const KEYS: &[(&str, Kind)] = &[
     ("TransitGatewayRouteTables", Kind::TgwRouteTables),
     ("TransitGatewayAttachments", Kind::TgwAttachments),
     ("Routes", Kind::TgwRoutes),
+    ("Associations", Kind::TgwAssociations),
+    ("TransitGatewayRouteTablePropagations", Kind::TgwPropagations),
     ("ManagedPrefixLists", Kind::PrefixLists),
     ("PrefixLists", Kind::PrefixLists),
     ("Entries", Kind::PrefixListEntries),
@@ -286,6 +308,7 @@ fn read_file(root: &Path, path: &Path, records: &mut Vec<Record>, b: &mut Builde
         Ok(bytes) => bytes,
         Err(e) => return b.skip(&src.file, &src.file, format!("cannot read file: {e}")),
     };
+    let is_manifest = src.file == MANIFEST;
     let value: Value = match serde_json::from_slice(&text) {
         Ok(v) => v,
         Err(e) => {
@@ -293,6 +316,9 @@ fn read_file(root: &Path, path: &Path, records: &mut Vec<Record>, b: &mut Builde
             return b.skip(&src.file, &src.file, message);
         }
     };
+    if is_manifest {
+        return manifest::apply(&src.file, value, b);
+    }
     let Value::Object(map) = value else {
         return b.unrecognised(&src.file, "top level is not an object");
     };
@@ -380,6 +406,8 @@ impl Builder {
                 Kind::TgwRouteTables => self.item(&r.src, i, item, Self::tgw_route_table),
                 Kind::TgwAttachments => self.item(&r.src, i, item, Self::tgw_attachment),
                 Kind::TgwRoutes => self.item(&r.src, i, item, Self::tgw_route),
+                Kind::TgwAssociations => self.item(&r.src, i, item, Self::tgw_association),
+                Kind::TgwPropagations => self.item(&r.src, i, item, Self::tgw_propagation),
                 Kind::PrefixLists => self.item(&r.src, i, item, Self::prefix_list),
                 Kind::PrefixListEntries => self.item(&r.src, i, item, Self::prefix_list_entry),
                 Kind::RouteTables => self.item(&r.src, i, item, Self::route_table),

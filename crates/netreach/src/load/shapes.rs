@@ -224,6 +224,16 @@ pub struct TgwRouteAttachment {
     pub transit_gateway_attachment_id: Option<String>,
 }
 
+/// get-transit-gateway-route-table-associations `Associations[]` and
+/// get-transit-gateway-route-table-propagations
+/// `TransitGatewayRouteTablePropagations[]` (the same members that matter).
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "PascalCase", default)]
+pub struct TgwRouteTableLink {
+    pub transit_gateway_attachment_id: Option<String>,
+    pub state: Option<String>,
+}
+
 /// describe-network-acls `NetworkAcls[]`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "PascalCase", default)]

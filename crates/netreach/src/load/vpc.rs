@@ -237,10 +237,7 @@ impl Builder {
 
     /// A search-transit-gateway-routes route: the file stem names the route table.
     pub(super) fn tgw_route(&mut self, src: &Source, v: s::TgwRoute) {
-        let Some(rtb) = self.net.tgw_route_tables.keys().find(|k| super::sanitize(k) == src.stem).cloned() else {
-            let message = format!("no known transit gateway route table is named `{}` (the file name)", src.stem);
-            return self.warn(&src.file, &src.file, message);
-        };
+        let Some(rtb) = self.tgw_route_table_of_file(src) else { return };
         let Some(dest) = v.destination_cidr_block.as_deref().and_then(|c| self.cidr(&rtb, src, "TGW route", c)) else {
             if let Some(pl) = v.prefix_list_id {
                 let message = format!("TGW route to prefix list {pl} not modelled (the model's TGW routes are CIDRs)");
@@ -257,6 +254,63 @@ impl Builder {
             && !t.routes.contains(&(dest, target.clone()))
         {
             t.routes.push((dest, target));
+        }
+    }
+
+    /// The TGW route table a per-table answer is about: its file stem is the
+    /// sanitized table id. Warns (once per record) when no known table has it.
+    fn tgw_route_table_of_file(&mut self, src: &Source) -> Option<String> {
+        let found = self.net.tgw_route_tables.keys().find(|k| super::sanitize(k) == src.stem).cloned();
+        if found.is_none() {
+            let message = format!("no known transit gateway route table is named `{}` (the file name)", src.stem);
+            self.warn(&src.file, &src.file, message);
+        }
+        found
+    }
+
+    /// A get-transit-gateway-route-table-associations record. The attachment's
+    /// own `Association` (describe-transit-gateway-attachments) usually says
+    /// the same; this answer fills it in where the attachment record has none
+    /// (an older CLI, a trimmed dump), and a contradiction is a warning (the
+    /// attachment's own record is kept: it is the later call of a collect run).
+    pub(super) fn tgw_association(&mut self, src: &Source, v: s::TgwRouteTableLink) {
+        let Some(rtb) = self.tgw_route_table_of_file(src) else { return };
+        let Some(att_id) = required(self, src, "TransitGatewayAttachmentId", v.transit_gateway_attachment_id) else {
+            return;
+        };
+        if gone(v.state.as_deref()) {
+            return;
+        }
+        let Some(att) = self.net.tgw_attachments.get_mut(&att_id) else {
+            let message = format!("associated with TGW route table {rtb}, but no such attachment was loaded");
+            return self.warn(&att_id, &src.file, message);
+        };
+        match &att.route_table_id {
+            None => att.route_table_id = Some(rtb),
+            Some(known) if *known == rtb => {}
+            Some(known) => {
+                let message = format!(
+                    "{} says it is associated with TGW route table {rtb}, its attachment record says {known}; {known} is kept",
+                    src.file
+                );
+                self.warn_res(&att_id, message);
+            }
+        }
+    }
+
+    /// A get-transit-gateway-route-table-propagations record. The routes a
+    /// propagation installs are already in the table's
+    /// search-transit-gateway-routes answer (as `propagated` routes), so it
+    /// adds nothing to the model; it is read so that the file is recognised
+    /// and a propagation from an attachment that was not loaded is reported.
+    pub(super) fn tgw_propagation(&mut self, src: &Source, v: s::TgwRouteTableLink) {
+        let Some(rtb) = self.tgw_route_table_of_file(src) else { return };
+        let Some(att_id) = required(self, src, "TransitGatewayAttachmentId", v.transit_gateway_attachment_id) else {
+            return;
+        };
+        if !gone(v.state.as_deref()) && !self.net.tgw_attachments.contains_key(&att_id) {
+            let message = format!("propagates into TGW route table {rtb}, but no such attachment was loaded");
+            self.warn(&att_id, &src.file, message);
         }
     }
 
