@@ -14,8 +14,8 @@ use std::time::{Duration, Instant};
 use warden_collect::runtime::{DEFAULT_INTERVAL, SampleCost, Sampler, SamplerConfig, run_for, unix_now};
 use warden_model::Assessment;
 use warden_model::runtime::{
-    ConnectionRecord, Direction, Observed, ProcessRecord, RUNTIME_SCHEMA_VERSION, RuntimeDelta, RuntimeObservations,
-    Seen,
+    ConnectionRecord, Direction, FileMode, Observed, ProcessRecord, RUNTIME_SCHEMA_VERSION, RuntimeDelta,
+    RuntimeObservations, Seen, SharedObjectRecord,
 };
 
 /// Parses a duration: a number with a unit `s`, `m`, `h` or `d` (`90s`,
@@ -160,10 +160,11 @@ pub fn bench(samples: u32) -> Result<(), String> {
     for (processes, churn_percent) in [(100, 1), (1_000, 1), (1_000, 10), (10_000, 1), (10_000, 10)] {
         let r = simulate_hour(processes, churn_percent, per_hour);
         println!(
-            "  {processes:>6} processes, {churn_percent:>2}% replaced per sample: {:>9.1} KiB of deltas per hour, merged {:>8.1} KiB, {} records, merge {:.3} ms per delta",
+            "  {processes:>6} processes, {churn_percent:>2}% replaced per sample: {:>9.1} KiB of deltas per hour ({:>9.1} KiB shared objects), merged {:>8.1} KiB, {} records, merge {:.3} ms per delta",
             r.delta_bytes as f64 / 1024.0,
+            r.shared_object_bytes as f64 / 1024.0,
             r.merged_bytes as f64 / 1024.0,
-            r.records,
+            r.records + r.shared_object_records,
             ms(r.merge_time) / per_hour as f64
         );
     }
@@ -172,6 +173,9 @@ pub fn bench(samples: u32) -> Result<(), String> {
 
 struct Simulation {
     delta_bytes: usize,
+    /// Of `delta_bytes`, the shared-objects tables.
+    shared_object_bytes: usize,
+    shared_object_records: usize,
     merged_bytes: usize,
     records: usize,
     merge_time: Duration,
@@ -181,7 +185,10 @@ struct Simulation {
 /// each with one outbound connection; each sample `churn_percent` of them
 /// exit and are replaced by new processes of the same programs with new
 /// connections (new pids, new ephemeral ports), and one sample in ten a new
-/// program appears. Deltas are computed and merged as the sampler does.
+/// program appears. Root build tools (one per ten processes) come and go
+/// as on a build host: each runs in two samples of three, as a new process
+/// every sample, and maps six libraries five directories deep. Deltas are
+/// computed and merged as the sampler does.
 fn simulate_hour(processes: u32, churn_percent: u32, samples: u64) -> Simulation {
     let programs = (processes / 10).max(1);
     let mut merged = RuntimeObservations::default();
@@ -189,7 +196,8 @@ fn simulate_hour(processes: u32, churn_percent: u32, samples: u64) -> Simulation
     let mut live: Vec<(u32, u32)> = (0..processes).map(|i| (i % programs, i + 1)).collect();
     let mut new_programs = 0u32;
     let mut seen_pids = std::collections::HashSet::new();
-    let (mut delta_bytes, mut merge_time) = (0usize, Duration::ZERO);
+    let (mut delta_bytes, mut shared_object_bytes, mut merge_time) = (0usize, 0usize, Duration::ZERO);
+    let tools = programs;
     for seq in 1..=samples {
         let replaced = (processes * churn_percent).div_ceil(100) as usize;
         for slot in 0..replaced {
@@ -231,6 +239,14 @@ fn simulate_hour(processes: u32, churn_percent: u32, samples: u64) -> Simulation
             };
             connections.entry(c.key()).and_modify(|e| e.connections += c.connections).or_insert(c);
         }
+        let mut shared_objects: BTreeMap<_, SharedObjectRecord> = BTreeMap::new();
+        for tool in (0..tools).filter(|t| (u64::from(*t) + seq) % 3 != 0) {
+            next_pid += 1;
+            for library in 0..6 {
+                let r = simulated_library(tool, library, next_pid);
+                shared_objects.insert(r.key(), r);
+            }
+        }
         let delta = RuntimeDelta {
             schema_version: RUNTIME_SCHEMA_VERSION,
             sampler: "simulation".into(),
@@ -240,18 +256,42 @@ fn simulate_hour(processes: u32, churn_percent: u32, samples: u64) -> Simulation
             resync: seq == 1,
             processes: merged.processes.diff(&process_table),
             connections: merged.connections.diff(&connections),
+            shared_objects: merged.shared_objects.diff(&shared_objects),
             ..RuntimeDelta::default()
         };
         delta_bytes += json_len(&delta);
+        shared_object_bytes += json_len(&delta.shared_objects);
         let started = Instant::now();
         merged.merge(&delta);
         merge_time += started.elapsed();
     }
     Simulation {
         delta_bytes,
+        shared_object_bytes,
+        shared_object_records: merged.shared_objects.len(),
         merged_bytes: json_len(&merged),
         records: merged.processes.len() + merged.connections.len(),
         merge_time,
+    }
+}
+
+/// Library `library` of root build tool `tool`, as process `pid` maps it.
+fn simulated_library(tool: u32, library: u32, pid: u32) -> SharedObjectRecord {
+    let directory = FileMode { mode: 0o040_755, uid: 0, gid: 0 };
+    SharedObjectRecord {
+        path: format!("/usr/lib/x86_64-linux-gnu/toolchain/lib{library}.so.{library}"),
+        loaded_by: format!("/usr/libexec/build/tool-{tool}"),
+        chain: vec![
+            FileMode { mode: 0o100_644, uid: 0, gid: 0 },
+            directory,
+            directory,
+            directory,
+            directory,
+            directory,
+        ],
+        stat_error: None,
+        pid,
+        seen: Seen::default(),
     }
 }
 
@@ -278,5 +318,8 @@ mod tests {
         assert!(quiet.delta_bytes < busy.delta_bytes, "{} vs {}", quiet.delta_bytes, busy.delta_bytes);
         // 10 programs, plus one new every ten samples; a process and a connection record each.
         assert_eq!((quiet.records, busy.records), (32, 32));
+        // 10 tools of 6 libraries each.
+        assert_eq!(busy.shared_object_records, 60);
+        assert!(busy.shared_object_bytes > 0 && busy.shared_object_bytes < busy.delta_bytes);
     }
 }

@@ -101,7 +101,15 @@ pub fn evaluate_agent(
 fn runtime_result(snapshot: &Snapshot, runtime: &[serde_json::Value]) -> PackageResult {
     let mut observations = warden_model::runtime::RuntimeObservations::default();
     let mut unreadable = 0usize;
+    let mut other_versions = std::collections::BTreeSet::new();
     for body in runtime {
+        // The version first: a delta of another schema version may not
+        // parse as this one, and must be reported as such, not as garbage.
+        let version = body.get("schema_version").and_then(serde_json::Value::as_u64);
+        if let Some(v) = version.filter(|v| *v != u64::from(warden_model::runtime::RUNTIME_SCHEMA_VERSION)) {
+            other_versions.insert(v);
+            continue;
+        }
         match serde_json::from_value::<warden_model::runtime::RuntimeDelta>(body.clone()) {
             Ok(delta) => {
                 observations.merge(&delta);
@@ -110,7 +118,12 @@ fn runtime_result(snapshot: &Snapshot, runtime: &[serde_json::Value]) -> Package
         }
     }
     if observations.samples == 0 {
-        return PackageResult::NotEvaluated(if unreadable > 0 {
+        return PackageResult::NotEvaluated(if !other_versions.is_empty() {
+            format!(
+                "the runtime samples have schema version {other_versions:?}; this server reads version {}: upgrade the agent",
+                warden_model::runtime::RUNTIME_SCHEMA_VERSION
+            )
+        } else if unreadable > 0 {
             format!("none of the {unreadable} runtime samples could be read")
         } else {
             "no runtime samples were collected during the run".into()
@@ -300,6 +313,16 @@ mod tests {
         let garbage = [serde_json::json!({"not": "a delta"})];
         let results = evaluate_agent(&fixture("debian-weak"), &garbage, &packages, &EvaluationContext::default());
         assert!(matches!(&results[0].1, PackageResult::NotEvaluated(r) if r.contains("could be read")), "{results:?}");
+        // A version 1 delta (chain entries as objects) from an old agent: refused by version, said so.
+        let old_agent = [
+            serde_json::json!({"schema_version": 1, "sampler": "s", "seq": 1, "at": 1, "interval_secs": 10,
+            "shared_objects": {"upserts": [{"path": "/l.so", "loaded_by": "/b", "chain": [{"mode": 33261, "uid": 0, "gid": 0}], "pid": 1}]}}),
+        ];
+        let results = evaluate_agent(&fixture("debian-weak"), &old_agent, &packages, &EvaluationContext::default());
+        assert!(
+            matches!(&results[0].1, PackageResult::NotEvaluated(r) if r.contains("schema version {1}") && r.contains("upgrade the agent")),
+            "{results:?}"
+        );
     }
 
     #[test]

@@ -34,7 +34,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use crate::{Problem, Transport};
 
 /// Version of the runtime observations and delta JSON.
-pub const RUNTIME_SCHEMA_VERSION: u32 = 1;
+///
+/// 2: a [`FileMode`] is the array `[mode, uid, gid]` (was an object), and a
+/// shared object's `pid` no longer makes a present record resend.
+pub const RUNTIME_SCHEMA_VERSION: u32 = 2;
 /// Most distinct remote addresses kept per (direction, service port, program).
 pub const MAX_REMOTES_PER_SERVICE: usize = 32;
 /// The remote address of the record that counts the connections beyond
@@ -461,7 +464,12 @@ impl Observed for ProcessRecord {
 }
 
 /// Mode and owner of one path.
+///
+/// JSON: the array `[mode, uid, gid]`, not an object: a shared object's
+/// chain repeats one per directory up to `/`, and field names would be most
+/// of its bytes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(from = "(u32, u32, u32)", into = "(u32, u32, u32)")]
 pub struct FileMode {
     /// `st_mode` permission and type bits.
     pub mode: u32,
@@ -507,6 +515,23 @@ impl Observed for SharedObjectRecord {
     fn absorb(&mut self, later: &Self) {
         self.pid = later.pid;
         self.stat_error = later.stat_error.clone();
+    }
+    fn clear_volatile(&mut self) {
+        // Short-lived root processes change the lowest pid that maps a
+        // library every few samples; the record says the same thing.
+        self.pid = 0;
+    }
+}
+
+impl From<(u32, u32, u32)> for FileMode {
+    fn from((mode, uid, gid): (u32, u32, u32)) -> Self {
+        FileMode { mode, uid, gid }
+    }
+}
+
+impl From<FileMode> for (u32, u32, u32) {
+    fn from(m: FileMode) -> Self {
+        (m.mode, m.uid, m.gid)
     }
 }
 

@@ -188,3 +188,41 @@ proptest::proptest! {
         }
     }
 }
+
+fn shared_object(pid: u32) -> SharedObjectRecord {
+    SharedObjectRecord {
+        path: "/usr/lib/x86_64-linux-gnu/libc.so.6".into(),
+        loaded_by: "/usr/bin/make".into(),
+        chain: vec![
+            FileMode { mode: 0o100_755, uid: 0, gid: 0 },
+            FileMode { mode: 0o040_755, uid: 0, gid: 0 },
+            FileMode { mode: 0o040_755, uid: 0, gid: 0 },
+            FileMode { mode: 0o040_755, uid: 0, gid: 0 },
+            FileMode { mode: 0o040_755, uid: 0, gid: 0 },
+        ],
+        stat_error: None,
+        pid,
+        seen: Seen::default(),
+    }
+}
+
+#[test]
+fn a_shared_object_mapped_by_a_new_pid_is_not_resent() {
+    let mut obs = RuntimeObservations::default();
+    let first: BTreeMap<_, _> = [(shared_object(100).key(), shared_object(100))].into();
+    let mut d1 = delta(1, 100);
+    d1.shared_objects = obs.shared_objects.diff(&first);
+    assert_eq!(d1.shared_objects.upserts.len(), 1);
+    obs.merge(&d1);
+    let later: BTreeMap<_, _> = [(shared_object(250).key(), shared_object(250))].into();
+    assert!(obs.shared_objects.diff(&later).is_empty(), "only the pid changed");
+}
+
+#[test]
+fn a_file_mode_is_a_three_number_array() {
+    let json = serde_json::to_string(&shared_object(7)).unwrap();
+    assert!(json.contains(r#""chain":[[33261,0,0],[16877,0,0],"#), "{json}");
+    let back: SharedObjectRecord = serde_json::from_str(&json).unwrap();
+    assert_eq!(back, shared_object(7));
+    assert!(serde_json::from_str::<FileMode>(r#"{"mode":1,"uid":0,"gid":0}"#).is_err(), "version 1 form refused");
+}
