@@ -110,7 +110,9 @@ fn runtime_result(snapshot: &Snapshot, runtime: &[serde_json::Value]) -> Package
             other_versions.insert(v);
             continue;
         }
-        match serde_json::from_value::<warden_model::runtime::RuntimeDelta>(body.clone()) {
+        // Deserialised from the borrowed value: a delta can be large, and
+        // `from_value` would need an owned copy of each.
+        match <warden_model::runtime::RuntimeDelta as serde::Deserialize>::deserialize(body) {
             Ok(delta) => {
                 observations.merge(&delta);
             }
