@@ -224,6 +224,20 @@ pub trait FleetStore: Send + Sync {
     fn add_exclusion(&self, exclusion: &Exclusion) -> Result<()>;
     /// A run's exclusions.
     fn list_exclusions(&self, run_id: &str) -> Result<Vec<Exclusion>>;
+
+    // ---- Inspector API: templates, tags and runs (migration 0002) ----
+
+    // (section boundary: keep these comment lines so parallel additions merge)
+
+    // ---- Inspector API: findings (migration 0003) ----
+
+    // (section boundary: keep these comment lines so parallel additions merge)
+
+    // ---- Inspector API: agents, exclusions, event notifications, account (migration 0004) ----
+
+    // (section boundary: keep these comment lines so parallel additions merge)
+
+    // ---- Inspector API: reports (migration 0005) ----
 }
 
 /// SHA-256 of a token: what the store keeps instead of the token.

@@ -1,0 +1,234 @@
+//! The Inspector Classic API served from the fleet store.
+//!
+//! Why it exists: `warden-inspector` is only the protocol layer; this module
+//! is where its typed requests meet the [`FleetStore`]. One file per area
+//! (`targets`, `templates`, `runs`, `findings`, `agents`, `exclusions`,
+//! `events`, `account`, `reports`) holds that area's operations as inherent
+//! methods of [`StoreBackend`]; the [`InspectorBackend`] impl at the bottom
+//! only forwards to them, generated from the one operation list, so no
+//! operation can be forgotten. The ARN helpers every area needs (store id ↔
+//! ARN for each resource kind) live here, once.
+
+mod account;
+mod agents;
+mod events;
+mod exclusions;
+mod findings;
+pub mod reports;
+mod runs;
+mod targets;
+mod templates;
+
+use std::sync::Arc;
+
+use warden_inspector::arn::{ArnContext, ArnKind, InspectorArn, Resource, ResourceId};
+use warden_inspector::backend::{InspectorBackend, RequestContext};
+use warden_inspector::batch::BatchRequest;
+use warden_inspector::error::ApiError;
+use warden_inspector::paging::{ARN_PAGE, Pager};
+use warden_inspector::rules_packages::Catalogue;
+use warden_inspector::timestamp::Timestamp;
+use warden_inspector::types::*;
+use warden_store::{Attribute, FleetStore, StoreError, UnixMillis};
+
+/// The fleet store seen through the Inspector API.
+pub struct StoreBackend {
+    store: Arc<dyn FleetStore>,
+    arns: ArnContext,
+    pager: Pager,
+    catalogue: Catalogue,
+    /// Event subscriptions and deliveries (`None`: no topic map configured).
+    events: Option<Arc<warden_inspector::events::Events>>,
+    /// Where `GetAssessmentReport` links point (`None`: reports not served).
+    report_links: Option<reports::ReportLinks>,
+}
+
+impl StoreBackend {
+    /// A backend over `store`, naming resources under `arns` (region and
+    /// account), paging tokens keyed by `paging_secret`.
+    pub fn new(store: Arc<dyn FleetStore>, arns: ArnContext, paging_secret: &[u8]) -> StoreBackend {
+        let catalogue = Catalogue::new(&arns);
+        StoreBackend { store, arns, pager: Pager::new(paging_secret), catalogue, events: None, report_links: None }
+    }
+
+    /// Serves event subscriptions and run notifications from `events`.
+    pub fn with_events(mut self, events: Arc<warden_inspector::events::Events>) -> StoreBackend {
+        self.events = Some(events);
+        self
+    }
+
+    /// Serves `GetAssessmentReport` with links under `links`.
+    pub fn with_report_links(mut self, links: reports::ReportLinks) -> StoreBackend {
+        self.report_links = Some(links);
+        self
+    }
+
+    /// The ARN of a stored template.
+    #[allow(dead_code)] // used by the area files as they land; removed at merge
+    fn template_arn(&self, template: &warden_store::Template) -> Result<String, ApiError> {
+        Ok(self
+            .arns
+            .arn(Resource::Template { target: resource_id(&template.target_id)?, template: resource_id(&template.id)? })
+            .to_string())
+    }
+
+    /// The ARN of a stored run (`template` is the run's own template).
+    #[allow(dead_code)] // used by the area files as they land; removed at merge
+    fn run_arn(&self, template: &warden_store::Template, run_id: &str) -> Result<String, ApiError> {
+        Ok(self
+            .arns
+            .arn(Resource::Run {
+                target: resource_id(&template.target_id)?,
+                template: resource_id(&template.id)?,
+                run: resource_id(run_id)?,
+            })
+            .to_string())
+    }
+
+    /// The store id of a template ARN of this server (`NoSuchEntity` for another account's).
+    #[allow(dead_code)] // used by the area files as they land; removed at merge
+    fn template_id(&self, arn: &str) -> Result<String, ApiError> {
+        let parsed = InspectorArn::parse_kind(arn, ArnKind::Template)?;
+        match (&parsed.resource, self.owns(&parsed)) {
+            (Resource::Template { template, .. }, true) => Ok(template.as_str().to_string()),
+            _ => Err(missing(NoSuchEntityErrorCode::AssessmentTemplateDoesNotExist, arn)),
+        }
+    }
+
+    /// The store id of a run ARN of this server (`NoSuchEntity` for another account's).
+    #[allow(dead_code)] // used by the area files as they land; removed at merge
+    fn run_id(&self, arn: &str) -> Result<String, ApiError> {
+        let parsed = InspectorArn::parse_kind(arn, ArnKind::Run)?;
+        match (&parsed.resource, self.owns(&parsed)) {
+            (Resource::Run { run, .. }, true) => Ok(run.as_str().to_string()),
+            _ => Err(missing(NoSuchEntityErrorCode::AssessmentRunDoesNotExist, arn)),
+        }
+    }
+
+    fn target_arn(&self, id: &str) -> Result<String, ApiError> {
+        Ok(self.arns.arn(Resource::Target(resource_id(id)?)).to_string())
+    }
+
+    fn group_arn(&self, id: &str) -> Result<String, ApiError> {
+        Ok(self.arns.arn(Resource::ResourceGroup(resource_id(id)?)).to_string())
+    }
+
+    /// The store id of a resource group ARN of this server (`NoSuchEntity` for another account's).
+    fn group_id(&self, arn: &str) -> Result<String, ApiError> {
+        let parsed = InspectorArn::parse_kind(arn, ArnKind::ResourceGroup)?;
+        match (&parsed.resource, self.owns(&parsed)) {
+            (Resource::ResourceGroup(id), true) => Ok(id.as_str().to_string()),
+            _ => Err(missing(NoSuchEntityErrorCode::ResourceGroupDoesNotExist, arn)),
+        }
+    }
+
+    fn target_id(&self, arn: &str) -> Result<String, ApiError> {
+        let parsed = InspectorArn::parse_kind(arn, ArnKind::Target)?;
+        match (&parsed.resource, self.owns(&parsed)) {
+            (Resource::Target(id), true) => Ok(id.as_str().to_string()),
+            _ => Err(missing(NoSuchEntityErrorCode::AssessmentTargetDoesNotExist, arn)),
+        }
+    }
+
+    fn owns(&self, arn: &InspectorArn) -> bool {
+        arn.partition == self.arns.partition && arn.region == self.arns.region && arn.account == self.arns.account
+    }
+
+    fn describe_target(&self, target: &warden_store::Target) -> Result<AssessmentTarget, ApiError> {
+        Ok(AssessmentTarget {
+            arn: self.target_arn(&target.id)?,
+            name: target.name.clone(),
+            resource_group_arn: target.resource_group_id.as_deref().map(|g| self.group_arn(g)).transpose()?,
+            created_at: timestamp(target.created_at),
+            updated_at: timestamp(target.updated_at),
+        })
+    }
+
+    /// Resolves an optional resource group ARN to a stored group's id.
+    fn existing_group(&self, arn: Option<&str>) -> Result<Option<String>, ApiError> {
+        let Some(arn) = arn else { return Ok(None) };
+        let id = self.group_id(arn)?;
+        self.store
+            .get_resource_group(&id)
+            .map_err(|e| store_error(e, NoSuchEntityErrorCode::ResourceGroupDoesNotExist))?;
+        Ok(Some(id))
+    }
+
+    fn run_arns_in_progress(&self, ids: &[String]) -> Vec<String> {
+        ids.iter()
+            .filter_map(|id| {
+                let run = self.store.get_run(id).ok()?;
+                let template = self.store.get_template(&run.template_id).ok()?;
+                let arn = self.arns.arn(Resource::Run {
+                    target: ResourceId::parse(&template.target_id)?,
+                    template: ResourceId::parse(&template.id)?,
+                    run: ResourceId::parse(&run.id)?,
+                });
+                Some(arn.to_string())
+            })
+            .collect()
+    }
+}
+
+fn resource_id(id: &str) -> Result<ResourceId, ApiError> {
+    ResourceId::parse(id).ok_or_else(|| ApiError::internal(format!("stored id {id:?} is not an Inspector id")))
+}
+
+fn unsupported(operation: &str) -> ApiError {
+    ApiError::UnsupportedFeature { message: format!("{operation} is not served from the fleet store yet") }
+}
+
+fn missing(code: NoSuchEntityErrorCode, arn: &str) -> ApiError {
+    ApiError::no_such_entity(code, format!("{arn} does not exist"))
+}
+
+/// Epoch milliseconds to the wire's epoch seconds.
+fn timestamp(ms: UnixMillis) -> Timestamp {
+    Timestamp(ms as f64 / 1000.0)
+}
+
+fn store_error(e: StoreError, not_found: NoSuchEntityErrorCode) -> ApiError {
+    match e {
+        StoreError::NotFound(what, id) => ApiError::no_such_entity(not_found, format!("{what} {id} does not exist")),
+        other => ApiError::internal(other.to_string()),
+    }
+}
+
+/// Inspector's name patterns: `*` matches any run of characters, everything else itself.
+pub fn name_matches(pattern: &str, name: &str) -> bool {
+    let parts: Vec<&str> = pattern.split('*').collect();
+    if parts.len() == 1 {
+        return pattern == name;
+    }
+    let (first, last) = (parts[0], parts[parts.len() - 1]);
+    if !name.starts_with(first) || name.len() < first.len() + last.len() || !name.ends_with(last) {
+        return false;
+    }
+    let mut rest = &name[first.len()..name.len() - last.len()];
+    for middle in &parts[1..parts.len() - 1] {
+        match rest.find(middle) {
+            Some(at) => rest = &rest[at + middle.len()..],
+            None => return false,
+        }
+    }
+    true
+}
+
+/// Forwards every operation to the inherent method of the same name (in the
+/// area files); the path `StoreBackend::$method` resolves to the inherent one.
+macro_rules! forward_to_areas {
+    ($(($op:ident, $method:ident, $req:ty, $resp:ty)),* $(,)?) => {
+        impl InspectorBackend for StoreBackend {
+            $(
+                async fn $method(&self, ctx: &RequestContext, request: $req) -> Result<$resp, ApiError> {
+                    StoreBackend::$method(self, ctx, request).await
+                }
+            )*
+        }
+    };
+}
+
+warden_inspector::for_each_operation!(forward_to_areas);
+
+#[cfg(test)]
+mod tests;

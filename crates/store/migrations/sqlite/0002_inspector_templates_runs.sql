@@ -1,0 +1,2 @@
+-- template tags and run details for the Inspector API.
+-- (No schema change yet.)

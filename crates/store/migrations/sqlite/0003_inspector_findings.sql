@@ -1,0 +1,2 @@
+-- finding attributes for the Inspector API.
+-- (No schema change yet.)

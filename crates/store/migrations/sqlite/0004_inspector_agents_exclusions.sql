@@ -1,0 +1,2 @@
+-- exclusion previews, run notifications and the cross-account role.
+-- (No schema change yet.)

@@ -1,0 +1,2 @@
+-- report jobs.
+-- (No schema change yet.)
