@@ -13,6 +13,7 @@ use warden_model::{Finding as RuleFinding, Outcome, Severity, Snapshot};
 use warden_rules::{Package, best_practices, cis, cve};
 use warden_store::{AssetAttributes, Attribute, Exclusion, NewFinding, Run, RunAgentStatus, RunState, RunUpdate};
 
+use crate::exclusion_checks::{Blocker, ExclusionKind, package_blocker};
 use crate::{AppState, now_ms};
 
 /// Package id of the Runtime Behavior Analysis package.
@@ -54,7 +55,7 @@ pub enum PackageResult {
         rules_evaluated: usize,
     },
     /// Not evaluated, and why (recorded as an exclusion).
-    NotEvaluated(String),
+    NotEvaluated(Blocker),
 }
 
 /// Evaluates the packages for one agent's data: its host snapshot and its
@@ -68,6 +69,11 @@ pub fn evaluate_agent(
     packages
         .iter()
         .map(|id| {
+            // What keeps a package from running is decided in one place,
+            // shared with the exclusions preview.
+            if let Some(blocker) = package_blocker(id, Some(snapshot), ctx) {
+                return (id.clone(), PackageResult::NotEvaluated(blocker));
+            }
             let result = match id.as_str() {
                 id if id == best_practices::PACKAGE.id => {
                     from_assessment(warden_rules::assess_with(snapshot, &[best_practices::PACKAGE], None, None))
@@ -79,20 +85,26 @@ pub fn evaluate_agent(
                         let scan = warden_vulndb::matcher::scan_snapshot(snapshot, db, options);
                         from_assessment(warden_rules::assess_with(snapshot, &[] as &[Package], Some(&scan), None))
                     }
-                    None => PackageResult::NotEvaluated(
-                        "no vulnerability database is configured (warden serve --vulndb PATH)".into(),
-                    ),
+                    None => unreachable_blocker(id),
                 },
-                cis::PACKAGE_ID => cis_result(snapshot),
+                cis::PACKAGE_ID => from_assessment(warden_rules::assess_with(
+                    snapshot,
+                    &[] as &[Package],
+                    None,
+                    Some(&cis::CisOptions::default()),
+                )),
                 RUNTIME_PACKAGE_ID => runtime_result(snapshot, runtime),
-                id if id == warden_netreach::findings::PACKAGE_ID => {
-                    PackageResult::NotEvaluated("no AWS network description is loaded for this target".into())
-                }
-                other => PackageResult::NotEvaluated(format!("unknown rules package {other:?}")),
+                other => unreachable_blocker(other),
             };
             (id.clone(), result)
         })
         .collect()
+}
+
+/// A package [`package_blocker`] lets through but that has no evaluation
+/// here: reported, never a panic.
+fn unreachable_blocker(id: &str) -> PackageResult {
+    PackageResult::NotEvaluated(Blocker::new(ExclusionKind::Other, format!("rules package {id:?} has no evaluation")))
 }
 
 /// The Runtime Behavior Analysis package over the run's runtime deltas,
@@ -121,40 +133,26 @@ fn runtime_result(snapshot: &Snapshot, runtime: &[serde_json::Value]) -> Package
     }
     if observations.samples == 0 {
         return PackageResult::NotEvaluated(if !other_versions.is_empty() {
-            format!(
-                "the runtime samples have schema version {other_versions:?}; this server reads version {}: upgrade the agent",
-                warden_model::runtime::RUNTIME_SCHEMA_VERSION
+            Blocker::new(
+                ExclusionKind::UnreadableData,
+                format!(
+                    "the runtime samples have schema version {other_versions:?}; this server reads version {}: upgrade the agent",
+                    warden_model::runtime::RUNTIME_SCHEMA_VERSION
+                ),
             )
         } else if unreadable > 0 {
-            format!("none of the {unreadable} runtime samples could be read")
+            Blocker::new(
+                ExclusionKind::UnreadableData,
+                format!("none of the {unreadable} runtime samples could be read"),
+            )
         } else {
-            "no runtime samples were collected during the run".into()
+            Blocker::new(ExclusionKind::NoRuntimeData, "no runtime samples were collected during the run")
         });
     }
     let asset = warden_rules::asset_name(snapshot);
     let (outcomes, findings, _partial) = warden_rules::runtime::evaluate(&observations, &asset);
     let rules_evaluated = outcomes.iter().filter(|r| r.outcome != Outcome::CouldNotEvaluate).count();
     PackageResult::Evaluated { findings, rules_evaluated }
-}
-
-fn cis_result(snapshot: &Snapshot) -> PackageResult {
-    let benchmarks = match cis::embedded() {
-        Ok(b) => b,
-        Err(e) => return PackageResult::NotEvaluated(format!("CIS content unavailable: {e}")),
-    };
-    match snapshot.host.os.value() {
-        Some(os) if cis::for_os(benchmarks, os).is_some() => from_assessment(warden_rules::assess_with(
-            snapshot,
-            &[] as &[Package],
-            None,
-            Some(&cis::CisOptions::default()),
-        )),
-        Some(os) => PackageResult::NotEvaluated(format!(
-            "no CIS benchmark content for {}",
-            os.pretty_name.clone().unwrap_or_else(|| os.id.clone())
-        )),
-        None => PackageResult::NotEvaluated("the OS is unknown, so no CIS benchmark applies".into()),
-    }
 }
 
 /// A package evaluated with nothing found but rules that could not be
@@ -167,7 +165,10 @@ fn from_assessment(a: warden_model::Assessment) -> PackageResult {
         .map(|r| format!("{}: {}", r.rule_id, r.reason))
         .collect();
     if a.findings.is_empty() && !blocked.is_empty() {
-        return PackageResult::NotEvaluated(format!("could not evaluate: {}", blocked.join("; ")));
+        return PackageResult::NotEvaluated(Blocker::new(
+            ExclusionKind::RulesNotEvaluable,
+            format!("could not evaluate: {}", blocked.join("; ")),
+        ));
     }
     let rules_evaluated = a.rules.iter().filter(|r| r.outcome != Outcome::CouldNotEvaluate).count();
     PackageResult::Evaluated { findings: a.findings, rules_evaluated }
@@ -216,12 +217,13 @@ pub fn evaluate_run(state: &AppState, run: &Run) -> Result<(), String> {
             ipv4_addresses: agent.host.ipv4_addresses.clone(),
             tags: agent.tags.iter().map(|(k, v)| Attribute::new(k, v)).collect(),
         };
-        let exclude = |package: &str, reason: String| Exclusion {
+        let exclude = |package: &str, blocker: Blocker| Exclusion {
             run_id: run.id.clone(),
             agent_id: agent.id.clone(),
             package: package.to_string(),
-            reason,
+            reason: blocker.reason,
             created_at: now,
+            kind: blocker.kind.code().to_string(),
         };
         let docs = store.telemetry_documents(&run.id, &agent.id).map_err(|e| e.to_string())?;
         let mut snapshot = None;
@@ -240,18 +242,21 @@ pub fn evaluate_run(state: &AppState, run: &Run) -> Result<(), String> {
             }
         }
         let Some(snapshot) = snapshot else {
-            let reason = unreadable.unwrap_or_else(|| "no host snapshot was received from this agent".into());
-            errors.push(format!("agent {}: {reason}", agent.id));
+            let blocker = match unreadable {
+                Some(reason) => Blocker::new(ExclusionKind::UnreadableData, reason),
+                None => Blocker::new(ExclusionKind::NoSnapshot, "no host snapshot was received from this agent"),
+            };
+            errors.push(format!("agent {}: {}", agent.id, blocker.reason));
             for p in &run.packages {
-                store.add_exclusion(&exclude(p, reason.clone())).map_err(|e| e.to_string())?;
+                store.add_exclusion(&exclude(p, blocker.clone())).map_err(|e| e.to_string())?;
             }
             continue;
         };
         let host = agent.host.hostname.clone().unwrap_or_else(|| agent.id.clone());
         for (package, result) in evaluate_agent(&snapshot, &runtime, &run.packages, &ctx) {
             match result {
-                PackageResult::NotEvaluated(reason) => {
-                    store.add_exclusion(&exclude(&package, reason)).map_err(|e| e.to_string())?
+                PackageResult::NotEvaluated(blocker) => {
+                    store.add_exclusion(&exclude(&package, blocker)).map_err(|e| e.to_string())?
                 }
                 PackageResult::Evaluated { findings: found, rules_evaluated } => {
                     let found = if found.is_empty() {
@@ -314,7 +319,10 @@ mod tests {
         assert!(findings.iter().all(|f| f.package == RUNTIME_PACKAGE_NAME));
         let garbage = [serde_json::json!({"not": "a delta"})];
         let results = evaluate_agent(&fixture("debian-weak"), &garbage, &packages, &EvaluationContext::default());
-        assert!(matches!(&results[0].1, PackageResult::NotEvaluated(r) if r.contains("could be read")), "{results:?}");
+        assert!(
+            matches!(&results[0].1, PackageResult::NotEvaluated(r) if r.reason.contains("could be read")),
+            "{results:?}"
+        );
         // A version 1 delta (chain entries as objects) from an old agent: refused by version, said so.
         let old_agent = [
             serde_json::json!({"schema_version": 1, "sampler": "s", "seq": 1, "at": 1, "interval_secs": 10,
@@ -322,7 +330,7 @@ mod tests {
         ];
         let results = evaluate_agent(&fixture("debian-weak"), &old_agent, &packages, &EvaluationContext::default());
         assert!(
-            matches!(&results[0].1, PackageResult::NotEvaluated(r) if r.contains("schema version {1}") && r.contains("upgrade the agent")),
+            matches!(&results[0].1, PackageResult::NotEvaluated(r) if r.reason.contains("schema version {1}") && r.reason.contains("upgrade the agent")),
             "{results:?}"
         );
     }
@@ -336,9 +344,9 @@ mod tests {
         assert!(rules_evaluated > &0);
         assert!(findings.iter().any(|f| f.rule_id == "sbp-ssh-root-login"), "the weak root permits root login");
         assert!(findings.iter().all(|f| !f.evidence.is_empty()));
-        assert!(matches!(&results[1].1, PackageResult::NotEvaluated(r) if r.contains("--vulndb")));
-        assert!(matches!(&results[3].1, PackageResult::NotEvaluated(r) if r.contains("no runtime samples")));
-        assert!(matches!(&results[4].1, PackageResult::NotEvaluated(r) if r.contains("AWS")));
+        assert!(matches!(&results[1].1, PackageResult::NotEvaluated(r) if r.reason.contains("--vulndb")));
+        assert!(matches!(&results[3].1, PackageResult::NotEvaluated(r) if r.reason.contains("no runtime samples")));
+        assert!(matches!(&results[4].1, PackageResult::NotEvaluated(r) if r.reason.contains("AWS")));
     }
 
     #[test]
@@ -351,7 +359,7 @@ mod tests {
             &["best-practices".to_string()],
             &EvaluationContext::default(),
         );
-        let PackageResult::NotEvaluated(reason) = &results[0].1 else { panic!("{:?}", results[0]) };
+        let PackageResult::NotEvaluated(Blocker { reason, .. }) = &results[0].1 else { panic!("{:?}", results[0]) };
         assert!(reason.contains("sbp-dep") && reason.contains("live"), "{reason}");
     }
 

@@ -235,6 +235,42 @@ pub trait FleetStore: Send + Sync {
 
     // ---- Inspector API: agents, exclusions, event notifications, account (migration 0004) ----
 
+    /// A run's exclusions in id order, after the id `after`, at most `limit`.
+    fn exclusions_page(&self, run_id: &str, after: Option<&str>, limit: usize) -> Result<Vec<ExclusionRecord>>;
+    /// One exclusion of a run by id.
+    fn get_exclusion(&self, run_id: &str, exclusion_id: &str) -> Result<ExclusionRecord>;
+    /// Telemetry received for a run from all its agents, per kind.
+    fn run_telemetry(&self, run_id: &str) -> Result<Vec<TelemetryCount>>;
+    /// The newest host snapshot an agent sent, in any run.
+    fn latest_snapshot(&self, agent_id: &str) -> Result<Option<TelemetryRecord>>;
+    /// Starts an exclusions preview job (work in progress).
+    fn create_exclusion_preview(&self, token: &str, template_id: &str, now: UnixMillis) -> Result<ExclusionPreviewJob>;
+    /// Stores a preview's items and marks it completed, atomically.
+    fn complete_exclusion_preview(&self, token: &str, items: &[PreviewItem], now: UnixMillis) -> Result<()>;
+    /// One preview job.
+    fn get_exclusion_preview(&self, token: &str) -> Result<ExclusionPreviewJob>;
+    /// A preview's items from `offset`, at most `limit`, in the order stored.
+    fn exclusion_preview_items(&self, token: &str, offset: u64, limit: usize) -> Result<Vec<PreviewItem>>;
+    /// Ids of runs whose events are not all published yet (oldest first, at most `limit`).
+    fn runs_with_unpublished_events(&self, limit: usize) -> Result<Vec<String>>;
+    /// How far the event publisher got with a run.
+    fn run_event_progress(&self, run_id: &str) -> Result<RunEventProgress>;
+    /// Records one publisher step and appends its notifications to the run, atomically.
+    fn record_published_event(
+        &self,
+        run_id: &str,
+        step: &PublishedStep,
+        notifications: &[RunNotification],
+    ) -> Result<()>;
+    /// A run's finding ids in id order, after `after`, at most `limit`.
+    fn finding_ids_after(&self, run_id: &str, after: Option<&str>, limit: usize) -> Result<Vec<String>>;
+    /// A run's notifications, oldest first, at most `limit`.
+    fn run_notifications(&self, run_id: &str, limit: usize) -> Result<Vec<RunNotification>>;
+    /// Registers the cross-account role (replacing any earlier one).
+    fn set_cross_account_role(&self, role_arn: &str, now: UnixMillis) -> Result<CrossAccountRole>;
+    /// The registered cross-account role, if any.
+    fn cross_account_role(&self) -> Result<Option<CrossAccountRole>>;
+
     // (section boundary: keep these comment lines so parallel additions merge)
 
     // ---- Inspector API: reports (migration 0005) ----

@@ -700,6 +700,107 @@ pub struct Exclusion {
     pub reason: String,
     /// When recorded.
     pub created_at: UnixMillis,
+    /// What kind of obstacle (a short code such as `no-vulnerability-database`;
+    /// the server maps it to Inspector's title and recommendation). Empty or
+    /// `other` when not classified.
+    #[serde(default)]
+    pub kind: String,
+}
+
+/// A stored exclusion with its Inspector-shaped id (`0-` + 8 characters),
+/// the last segment of its ARN `.../run/R/exclusion/E`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExclusionRecord {
+    /// Id, unique within the run.
+    pub id: String,
+    /// The exclusion.
+    #[serde(flatten)]
+    pub exclusion: Exclusion,
+}
+
+/// An exclusions preview job (`CreateExclusionsPreview`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExclusionPreviewJob {
+    /// The preview token (a UUID).
+    pub token: String,
+    /// The template previewed.
+    pub template_id: String,
+    /// Whether the items are all stored.
+    pub completed: bool,
+    /// Requested.
+    pub created_at: UnixMillis,
+    /// Finished.
+    pub completed_at: Option<UnixMillis>,
+}
+
+/// One exclusion a preview found: a package that could not run on an agent.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PreviewItem {
+    /// The agent.
+    pub agent_id: String,
+    /// The package id.
+    pub package: String,
+    /// Kind code (as [`Exclusion::kind`]).
+    pub kind: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// How far the event publisher got with one run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunEventProgress {
+    /// `ASSESSMENT_RUN_STARTED` published.
+    pub started_published: bool,
+    /// Entries of the run's state history covered by `ASSESSMENT_RUN_STATE_CHANGED`
+    /// (entry 0, the initial CREATED, is never an event, so at least 1).
+    pub state_changes_published: u64,
+    /// The last finding id covered by `FINDING_REPORTED` (findings go in id order).
+    pub findings_after: Option<String>,
+    /// Every finding of the run published.
+    pub findings_done: bool,
+    /// `ASSESSMENT_RUN_COMPLETED` published: nothing more to do for the run.
+    pub completed_published: bool,
+}
+
+/// One step of the event publisher, recorded with the notifications it produced.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PublishedStep {
+    /// `ASSESSMENT_RUN_STARTED`.
+    Started,
+    /// `ASSESSMENT_RUN_STATE_CHANGED` for this entry of the state history.
+    StateChange(u64),
+    /// `FINDING_REPORTED` for this finding id.
+    Finding(String),
+    /// No finding is left to publish.
+    FindingsDone,
+    /// `ASSESSMENT_RUN_COMPLETED`.
+    Completed,
+}
+
+/// One entry of a run's `notifications[]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunNotification {
+    /// When the event happened.
+    pub date: UnixMillis,
+    /// Event name (`ASSESSMENT_RUN_STARTED`, ...).
+    pub event: String,
+    /// The message sent.
+    pub message: Option<String>,
+    /// Whether publication failed.
+    pub error: bool,
+    /// The topic.
+    pub sns_topic_arn: Option<String>,
+    /// `SUCCESS`, `TOPIC_DOES_NOT_EXIST`, `ACCESS_DENIED`, `INTERNAL_ERROR`.
+    pub sns_status: Option<String>,
+}
+
+/// The registered cross-account access role.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CrossAccountRole {
+    /// IAM role ARN as given.
+    pub role_arn: String,
+    /// When registered.
+    pub registered_at: UnixMillis,
 }
 
 /// Per-severity finding counts for a run; every severity present, zeros included.

@@ -16,9 +16,10 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use warden_model::Severity;
 
 use crate::{
-    Agent, AgentHostInfo, ApiToken, Attribute, EnrollToken, Exclusion, FindingQuery, FleetStore, NewFinding,
-    NewTemplate, PutOutcome, ResourceGroup, Result, Run, RunAgent, RunAgentStatus, RunState, RunUpdate, StateChange,
-    StopAction, StoreError, Target, TelemetryCount, TelemetryRecord, Template, UnixMillis, can_transition,
+    Agent, AgentHostInfo, ApiToken, Attribute, CrossAccountRole, EnrollToken, Exclusion, ExclusionPreviewJob,
+    ExclusionRecord, FindingQuery, FleetStore, NewFinding, NewTemplate, PreviewItem, PublishedStep, PutOutcome,
+    ResourceGroup, Result, Run, RunAgent, RunAgentStatus, RunEventProgress, RunNotification, RunState, RunUpdate,
+    StateChange, StopAction, StoreError, Target, TelemetryCount, TelemetryRecord, Template, UnixMillis, can_transition,
     empty_counts, model::Finding, new_id,
 };
 
@@ -285,6 +286,54 @@ fn telemetry_counts(c: &Connection, run_id: &str, agent_id: &str) -> rusqlite::R
         Ok(TelemetryCount { kind: r.get(0)?, count: r.get(1)?, bytes: r.get(2)? })
     })?;
     rows.collect()
+}
+
+/// An exclusion from `run_id, agent_id, package, reason, created_at, kind`.
+fn exclusion_from(r: &Row) -> rusqlite::Result<Exclusion> {
+    Ok(Exclusion {
+        run_id: r.get(0)?,
+        agent_id: r.get(1)?,
+        package: r.get(2)?,
+        reason: r.get(3)?,
+        created_at: r.get(4)?,
+        kind: r.get(5)?,
+    })
+}
+
+/// An exclusion with its id, from `exclusion_id` then [`exclusion_from`]'s columns.
+fn exclusion_record_from(r: &Row) -> rusqlite::Result<ExclusionRecord> {
+    Ok(ExclusionRecord {
+        id: r.get(0)?,
+        exclusion: Exclusion {
+            run_id: r.get(1)?,
+            agent_id: r.get(2)?,
+            package: r.get(3)?,
+            reason: r.get(4)?,
+            created_at: r.get(5)?,
+            kind: r.get(6)?,
+        },
+    })
+}
+
+/// The stored kind of an exclusion: `other` when the caller did not classify it.
+fn exclusion_kind(kind: &str) -> &str {
+    if kind.is_empty() { "other" } else { kind }
+}
+
+const EXCLUSION_RECORD_COLUMNS: &str = "exclusion_id, run_id, agent_id, package, reason, created_at, kind";
+
+fn preview_job_from(r: &Row) -> rusqlite::Result<ExclusionPreviewJob> {
+    Ok(ExclusionPreviewJob {
+        token: r.get(0)?,
+        template_id: r.get(1)?,
+        completed: r.get::<_, String>(2)? == "COMPLETED",
+        created_at: r.get(3)?,
+        completed_at: r.get(4)?,
+    })
+}
+
+fn usize_param(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 const FINDING_COLUMNS: &str = "id, run_id, agent_id, package, rule_id, title, severity, numeric_severity, description, \
@@ -1053,8 +1102,9 @@ impl FleetStore for SqliteStore {
     fn add_exclusion(&self, e: &Exclusion) -> Result<()> {
         self.with(|c| {
             c.execute(
-                "INSERT OR REPLACE INTO run_exclusions (run_id, agent_id, package, reason, created_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![e.run_id, e.agent_id, e.package, e.reason, e.created_at],
+                "INSERT OR REPLACE INTO run_exclusions (run_id, agent_id, package, reason, created_at, exclusion_id, kind) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                params![e.run_id, e.agent_id, e.package, e.reason, e.created_at, new_id(), exclusion_kind(&e.kind)],
             )
         })?;
         Ok(())
@@ -1063,11 +1113,9 @@ impl FleetStore for SqliteStore {
     fn list_exclusions(&self, run_id: &str) -> Result<Vec<Exclusion>> {
         self.with(|c| {
             let mut stmt = c.prepare(
-                "SELECT run_id, agent_id, package, reason, created_at FROM run_exclusions WHERE run_id = ?1 ORDER BY agent_id, package",
+                "SELECT run_id, agent_id, package, reason, created_at, kind FROM run_exclusions WHERE run_id = ?1 ORDER BY agent_id, package",
             )?;
-            let rows = stmt.query_map([run_id], |r| {
-                Ok(Exclusion { run_id: r.get(0)?, agent_id: r.get(1)?, package: r.get(2)?, reason: r.get(3)?, created_at: r.get(4)? })
-            })?;
+            let rows = stmt.query_map([run_id], exclusion_from)?;
             rows.collect()
         })
     }
@@ -1081,6 +1129,268 @@ impl FleetStore for SqliteStore {
     // (section boundary: keep these comment lines so parallel additions merge)
 
     // ---- Inspector API: agents, exclusions, event notifications, account (migration 0004) ----
+
+    fn exclusions_page(&self, run_id: &str, after: Option<&str>, limit: usize) -> Result<Vec<ExclusionRecord>> {
+        self.all(
+            &format!(
+                "SELECT {EXCLUSION_RECORD_COLUMNS} FROM run_exclusions WHERE run_id = ?1 AND exclusion_id > ?2 \
+                 ORDER BY exclusion_id LIMIT ?3"
+            ),
+            params![run_id, after.unwrap_or(""), usize_param(limit)],
+            exclusion_record_from,
+        )
+    }
+
+    fn get_exclusion(&self, run_id: &str, exclusion_id: &str) -> Result<ExclusionRecord> {
+        self.with(|c| {
+            c.prepare_cached(&format!(
+                "SELECT {EXCLUSION_RECORD_COLUMNS} FROM run_exclusions WHERE run_id = ?1 AND exclusion_id = ?2"
+            ))?
+            .query_row([run_id, exclusion_id], exclusion_record_from)
+            .optional()
+        })?
+        .ok_or_else(|| StoreError::NotFound("exclusion", format!("{run_id}/{exclusion_id}")))
+    }
+
+    fn run_telemetry(&self, run_id: &str) -> Result<Vec<TelemetryCount>> {
+        self.all(
+            "SELECT kind, COUNT(*), SUM(size) FROM telemetry WHERE run_id = ?1 GROUP BY kind ORDER BY kind",
+            [run_id],
+            |r| Ok(TelemetryCount { kind: r.get(0)?, count: r.get(1)?, bytes: r.get(2)? }),
+        )
+    }
+
+    fn latest_snapshot(&self, agent_id: &str) -> Result<Option<TelemetryRecord>> {
+        self.with(|c| {
+            c.prepare_cached(
+                "SELECT seq, kind, body FROM telemetry WHERE agent_id = ?1 AND kind = 'snapshot' \
+                 ORDER BY received_at DESC, seq DESC LIMIT 1",
+            )?
+            .query_row([agent_id], |r| Ok(TelemetryRecord { seq: r.get(0)?, kind: r.get(1)?, body: r.get(2)? }))
+            .optional()
+        })
+    }
+
+    fn create_exclusion_preview(&self, token: &str, template_id: &str, now: UnixMillis) -> Result<ExclusionPreviewJob> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO inspector_exclusion_previews (token, template_id, status, created_at) \
+                 VALUES (?1, ?2, 'WORK_IN_PROGRESS', ?3)",
+                params![token, template_id, now],
+            )
+        })
+        .map_err(|e| match e {
+            StoreError::Backend(m) if m.contains("FOREIGN KEY") => StoreError::NotFound("template", template_id.into()),
+            other => other,
+        })?;
+        Ok(ExclusionPreviewJob {
+            token: token.into(),
+            template_id: template_id.into(),
+            completed: false,
+            created_at: now,
+            completed_at: None,
+        })
+    }
+
+    fn complete_exclusion_preview(&self, token: &str, items: &[PreviewItem], now: UnixMillis) -> Result<()> {
+        self.with_store(|c| {
+            let tx = c.transaction().map_err(backend)?;
+            // A second completion (two workers after a restart) replaces the items: same input, same result.
+            tx.execute("DELETE FROM inspector_exclusion_preview_items WHERE token = ?1", [token]).map_err(backend)?;
+            {
+                let mut stmt = tx
+                    .prepare_cached(
+                        "INSERT INTO inspector_exclusion_preview_items (token, position, agent_id, package, kind, reason) \
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                    )
+                    .map_err(backend)?;
+                for (position, item) in items.iter().enumerate() {
+                    stmt.execute(params![
+                        token,
+                        usize_param(position),
+                        item.agent_id,
+                        item.package,
+                        exclusion_kind(&item.kind),
+                        item.reason
+                    ])
+                    .map_err(backend)?;
+                }
+            }
+            let n = tx
+                .execute(
+                    "UPDATE inspector_exclusion_previews SET status = 'COMPLETED', completed_at = ?2 WHERE token = ?1",
+                    params![token, now],
+                )
+                .map_err(backend)?;
+            if n == 0 {
+                return Err(StoreError::NotFound("exclusion preview", token.into()));
+            }
+            tx.commit().map_err(backend)
+        })
+    }
+
+    fn get_exclusion_preview(&self, token: &str) -> Result<ExclusionPreviewJob> {
+        self.one(
+            "exclusion preview",
+            token,
+            "SELECT token, template_id, status, created_at, completed_at FROM inspector_exclusion_previews WHERE token = ?1",
+            preview_job_from,
+        )
+    }
+
+    fn exclusion_preview_items(&self, token: &str, offset: u64, limit: usize) -> Result<Vec<PreviewItem>> {
+        self.all(
+            "SELECT agent_id, package, kind, reason FROM inspector_exclusion_preview_items \
+             WHERE token = ?1 AND position >= ?2 ORDER BY position LIMIT ?3",
+            params![token, i64::try_from(offset).unwrap_or(i64::MAX), usize_param(limit)],
+            |r| Ok(PreviewItem { agent_id: r.get(0)?, package: r.get(1)?, kind: r.get(2)?, reason: r.get(3)? }),
+        )
+    }
+
+    fn runs_with_unpublished_events(&self, limit: usize) -> Result<Vec<String>> {
+        self.all(
+            "SELECT r.id FROM runs r LEFT JOIN inspector_run_event_progress p ON p.run_id = r.id \
+             WHERE p.completed_published IS NOT 1 ORDER BY r.created_at, r.id LIMIT ?1",
+            [usize_param(limit)],
+            |r| r.get(0),
+        )
+    }
+
+    fn run_event_progress(&self, run_id: &str) -> Result<RunEventProgress> {
+        let progress = self.with(|c| {
+            c.prepare_cached(
+                "SELECT started_published, state_changes_published, findings_after, findings_done, completed_published \
+                 FROM inspector_run_event_progress WHERE run_id = ?1",
+            )?
+            .query_row([run_id], |r| {
+                Ok(RunEventProgress {
+                    started_published: r.get(0)?,
+                    state_changes_published: r.get(1)?,
+                    findings_after: r.get(2)?,
+                    findings_done: r.get(3)?,
+                    completed_published: r.get(4)?,
+                })
+            })
+            .optional()
+        })?;
+        match progress {
+            Some(p) => Ok(p),
+            None => {
+                self.get_run(run_id)?;
+                Ok(RunEventProgress { state_changes_published: 1, ..Default::default() })
+            }
+        }
+    }
+
+    fn record_published_event(
+        &self,
+        run_id: &str,
+        step: &PublishedStep,
+        notifications: &[RunNotification],
+    ) -> Result<()> {
+        self.with_store(|c| {
+            let tx = c.transaction().map_err(backend)?;
+            let inserted = tx
+                .execute("INSERT OR IGNORE INTO inspector_run_event_progress (run_id) SELECT id FROM runs WHERE id = ?1", [
+                    run_id,
+                ])
+                .map_err(backend)?;
+            let exists: bool = tx
+                .query_row("SELECT COUNT(*) > 0 FROM inspector_run_event_progress WHERE run_id = ?1", [run_id], |r| {
+                    r.get(0)
+                })
+                .map_err(backend)?;
+            if inserted == 0 && !exists {
+                return Err(StoreError::NotFound("run", run_id.into()));
+            }
+            match step {
+                PublishedStep::Started => tx.execute(
+                    "UPDATE inspector_run_event_progress SET started_published = 1 WHERE run_id = ?1",
+                    [run_id],
+                ),
+                PublishedStep::StateChange(position) => tx.execute(
+                    "UPDATE inspector_run_event_progress \
+                     SET state_changes_published = MAX(state_changes_published, ?2 + 1) WHERE run_id = ?1",
+                    params![run_id, i64::try_from(*position).unwrap_or(i64::MAX)],
+                ),
+                PublishedStep::Finding(id) => tx.execute(
+                    "UPDATE inspector_run_event_progress SET findings_after = ?2 WHERE run_id = ?1",
+                    params![run_id, id],
+                ),
+                PublishedStep::FindingsDone => tx.execute(
+                    "UPDATE inspector_run_event_progress SET findings_done = 1 WHERE run_id = ?1",
+                    [run_id],
+                ),
+                PublishedStep::Completed => tx.execute(
+                    "UPDATE inspector_run_event_progress SET completed_published = 1 WHERE run_id = ?1",
+                    [run_id],
+                ),
+            }
+            .map_err(backend)?;
+            {
+                let mut stmt = tx
+                    .prepare_cached(
+                        "INSERT INTO inspector_run_notifications \
+                         (run_id, position, date, event, message, error, sns_topic_arn, sns_status) \
+                         VALUES (?1, (SELECT COUNT(*) FROM inspector_run_notifications WHERE run_id = ?1), ?2, ?3, ?4, ?5, ?6, ?7)",
+                    )
+                    .map_err(backend)?;
+                for n in notifications {
+                    stmt.execute(params![run_id, n.date, n.event, n.message, n.error, n.sns_topic_arn, n.sns_status])
+                        .map_err(backend)?;
+                }
+            }
+            tx.commit().map_err(backend)
+        })
+    }
+
+    fn finding_ids_after(&self, run_id: &str, after: Option<&str>, limit: usize) -> Result<Vec<String>> {
+        self.all(
+            "SELECT id FROM findings WHERE run_id = ?1 AND id > ?2 ORDER BY id LIMIT ?3",
+            params![run_id, after.unwrap_or(""), usize_param(limit)],
+            |r| r.get(0),
+        )
+    }
+
+    fn run_notifications(&self, run_id: &str, limit: usize) -> Result<Vec<RunNotification>> {
+        self.all(
+            "SELECT date, event, message, error, sns_topic_arn, sns_status FROM inspector_run_notifications \
+             WHERE run_id = ?1 ORDER BY position LIMIT ?2",
+            params![run_id, usize_param(limit)],
+            |r| {
+                Ok(RunNotification {
+                    date: r.get(0)?,
+                    event: r.get(1)?,
+                    message: r.get(2)?,
+                    error: r.get(3)?,
+                    sns_topic_arn: r.get(4)?,
+                    sns_status: r.get(5)?,
+                })
+            },
+        )
+    }
+
+    fn set_cross_account_role(&self, role_arn: &str, now: UnixMillis) -> Result<CrossAccountRole> {
+        self.with(|c| {
+            c.execute(
+                "INSERT INTO inspector_cross_account_role (singleton, role_arn, registered_at) VALUES (1, ?1, ?2) \
+                 ON CONFLICT (singleton) DO UPDATE SET role_arn = excluded.role_arn, registered_at = excluded.registered_at",
+                params![role_arn, now],
+            )
+        })?;
+        Ok(CrossAccountRole { role_arn: role_arn.into(), registered_at: now })
+    }
+
+    fn cross_account_role(&self) -> Result<Option<CrossAccountRole>> {
+        self.with(|c| {
+            c.query_row(
+                "SELECT role_arn, registered_at FROM inspector_cross_account_role WHERE singleton = 1",
+                [],
+                |r| Ok(CrossAccountRole { role_arn: r.get(0)?, registered_at: r.get(1)? }),
+            )
+            .optional()
+        })
+    }
 
     // (section boundary: keep these comment lines so parallel additions merge)
 

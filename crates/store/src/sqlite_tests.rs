@@ -311,6 +311,7 @@ fn findings_filter_count_and_cascade() {
         package: "cve".into(),
         reason: "no db".into(),
         created_at: 9,
+        kind: String::new(),
     })
     .unwrap();
     assert_eq!(s.list_exclusions(&run.id).unwrap().len(), 1);

@@ -41,6 +41,26 @@ pub struct StoreBackend {
     events: Option<Arc<warden_inspector::events::Events>>,
     /// Where `GetAssessmentReport` links point (`None`: reports not served).
     report_links: Option<reports::ReportLinks>,
+    /// What the server evaluates with and how agent health is judged
+    /// (exclusions previews, agent health).
+    fleet: FleetSettings,
+}
+
+/// The parts of the server configuration the Inspector API needs to answer
+/// as a run would: the vulnerability database (the CVE package is excluded
+/// without one) and the heartbeat interval (agent health).
+#[derive(Clone, Debug)]
+pub struct FleetSettings {
+    /// `warden serve --vulndb`.
+    pub vulndb: Option<std::path::PathBuf>,
+    /// Heartbeat interval told to agents, seconds.
+    pub heartbeat_seconds: u64,
+}
+
+impl Default for FleetSettings {
+    fn default() -> Self {
+        FleetSettings { vulndb: None, heartbeat_seconds: 30 }
+    }
 }
 
 impl StoreBackend {
@@ -48,12 +68,26 @@ impl StoreBackend {
     /// account), paging tokens keyed by `paging_secret`.
     pub fn new(store: Arc<dyn FleetStore>, arns: ArnContext, paging_secret: &[u8]) -> StoreBackend {
         let catalogue = Catalogue::new(&arns);
-        StoreBackend { store, arns, pager: Pager::new(paging_secret), catalogue, events: None, report_links: None }
+        StoreBackend {
+            store,
+            arns,
+            pager: Pager::new(paging_secret),
+            catalogue,
+            events: None,
+            report_links: None,
+            fleet: FleetSettings::default(),
+        }
     }
 
     /// Serves event subscriptions and run notifications from `events`.
     pub fn with_events(mut self, events: Arc<warden_inspector::events::Events>) -> StoreBackend {
         self.events = Some(events);
+        self
+    }
+
+    /// Answers with the server's vulnerability database and heartbeat interval.
+    pub fn with_fleet_settings(mut self, fleet: FleetSettings) -> StoreBackend {
+        self.fleet = fleet;
         self
     }
 
