@@ -250,7 +250,7 @@ mod tests {
     #[test]
     fn host_data_decides_inventory_and_os() {
         let with_db = EvaluationContext { vulndb: Some("/var/lib/warden/vuln.db".into()), ..Default::default() };
-        let mut snapshot = fixture("debian-weak");
+        let mut snapshot = fixture("debian12-old-packages");
         assert!(snapshot.packages.value().is_some(), "the fixture has a dpkg database");
         assert_eq!(package_blocker("cve", Some(&snapshot), &with_db), None);
         assert_eq!(package_blocker("cis", Some(&snapshot), &with_db), None, "Debian has CIS content");
@@ -258,6 +258,10 @@ mod tests {
         let b = package_blocker("cve", Some(&snapshot), &with_db).unwrap();
         assert_eq!(b.kind, ExclusionKind::NoPackageInventory);
         assert!(b.reason.contains("no package database found"), "{}", b.reason);
+        let alpine = fixture("alpine-3.20-packages");
+        let b = package_blocker("cis", Some(&alpine), &with_db).unwrap();
+        assert_eq!(b.kind, ExclusionKind::UnsupportedOs);
+        assert!(b.reason.contains("Alpine"), "{}", b.reason);
         snapshot.host.os = Fact::Absent { reason: "no os-release".into() };
         assert_eq!(package_blocker("cis", Some(&snapshot), &with_db).unwrap().kind, ExclusionKind::UnknownOs);
     }

@@ -196,4 +196,4 @@ fn telemetry_metadata(c: &TelemetryCount) -> TelemetryMetadata {
 
 #[cfg(test)]
 #[path = "agents_tests.rs"]
-mod tests;
+pub(super) mod tests;
