@@ -1248,9 +1248,22 @@ impl FleetStore for SqliteStore {
     }
 
     fn runs_with_unpublished_events(&self, limit: usize) -> Result<Vec<String>> {
+        // A run has something to publish when its state history grew past
+        // what was published, or it ended and COMPLETED is not out yet; a run
+        // waiting in a state (however long) is not listed, so it cannot
+        // crowd out the others.
+        let terminal =
+            RunState::ALL.iter().filter(|s| s.is_terminal()).map(|s| format!("'{}'", s.as_str())).collect::<Vec<_>>();
         self.all(
-            "SELECT r.id FROM runs r LEFT JOIN inspector_run_event_progress p ON p.run_id = r.id \
-             WHERE p.completed_published IS NOT 1 ORDER BY r.created_at, r.id LIMIT ?1",
+            &format!(
+                "SELECT r.id FROM runs r LEFT JOIN inspector_run_event_progress p ON p.run_id = r.id \
+                 WHERE p.completed_published IS NOT 1 \
+                   AND (r.state IN ({}) \
+                        OR (SELECT COUNT(*) FROM run_state_changes s WHERE s.run_id = r.id) \
+                           > COALESCE(p.state_changes_published, 1)) \
+                 ORDER BY r.created_at, r.id LIMIT ?1",
+                terminal.join(",")
+            ),
             [usize_param(limit)],
             |r| r.get(0),
         )

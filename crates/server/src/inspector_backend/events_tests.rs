@@ -6,7 +6,7 @@ use std::os::unix::fs::PermissionsExt;
 use super::*;
 use crate::inspector_backend::agents::tests::{Fixture, ctx, fixture, run_async, run_with_agents, template};
 use warden_inspector::events::{Events, TopicMap};
-use warden_store::PublishedStep;
+use warden_store::{PublishedStep, RunState};
 
 const TOPIC: &str = "arn:aws:sns:us-west-2:123456789012:inspector-events";
 
@@ -156,4 +156,27 @@ fn run_notifications_are_what_the_publisher_recorded() {
     let progress = f.store.run_event_progress(&run.id).unwrap();
     assert!(progress.started_published);
     assert_eq!(progress.findings_after.as_deref(), Some("0-00000059"));
+}
+
+#[test]
+fn runs_waiting_in_a_state_do_not_crowd_out_runs_with_events() {
+    let f = fixture();
+    for _ in 0..120 {
+        let tpl = template(&f.store, None, &["cve"]);
+        f.store.create_run(&tpl.id, None, 1).unwrap();
+    }
+    assert!(f.store.runs_with_unpublished_events(100).unwrap().is_empty(), "CREATED is not an event");
+    let tpl = template(&f.store, None, &["cve"]);
+    let run = f.store.create_run(&tpl.id, None, 2).unwrap();
+    let update = warden_store::RunUpdate::default();
+    f.store.transition_run(&run.id, RunState::Created, RunState::StartDataCollectionPending, &update, 3).unwrap();
+    assert_eq!(f.store.runs_with_unpublished_events(100).unwrap(), vec![run.id.clone()]);
+    f.store.record_published_event(&run.id, &PublishedStep::StateChange(1), &[]).unwrap();
+    assert!(f.store.runs_with_unpublished_events(100).unwrap().is_empty(), "published up to date");
+    f.store.transition_run(&run.id, RunState::StartDataCollectionPending, RunState::Canceled, &update, 4).unwrap();
+    assert_eq!(f.store.runs_with_unpublished_events(100).unwrap(), vec![run.id.clone()]);
+    f.store.record_published_event(&run.id, &PublishedStep::StateChange(2), &[]).unwrap();
+    assert_eq!(f.store.runs_with_unpublished_events(100).unwrap(), vec![run.id.clone()], "COMPLETED still due");
+    f.store.record_published_event(&run.id, &PublishedStep::Completed, &[]).unwrap();
+    assert!(f.store.runs_with_unpublished_events(100).unwrap().is_empty());
 }
