@@ -295,10 +295,11 @@ pub fn evaluate_run(state: &AppState, run: &Run) -> Result<(), String> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn fixture(name: &str) -> Snapshot {
+    /// A snapshot collected from a fixture root under `tests/fixtures/roots`.
+    pub(crate) fn fixture(name: &str) -> Snapshot {
         let root =
             std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/roots").join(name).join("root");
         warden_collect::collect(&root, &warden_collect::Options::default()).unwrap()

@@ -213,14 +213,9 @@ pub fn agent_blocker(agent: &Agent, now: UnixMillis, thresholds: HealthThreshold
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::evaluate::tests::fixture;
     use std::collections::BTreeMap;
     use warden_model::Fact;
-
-    fn fixture(name: &str) -> Snapshot {
-        let root =
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/roots").join(name).join("root");
-        warden_collect::collect(&root, &warden_collect::Options::default()).unwrap()
-    }
 
     #[test]
     fn kinds_round_trip_through_their_codes() {

@@ -5,7 +5,8 @@
 //! loopback that the `DeliveryWorker` POSTs to. Every event must arrive
 //! exactly once, signed, and the run must keep one notification per event.
 
-use std::os::unix::fs::PermissionsExt;
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -18,7 +19,7 @@ use warden_inspector::timestamp::Timestamp;
 use warden_inspector::types::{InspectorEvent, SubscribeToEventRequest};
 use warden_model::{Evidence, Severity};
 use warden_server::inspector_events::{publish_pending, run_event_publisher};
-use warden_store::{AssetAttributes, FleetStore, NewFinding, NewTemplate, RunState, RunUpdate, SqliteStore};
+use warden_store::{AssetAttributes, FleetStore, NewFinding, RunState, RunUpdate, SqliteStore};
 
 const TOPIC: &str = "arn:aws:sns:us-west-2:123456789012:inspector-events";
 const SECRET: &str = "publisher-test-secret-0123";
@@ -107,30 +108,12 @@ async fn every_run_event_is_delivered_once_across_a_restart() {
     let received: Received = Arc::new(Mutex::new(Vec::new()));
     let addr = receiver(received.clone());
     let dir = tempfile::tempdir().unwrap();
-    let topics = dir.path().join("topics.toml");
-    std::fs::write(
-        &topics,
-        format!("[[topic]]\narn = \"{TOPIC}\"\nurl = \"http://{addr}/hook\"\nsecret = \"{SECRET}\"\n"),
-    )
-    .unwrap();
-    std::fs::set_permissions(&topics, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let topics = common::write_topic_map(dir.path(), TOPIC, &format!("http://{addr}/hook"), SECRET);
     let arns = ArnContext::new("us-west-2", "123456789012");
 
     let (store, events) = open(dir.path(), &topics);
     let target = store.create_target("web", None, &[], 1).unwrap();
-    let template = store
-        .create_template(
-            &NewTemplate {
-                target_id: target.id.clone(),
-                name: "nightly".into(),
-                duration_seconds: 3600,
-                sampling_interval_seconds: 30,
-                packages: vec!["best-practices".into()],
-                user_attributes: vec![],
-            },
-            1,
-        )
-        .unwrap();
+    let template = common::nightly_template(store.as_ref(), &target.id, &["best-practices"]);
     let template_arn =
         format!("arn:aws:inspector:us-west-2:123456789012:target/{}/template/{}", target.id, template.id);
     for event in warden_inspector::events::DELIVERED_EVENTS {

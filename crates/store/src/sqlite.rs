@@ -16,10 +16,9 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use warden_model::Severity;
 
 use crate::{
-    Agent, AgentHostInfo, ApiToken, Attribute, CrossAccountRole, EnrollToken, Exclusion, ExclusionPreviewJob,
-    ExclusionRecord, FindingQuery, FleetStore, NewFinding, NewTemplate, PreviewItem, PublishedStep, PutOutcome,
-    ResourceGroup, Result, Run, RunAgent, RunAgentStatus, RunEventProgress, RunNotification, RunState, RunUpdate,
-    StateChange, StopAction, StoreError, Target, TelemetryCount, TelemetryRecord, Template, UnixMillis, can_transition,
+    Agent, AgentHostInfo, ApiToken, Attribute, EnrollToken, Exclusion, FindingQuery, FleetStore, NewFinding,
+    NewTemplate, PutOutcome, ResourceGroup, Result, Run, RunAgent, RunAgentStatus, RunState, RunUpdate, StateChange,
+    StopAction, StoreError, Target, TelemetryCount, TelemetryRecord, Template, UnixMillis, can_transition,
     empty_counts, model::Finding, new_id,
 };
 
@@ -288,54 +287,6 @@ fn telemetry_counts(c: &Connection, run_id: &str, agent_id: &str) -> rusqlite::R
     rows.collect()
 }
 
-/// An exclusion from `run_id, agent_id, package, reason, created_at, kind`.
-fn exclusion_from(r: &Row) -> rusqlite::Result<Exclusion> {
-    Ok(Exclusion {
-        run_id: r.get(0)?,
-        agent_id: r.get(1)?,
-        package: r.get(2)?,
-        reason: r.get(3)?,
-        created_at: r.get(4)?,
-        kind: r.get(5)?,
-    })
-}
-
-/// An exclusion with its id, from `exclusion_id` then [`exclusion_from`]'s columns.
-fn exclusion_record_from(r: &Row) -> rusqlite::Result<ExclusionRecord> {
-    Ok(ExclusionRecord {
-        id: r.get(0)?,
-        exclusion: Exclusion {
-            run_id: r.get(1)?,
-            agent_id: r.get(2)?,
-            package: r.get(3)?,
-            reason: r.get(4)?,
-            created_at: r.get(5)?,
-            kind: r.get(6)?,
-        },
-    })
-}
-
-/// The stored kind of an exclusion: `other` when the caller did not classify it.
-fn exclusion_kind(kind: &str) -> &str {
-    if kind.is_empty() { "other" } else { kind }
-}
-
-const EXCLUSION_RECORD_COLUMNS: &str = "exclusion_id, run_id, agent_id, package, reason, created_at, kind";
-
-fn preview_job_from(r: &Row) -> rusqlite::Result<ExclusionPreviewJob> {
-    Ok(ExclusionPreviewJob {
-        token: r.get(0)?,
-        template_id: r.get(1)?,
-        completed: r.get::<_, String>(2)? == "COMPLETED",
-        created_at: r.get(3)?,
-        completed_at: r.get(4)?,
-    })
-}
-
-fn usize_param(n: usize) -> i64 {
-    i64::try_from(n).unwrap_or(i64::MAX)
-}
-
 const FINDING_COLUMNS: &str = "id, run_id, agent_id, package, rule_id, title, severity, numeric_severity, description, \
      recommendation, evidence, attributes, user_attributes, asset, created_at, updated_at";
 
@@ -379,6 +330,49 @@ fn runs_in_progress(c: &Connection, where_clause: &str, id: &str) -> Result<Vec<
     let mut stmt = c.prepare(&sql).map_err(backend)?;
     let ids = stmt.query_map([id], |r| r.get(0)).map_err(backend)?.collect::<rusqlite::Result<Vec<String>>>();
     ids.map_err(backend)
+}
+
+/// An exclusion from `run_id, agent_id, package, reason, created_at, kind`.
+fn exclusion_from(r: &Row) -> rusqlite::Result<Exclusion> {
+    exclusion_at(r, 0)
+}
+
+/// An exclusion from the columns of [`exclusion_from`] starting at `base`.
+fn exclusion_at(r: &Row, base: usize) -> rusqlite::Result<Exclusion> {
+    Ok(Exclusion {
+        run_id: r.get(base)?,
+        agent_id: r.get(base + 1)?,
+        package: r.get(base + 2)?,
+        reason: r.get(base + 3)?,
+        created_at: r.get(base + 4)?,
+        kind: r.get(base + 5)?,
+    })
+}
+
+/// An exclusion with its id, from `exclusion_id` then [`exclusion_from`]'s columns.
+fn exclusion_record_from(r: &Row) -> rusqlite::Result<crate::ExclusionRecord> {
+    Ok(crate::ExclusionRecord { id: r.get(0)?, exclusion: exclusion_at(r, 1)? })
+}
+
+/// The stored kind of an exclusion: `other` when the caller did not classify it.
+fn exclusion_kind(kind: &str) -> &str {
+    if kind.is_empty() { "other" } else { kind }
+}
+
+const EXCLUSION_RECORD_COLUMNS: &str = "exclusion_id, run_id, agent_id, package, reason, created_at, kind";
+
+fn preview_job_from(r: &Row) -> rusqlite::Result<crate::ExclusionPreviewJob> {
+    Ok(crate::ExclusionPreviewJob {
+        token: r.get(0)?,
+        template_id: r.get(1)?,
+        completed: r.get::<_, String>(2)? == "COMPLETED",
+        created_at: r.get(3)?,
+        completed_at: r.get(4)?,
+    })
+}
+
+fn usize_param(n: usize) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
 }
 
 impl FleetStore for SqliteStore {
@@ -1130,7 +1124,7 @@ impl FleetStore for SqliteStore {
 
     // ---- Inspector API: agents, exclusions, event notifications, account (migration 0004) ----
 
-    fn exclusions_page(&self, run_id: &str, after: Option<&str>, limit: usize) -> Result<Vec<ExclusionRecord>> {
+    fn exclusions_page(&self, run_id: &str, after: Option<&str>, limit: usize) -> Result<Vec<crate::ExclusionRecord>> {
         self.all(
             &format!(
                 "SELECT {EXCLUSION_RECORD_COLUMNS} FROM run_exclusions WHERE run_id = ?1 AND exclusion_id > ?2 \
@@ -1141,7 +1135,7 @@ impl FleetStore for SqliteStore {
         )
     }
 
-    fn get_exclusion(&self, run_id: &str, exclusion_id: &str) -> Result<ExclusionRecord> {
+    fn get_exclusion(&self, run_id: &str, exclusion_id: &str) -> Result<crate::ExclusionRecord> {
         self.with(|c| {
             c.prepare_cached(&format!(
                 "SELECT {EXCLUSION_RECORD_COLUMNS} FROM run_exclusions WHERE run_id = ?1 AND exclusion_id = ?2"
@@ -1171,7 +1165,12 @@ impl FleetStore for SqliteStore {
         })
     }
 
-    fn create_exclusion_preview(&self, token: &str, template_id: &str, now: UnixMillis) -> Result<ExclusionPreviewJob> {
+    fn create_exclusion_preview(
+        &self,
+        token: &str,
+        template_id: &str,
+        now: UnixMillis,
+    ) -> Result<crate::ExclusionPreviewJob> {
         self.with(|c| {
             c.execute(
                 "INSERT INTO inspector_exclusion_previews (token, template_id, status, created_at) \
@@ -1183,7 +1182,7 @@ impl FleetStore for SqliteStore {
             StoreError::Backend(m) if m.contains("FOREIGN KEY") => StoreError::NotFound("template", template_id.into()),
             other => other,
         })?;
-        Ok(ExclusionPreviewJob {
+        Ok(crate::ExclusionPreviewJob {
             token: token.into(),
             template_id: template_id.into(),
             completed: false,
@@ -1192,7 +1191,7 @@ impl FleetStore for SqliteStore {
         })
     }
 
-    fn complete_exclusion_preview(&self, token: &str, items: &[PreviewItem], now: UnixMillis) -> Result<()> {
+    fn complete_exclusion_preview(&self, token: &str, items: &[crate::PreviewItem], now: UnixMillis) -> Result<()> {
         self.with_store(|c| {
             let tx = c.transaction().map_err(backend)?;
             // A second completion (two workers after a restart) replaces the items: same input, same result.
@@ -1229,7 +1228,7 @@ impl FleetStore for SqliteStore {
         })
     }
 
-    fn get_exclusion_preview(&self, token: &str) -> Result<ExclusionPreviewJob> {
+    fn get_exclusion_preview(&self, token: &str) -> Result<crate::ExclusionPreviewJob> {
         self.one(
             "exclusion preview",
             token,
@@ -1238,12 +1237,12 @@ impl FleetStore for SqliteStore {
         )
     }
 
-    fn exclusion_preview_items(&self, token: &str, offset: u64, limit: usize) -> Result<Vec<PreviewItem>> {
+    fn exclusion_preview_items(&self, token: &str, offset: u64, limit: usize) -> Result<Vec<crate::PreviewItem>> {
         self.all(
             "SELECT agent_id, package, kind, reason FROM inspector_exclusion_preview_items \
              WHERE token = ?1 AND position >= ?2 ORDER BY position LIMIT ?3",
             params![token, i64::try_from(offset).unwrap_or(i64::MAX), usize_param(limit)],
-            |r| Ok(PreviewItem { agent_id: r.get(0)?, package: r.get(1)?, kind: r.get(2)?, reason: r.get(3)? }),
+            |r| Ok(crate::PreviewItem { agent_id: r.get(0)?, package: r.get(1)?, kind: r.get(2)?, reason: r.get(3)? }),
         )
     }
 
@@ -1269,14 +1268,14 @@ impl FleetStore for SqliteStore {
         )
     }
 
-    fn run_event_progress(&self, run_id: &str) -> Result<RunEventProgress> {
+    fn run_event_progress(&self, run_id: &str) -> Result<crate::RunEventProgress> {
         let progress = self.with(|c| {
             c.prepare_cached(
                 "SELECT started_published, state_changes_published, findings_after, findings_done, completed_published \
                  FROM inspector_run_event_progress WHERE run_id = ?1",
             )?
             .query_row([run_id], |r| {
-                Ok(RunEventProgress {
+                Ok(crate::RunEventProgress {
                     started_published: r.get(0)?,
                     state_changes_published: r.get(1)?,
                     findings_after: r.get(2)?,
@@ -1290,7 +1289,7 @@ impl FleetStore for SqliteStore {
             Some(p) => Ok(p),
             None => {
                 self.get_run(run_id)?;
-                Ok(RunEventProgress { state_changes_published: 1, ..Default::default() })
+                Ok(crate::RunEventProgress { state_changes_published: 1, ..Default::default() })
             }
         }
     }
@@ -1298,8 +1297,8 @@ impl FleetStore for SqliteStore {
     fn record_published_event(
         &self,
         run_id: &str,
-        step: &PublishedStep,
-        notifications: &[RunNotification],
+        step: &crate::PublishedStep,
+        notifications: &[crate::RunNotification],
     ) -> Result<()> {
         self.with_store(|c| {
             let tx = c.transaction().map_err(backend)?;
@@ -1317,24 +1316,24 @@ impl FleetStore for SqliteStore {
                 return Err(StoreError::NotFound("run", run_id.into()));
             }
             match step {
-                PublishedStep::Started => tx.execute(
+                crate::PublishedStep::Started => tx.execute(
                     "UPDATE inspector_run_event_progress SET started_published = 1 WHERE run_id = ?1",
                     [run_id],
                 ),
-                PublishedStep::StateChange(position) => tx.execute(
+                crate::PublishedStep::StateChange(position) => tx.execute(
                     "UPDATE inspector_run_event_progress \
                      SET state_changes_published = MAX(state_changes_published, ?2 + 1) WHERE run_id = ?1",
                     params![run_id, i64::try_from(*position).unwrap_or(i64::MAX)],
                 ),
-                PublishedStep::Finding(id) => tx.execute(
+                crate::PublishedStep::Finding(id) => tx.execute(
                     "UPDATE inspector_run_event_progress SET findings_after = ?2 WHERE run_id = ?1",
                     params![run_id, id],
                 ),
-                PublishedStep::FindingsDone => tx.execute(
+                crate::PublishedStep::FindingsDone => tx.execute(
                     "UPDATE inspector_run_event_progress SET findings_done = 1 WHERE run_id = ?1",
                     [run_id],
                 ),
-                PublishedStep::Completed => tx.execute(
+                crate::PublishedStep::Completed => tx.execute(
                     "UPDATE inspector_run_event_progress SET completed_published = 1 WHERE run_id = ?1",
                     [run_id],
                 ),
@@ -1365,13 +1364,13 @@ impl FleetStore for SqliteStore {
         )
     }
 
-    fn run_notifications(&self, run_id: &str, limit: usize) -> Result<Vec<RunNotification>> {
+    fn run_notifications(&self, run_id: &str, limit: usize) -> Result<Vec<crate::RunNotification>> {
         self.all(
             "SELECT date, event, message, error, sns_topic_arn, sns_status FROM inspector_run_notifications \
              WHERE run_id = ?1 ORDER BY position LIMIT ?2",
             params![run_id, usize_param(limit)],
             |r| {
-                Ok(RunNotification {
+                Ok(crate::RunNotification {
                     date: r.get(0)?,
                     event: r.get(1)?,
                     message: r.get(2)?,
@@ -1383,7 +1382,7 @@ impl FleetStore for SqliteStore {
         )
     }
 
-    fn set_cross_account_role(&self, role_arn: &str, now: UnixMillis) -> Result<CrossAccountRole> {
+    fn set_cross_account_role(&self, role_arn: &str, now: UnixMillis) -> Result<crate::CrossAccountRole> {
         self.with(|c| {
             c.execute(
                 "INSERT INTO inspector_cross_account_role (singleton, role_arn, registered_at) VALUES (1, ?1, ?2) \
@@ -1391,15 +1390,15 @@ impl FleetStore for SqliteStore {
                 params![role_arn, now],
             )
         })?;
-        Ok(CrossAccountRole { role_arn: role_arn.into(), registered_at: now })
+        Ok(crate::CrossAccountRole { role_arn: role_arn.into(), registered_at: now })
     }
 
-    fn cross_account_role(&self) -> Result<Option<CrossAccountRole>> {
+    fn cross_account_role(&self) -> Result<Option<crate::CrossAccountRole>> {
         self.with(|c| {
             c.query_row(
                 "SELECT role_arn, registered_at FROM inspector_cross_account_role WHERE singleton = 1",
                 [],
-                |r| Ok(CrossAccountRole { role_arn: r.get(0)?, registered_at: r.get(1)? }),
+                |r| Ok(crate::CrossAccountRole { role_arn: r.get(0)?, registered_at: r.get(1)? }),
             )
             .optional()
         })

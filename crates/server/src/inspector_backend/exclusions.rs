@@ -33,6 +33,15 @@ fn in_flight() -> std::sync::MutexGuard<'static, BTreeMap<String, String>> {
     IN_FLIGHT.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Removes a preview from [`IN_FLIGHT`] when its worker ends.
+struct FlightGuard(String);
+
+impl Drop for FlightGuard {
+    fn drop(&mut self) {
+        in_flight().remove(&self.0);
+    }
+}
+
 impl StoreBackend {
     pub(crate) async fn create_exclusions_preview(
         &self,
@@ -108,12 +117,7 @@ impl StoreBackend {
         let offset = match page.cursor {
             Cursor::Start => 0,
             Cursor::Offset(n) => n,
-            Cursor::After(_) => {
-                return Err(ApiError::invalid_input(
-                    InvalidInputErrorCode::InvalidPaginationToken,
-                    "nextToken is of another kind",
-                ));
-            }
+            Cursor::After(_) => return Err(token_of_another_kind()),
         };
         let mut items = self
             .store
@@ -161,12 +165,7 @@ impl StoreBackend {
         let after = match &page.cursor {
             Cursor::Start => None,
             Cursor::After(id) => Some(id.as_str()),
-            Cursor::Offset(_) => {
-                return Err(ApiError::invalid_input(
-                    InvalidInputErrorCode::InvalidPaginationToken,
-                    "nextToken is of another kind",
-                ));
-            }
+            Cursor::Offset(_) => return Err(token_of_another_kind()),
         };
         let mut rows = self
             .store
@@ -235,6 +234,9 @@ impl StoreBackend {
         let fleet = self.fleet.clone();
         let thresholds = self.health_thresholds();
         tokio::task::spawn_blocking(move || {
+            // Out of the in-flight map however this ends (a panic included),
+            // so that the next GetExclusionsPreview can try again.
+            let _flight = FlightGuard(token.clone());
             let now = crate::now_ms();
             let result = preview_items(store.as_ref(), &template, &fleet, thresholds, now)
                 .and_then(|items| store.complete_exclusion_preview(&token, &items, crate::now_ms()));
@@ -242,7 +244,6 @@ impl StoreBackend {
                 // Left WORK_IN_PROGRESS: the next GetExclusionsPreview tries again.
                 eprintln!("warden: exclusions preview {token}: {e}");
             }
-            in_flight().remove(&token);
         });
     }
 
@@ -330,6 +331,12 @@ fn preview_items(
         }
     }
     Ok(items)
+}
+
+/// A valid token whose cursor is not this list's kind (cannot come from
+/// this server for this operation, but is refused rather than trusted).
+fn token_of_another_kind() -> ApiError {
+    ApiError::invalid_input(InvalidInputErrorCode::InvalidPaginationToken, "nextToken is of another kind")
 }
 
 /// A random (version 4) UUID, the shape of Inspector's preview tokens.

@@ -4,12 +4,6 @@ use super::*;
 use crate::evaluate::{PackageResult, evaluate_agent};
 use crate::inspector_backend::agents::tests::{Fixture, ctx, enroll, fixture, run_async, run_with_agents, template};
 
-fn debian_snapshot() -> warden_model::Snapshot {
-    let root =
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/roots/debian12-old-packages/root");
-    warden_collect::collect(&root, &warden_collect::Options::default()).unwrap()
-}
-
 fn exclusion(run_id: &str, agent: &str, package: &str, kind: ExclusionKind) -> StoredExclusion {
     StoredExclusion {
         run_id: run_id.into(),
@@ -29,6 +23,11 @@ fn get_request(template_arn: &str, token: &str, next: Option<String>) -> GetExcl
         max_results: None,
         locale: None,
     }
+}
+
+async fn create_preview(f: &Fixture, template_arn: &str) -> String {
+    let request = CreateExclusionsPreviewRequest { assessment_template_arn: template_arn.into() };
+    f.backend.create_exclusions_preview(&ctx(), request).await.unwrap().preview_token
 }
 
 /// Polls until the preview is computed (the worker runs on a blocking thread);
@@ -139,7 +138,7 @@ fn a_preview_excludes_what_a_run_would_and_says_why() {
     // Agent a sent a real Debian snapshot in an earlier run; c never sent one.
     let earlier = template(&f.store, None, &["best-practices"]);
     let (old_run, _) = run_with_agents(&f, &earlier, &["i-0000000000000000a"]);
-    let snapshot = debian_snapshot();
+    let snapshot = crate::evaluate::tests::fixture("debian12-old-packages");
     f.store
         .put_telemetry(&old_run.id, "i-0000000000000000a", 1, "snapshot", &serde_json::to_string(&snapshot).unwrap(), 3)
         .unwrap();
@@ -147,15 +146,7 @@ fn a_preview_excludes_what_a_run_would_and_says_why() {
     let template_arn = f.backend.template_arn(&tpl).unwrap();
 
     run_async(async {
-        let token = f
-            .backend
-            .create_exclusions_preview(
-                &ctx(),
-                CreateExclusionsPreviewRequest { assessment_template_arn: template_arn.clone() },
-            )
-            .await
-            .unwrap()
-            .preview_token;
+        let token = create_preview(&f, &template_arn).await;
         assert_eq!(token.len(), 36);
         assert_eq!(&token[14..15], "4", "a version 4 UUID: {token}");
         let done = completed(&f, &template_arn, &token).await;
@@ -233,15 +224,7 @@ fn a_preview_excludes_what_a_run_would_and_says_why() {
         .with_fleet_settings(FleetSettings { vulndb: Some("/var/lib/warden/vuln.db".into()), heartbeat_seconds: 30 }),
     };
     run_async(async {
-        let token = f
-            .backend
-            .create_exclusions_preview(
-                &ctx(),
-                CreateExclusionsPreviewRequest { assessment_template_arn: template_arn.clone() },
-            )
-            .await
-            .unwrap()
-            .preview_token;
+        let token = create_preview(&f, &template_arn).await;
         let previews = completed(&f, &template_arn, &token).await.exclusion_previews.unwrap();
         assert!(
             !previews.iter().any(|p| p.scopes[0].value.as_deref() == Some("i-0000000000000000a")
