@@ -40,8 +40,8 @@ fn boto3_paginates_targets_and_is_refused_with_wrong_credentials() {
     assert_eq!(out["waiters"], serde_json::json!([]), "botocore defines no inspector waiters");
 
     let out = json_of(&h, &h.python("boto3_e2e.py", &["auth"]));
-    assert_eq!(out["badsecret"], serde_json::json!(["InvalidSignatureException", 403]), "{out}");
-    assert_eq!(out["unknown"], serde_json::json!(["UnrecognizedClientException", 403]), "{out}");
+    assert_eq!(out["badsecret"], serde_json::json!(["InvalidSignatureException", 400]), "{out}");
+    assert_eq!(out["unknown"], serde_json::json!(["UnrecognizedClientException", 400]), "{out}");
 }
 
 /// The same over HTTPS with the `--init-tls` CA as `AWS_CA_BUNDLE`.

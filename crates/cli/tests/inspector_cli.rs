@@ -96,12 +96,12 @@ fn resource_groups_and_targets_through_the_cli() {
         "NoSuchEntityException",
     );
 
-    // 105 more targets: the CLI follows nextToken (at most 100 ARNs a page) and lists all 106.
-    for i in 0..105 {
+    // 24 more targets: the CLI follows nextToken (the server's default page is 10) and lists all 25.
+    for i in 0..24 {
         h.aws_ok(&["create-assessment-target", "--assessment-target-name", &format!("bulk-{i:03}")]);
     }
     let listed = h.aws_ok(&["list-assessment-targets"]);
-    assert_eq!(listed["assessmentTargetArns"].as_array().unwrap().len(), 106, "{listed}");
+    assert_eq!(listed["assessmentTargetArns"].as_array().unwrap().len(), 25, "{listed}");
     let filtered = h.aws_ok(&["list-assessment-targets", "--filter", r#"{"assessmentTargetNamePattern": "e2e*"}"#]);
     assert_eq!(filtered["assessmentTargetArns"], json!([target_arn]));
     let page = h.aws_ok(&["list-assessment-targets", "--max-items", "7"]);
@@ -114,6 +114,8 @@ fn resource_groups_and_targets_through_the_cli() {
         &target_arn,
         "--assessment-target-name",
         "e2e-renamed",
+        "--resource-group-arn",
+        &group_arn,
     ]);
     let foreign = target_arn.replace(ACCOUNT, "210987654321");
     let d = h.aws_ok(&["describe-assessment-targets", "--assessment-target-arns", &target_arn, &foreign]);
