@@ -63,6 +63,43 @@ fn the_cli_works_over_https_with_the_init_tls_ca() {
     h.ca_bundle = bundle;
 }
 
+/// Wrong Inspector settings stop `warden serve` at start, naming the flag
+/// or file; a good topic map is accepted (the server then listens).
+#[test]
+fn bad_inspector_settings_stop_the_server_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let serve = |extra: &[&str]| {
+        std::process::Command::new(fleet::WARDEN)
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .env("WARDEN_DATA_DIR", dir.path())
+            .output()
+            .unwrap()
+    };
+    let topics = dir.path().join("topics.toml");
+    std::fs::write(
+        &topics,
+        format!("[[topic]]\narn = \"{TOPIC_ARN}\"\nurl = \"http://127.0.0.1:9/\"\nsecret = \"0123456789abcdef\"\n"),
+    )
+    .unwrap();
+    std::fs::set_permissions(&topics, std::os::unix::fs::PermissionsExt::from_mode(0o644)).unwrap();
+    let topics_arg = topics.display().to_string();
+    for (args, expected) in [
+        (vec!["--account", "42"], "--account \"42\": an account id is exactly 12 digits"),
+        (vec!["--region", "Mars"], "--region \"Mars\""),
+        (vec!["--public-url", "ftp://x"], "--public-url \"ftp://x\""),
+        (vec!["--inspector-topics", topics_arg.as_str()], "chmod 600"),
+    ] {
+        let out = serve(&args);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{args:?} accepted");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    // A topic map of mode 0600 (written by the harness) is accepted and the API answers.
+    let h = Inspector::start(Options { webhook: true, ..Options::default() });
+    assert_eq!(h.aws_ok(&["list-rules-packages"])["rulesPackageArns"].as_array().unwrap().len(), 5);
+}
+
 /// Resource groups and assessment targets end to end through the CLI on the
 /// real server (the part of the API served before the other areas land).
 #[test]

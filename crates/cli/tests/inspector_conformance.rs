@@ -140,6 +140,41 @@ fn the_target_operations_are_served_by_the_real_server() {
     }
 }
 
+/// `POST /` has its own limit (256 KiB, Inspector's error shape), below the
+/// fleet routes' 1 MiB: a declared oversize body (300 KiB, and 2 MiB, over
+/// the fleet's limit too) is answered by the Inspector route before the body
+/// is read or the signature checked; a signed small body is served.
+#[test]
+fn the_inspector_route_has_its_own_body_limit() {
+    use std::io::{Read, Write};
+    let h = Inspector::start(Options::default());
+    for length in [300 * 1024, 2 << 20] {
+        let mut tcp = std::net::TcpStream::connect(("127.0.0.1", h.fleet.port)).unwrap();
+        tcp.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+        write!(
+            tcp,
+            "POST / HTTP/1.1\r\nHost: x\r\nX-Amz-Target: InspectorService.CreateAssessmentTarget\r\n\
+             Content-Type: application/x-amz-json-1.1\r\nContent-Length: {length}\r\n\r\n"
+        )
+        .unwrap();
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 4096];
+        while !String::from_utf8_lossy(&answer).contains("Exception") {
+            match tcp.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => answer.extend_from_slice(&buf[..n]),
+            }
+        }
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(answer.starts_with("HTTP/1.1 413"), "{length} bytes: {answer}");
+        assert!(answer.contains("RequestEntityTooLargeException"), "Inspector's shape, not the fleet's: {answer}");
+    }
+    let fits = serde_json::json!({"assessmentTargetName": "y".repeat(140)});
+    let (status, reply) = call(&h, "CreateAssessmentTarget", &fits);
+    assert_eq!(status, 200, "{reply}");
+    assert!(reply["assessmentTargetArn"].is_string(), "{reply}");
+}
+
 /// All 37 operations: a minimal valid request gets an answer of the
 /// model (200, or a modelled error such as `NoSuchEntityException` for the
 /// made-up ARNs), never `UnsupportedFeatureException` or a 5xx.
