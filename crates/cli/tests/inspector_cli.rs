@@ -410,15 +410,18 @@ fn a_whole_assessment_through_the_aws_cli() {
         }
     }
 
-    // Exclusions: the CVE package without a vulnerability database, per agent.
+    // Exclusions: the CVE package without a vulnerability database, on both agents.
     let exclusions = arns(&h.aws_ok(&["list-exclusions", "--assessment-run-arn", &run_arn]), "exclusionArns");
-    assert_eq!(exclusions.len(), 2, "cve excluded on each agent: {exclusions:?}");
+    assert!(!exclusions.is_empty(), "cve is excluded (no --vulndb)");
     let mut args = vec!["describe-exclusions", "--exclusion-arns"];
     args.extend(exclusions.iter().map(String::as_str));
     let described = h.aws_ok(&args);
+    let mut scoped: Vec<String> = Vec::new();
     for e in described["exclusions"].as_object().unwrap().values() {
-        assert!(e["title"].is_string() && e["recommendation"].is_string() && e["scopes"].is_array(), "{e:#}");
+        assert!(e["title"].is_string() && e["recommendation"].is_string(), "{e:#}");
+        scoped.extend(e["scopes"].as_array().unwrap().iter().filter_map(|s| s["value"].as_str().map(String::from)));
     }
+    assert!(expected.iter().all(|a| scoped.contains(a)), "both agents are in the exclusions' scopes: {described:#}");
 
     // Deletes: run, template, target; the run is gone after.
     h.aws_ok(&["delete-assessment-run", "--assessment-run-arn", &run_arn]);
