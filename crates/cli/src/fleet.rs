@@ -121,6 +121,18 @@ pub struct ServeArgs {
     /// How long a run waits for agents to report after collection ends, seconds.
     #[arg(long, default_value_t = 120)]
     stop_grace_seconds: u64,
+    /// Inspector API: the region of every ARN and the only SigV4 scope region accepted.
+    #[arg(long, default_value = warden_server::inspector_mount::DEFAULT_REGION)]
+    region: String,
+    /// Inspector API: the 12-digit account id of every ARN (default: AWS's documentation example account).
+    #[arg(long, default_value = warden_server::inspector_mount::DEFAULT_ACCOUNT)]
+    account: String,
+    /// Inspector API: the external base URL of report links (default: the address listened on).
+    #[arg(long, value_name = "URL")]
+    public_url: Option<String>,
+    /// Inspector API: the event topic map (TOML, mode 0600): SNS topic ARNs to webhook URLs and keys.
+    #[arg(long, value_name = "FILE")]
+    inspector_topics: Option<PathBuf>,
 }
 
 /// `warden agent`.
@@ -630,6 +642,13 @@ fn serve(args: ServeArgs) -> Result<ExitCode, String> {
     config.vulndb = args.vulndb;
     config.heartbeat_seconds = args.heartbeat_seconds.max(1);
     config.stop_grace_seconds = args.stop_grace_seconds;
+    config.inspector = warden_server::inspector_mount::InspectorConfig {
+        region: args.region,
+        account: args.account,
+        public_url: args.public_url,
+        topics: args.inspector_topics,
+        master_key: None,
+    };
     let scheme = if config.tls.is_some() { "https" } else { "http" };
     let state = warden_server::prepare(config)?;
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(|e| e.to_string())?;

@@ -23,6 +23,7 @@ pub mod evaluate;
 pub mod exclusion_checks;
 pub mod inspector_backend;
 pub mod inspector_events;
+pub mod inspector_mount;
 pub mod metrics;
 pub mod scheduler;
 pub mod tls;
@@ -63,6 +64,8 @@ pub struct ServerConfig {
     pub stop_grace_seconds: u64,
     /// Scheduler period.
     pub tick: Duration,
+    /// The Inspector Classic API on `POST /` (region, account, report links, event topics).
+    pub inspector: inspector_mount::InspectorConfig,
 }
 
 impl ServerConfig {
@@ -78,6 +81,7 @@ impl ServerConfig {
             heartbeat_seconds: 30,
             stop_grace_seconds: 120,
             tick: Duration::from_millis(500),
+            inspector: inspector_mount::InspectorConfig::default(),
         }
     }
 }
@@ -95,6 +99,8 @@ pub struct AppState {
     pub changes: Arc<watch::Sender<u64>>,
     /// When this process started (unix ms): agent silence is counted from no earlier than this.
     pub started_at: UnixMillis,
+    /// The Inspector API's key store, events and ARN context.
+    pub inspector: inspector_mount::InspectorMount,
 }
 
 impl AppState {
@@ -121,7 +127,8 @@ pub fn now_ms() -> UnixMillis {
     std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0)
 }
 
-/// The HTTP routes.
+/// The HTTP routes: the agent protocol, the admin JSON API, and the
+/// Inspector API on `POST /` (its own 256 KiB limit, SigV4 and error shapes).
 pub fn router(state: AppState) -> Router {
     let agent = Router::new()
         .route("/agent/v1/enroll", post(agent_api::enroll))
@@ -130,20 +137,28 @@ pub fn router(state: AppState) -> Router {
             "/agent/v1/runs/{run}/telemetry",
             post(agent_api::telemetry).layer(DefaultBodyLimit::max(TELEMETRY_BODY_LIMIT)),
         );
-    Router::new()
+    let fleet: Router = Router::new()
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/readyz", get(admin_api::readyz))
         .route("/metrics", get(metrics::render))
         .merge(agent)
         .merge(admin_api::routes())
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(axum::middleware::from_fn(refuse_declared_oversize))
+        .with_state(state.clone());
+    fleet
+        .merge(state.inspector.router(
+            state.store.clone(),
+            inspector_backend::FleetSettings {
+                vulndb: state.config.vulndb.clone(),
+                heartbeat_seconds: state.config.heartbeat_seconds,
+            },
+        ))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
             Duration::from_secs(120),
         ))
-        .layer(axum::middleware::from_fn(refuse_declared_oversize))
         .layer(axum::middleware::from_fn_with_state(state.clone(), metrics::track))
-        .with_state(state)
 }
 
 /// Answers 413 before reading a body whose declared length is over the
@@ -176,6 +191,7 @@ async fn refuse_declared_oversize(
 pub fn prepare(config: ServerConfig) -> Result<AppState, String> {
     let store = SqliteStore::open(&config.db_path).map_err(|e| format!("{}: {e}", config.db_path.display()))?;
     ensure_admin_token(&store, &config)?;
+    let inspector = inspector_mount::InspectorMount::open(config.inspector.clone(), &config.db_path)?;
     let (changes, _) = watch::channel(0);
     Ok(AppState {
         store: Arc::new(store),
@@ -183,6 +199,7 @@ pub fn prepare(config: ServerConfig) -> Result<AppState, String> {
         metrics: Arc::new(metrics::Metrics::default()),
         changes: Arc::new(changes),
         started_at: now_ms(),
+        inspector,
     })
 }
 
@@ -223,7 +240,7 @@ pub fn write_secret_file(path: &std::path::Path, text: &str) -> Result<(), Strin
 
 /// Serves until SIGTERM or SIGINT, then drains connections. `on_listening`
 /// receives the bound address (the port may have been 0).
-pub async fn serve(state: AppState, on_listening: impl FnOnce(SocketAddr)) -> Result<(), String> {
+pub async fn serve(mut state: AppState, on_listening: impl FnOnce(SocketAddr)) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(state.config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", state.config.listen))?;
@@ -232,8 +249,11 @@ pub async fn serve(state: AppState, on_listening: impl FnOnce(SocketAddr)) -> Re
         Some((cert, key)) => Some(tls::acceptor(cert, key)?),
         None => None,
     };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    state.inspector = state.inspector.clone().listening_on(scheme, addr);
     let (stop_tx, stop_rx) = watch::channel(false);
     let scheduler = tokio::spawn(scheduler::run(state.clone(), stop_rx.clone()));
+    let publisher = state.inspector.start_event_delivery(state.store.clone(), stop_rx.clone());
     let app = router(state.clone());
     on_listening(addr);
     let shutdown = async move {
@@ -245,6 +265,9 @@ pub async fn serve(state: AppState, on_listening: impl FnOnce(SocketAddr)) -> Re
         Some(acceptor) => tls::serve(listener, acceptor, app, shutdown).await,
     }
     let _ = scheduler.await;
+    if let Some(publisher) = publisher {
+        let _ = publisher.await;
+    }
     Ok(())
 }
 
