@@ -168,6 +168,30 @@ impl StoreBackend {
             })
             .collect()
     }
+
+    /// `AssessmentRunInProgressException` for the store's `InProgress(run ids)`:
+    /// at most 10 run ARNs, `assessmentRunArnsTruncated` when there were more.
+    fn runs_in_progress_error(&self, run_ids: &[String], message: &str) -> ApiError {
+        let arns = self.run_arns_in_progress(run_ids);
+        let truncated = arns.len() > 10;
+        ApiError::AssessmentRunInProgress {
+            assessment_run_arns: arns.into_iter().take(10).collect(),
+            truncated,
+            message: message.to_string(),
+        }
+    }
+
+    /// Inspector's severity for a Warden severity. Inspector Classic has no
+    /// Critical: it is reported as High, Inspector's most severe value
+    /// (`docs/inspector-api.md`); Undefined is never produced.
+    pub(crate) fn inspector_severity(severity: warden_model::Severity) -> Severity {
+        match severity {
+            warden_model::Severity::Critical | warden_model::Severity::High => Severity::High,
+            warden_model::Severity::Medium => Severity::Medium,
+            warden_model::Severity::Low => Severity::Low,
+            warden_model::Severity::Informational => Severity::Informational,
+        }
+    }
 }
 
 fn resource_id(id: &str) -> Result<ResourceId, ApiError> {
