@@ -204,11 +204,34 @@ pub(super) fn page_runs(
     after: Option<&RunPageKey>,
     limit: usize,
 ) -> Result<Vec<RunRef>> {
+    let (sql, args) = page_runs_sql(q, after, limit);
+    store.with(|c| {
+        let mut stmt = c.prepare_cached(&sql)?;
+        let rows = stmt.query_map(params_from_iter(args), |r| {
+            Ok(RunRef { id: r.get(0)?, template_id: r.get(1)?, target_id: r.get(2)?, created_at: r.get(3)? })
+        })?;
+        rows.collect()
+    })
+}
+
+/// The listing query and its parameters. The keyset is a row-value
+/// comparison so SQLite seeks `runs_created` (or, for one template,
+/// `runs_template_created`) to the page start instead of scanning the pages
+/// before it; several templates or a state filter make it sort the matching
+/// runs instead.
+fn page_runs_sql(q: &RunQuery, after: Option<&RunPageKey>, limit: usize) -> (String, Vec<Value>) {
     let mut clauses: Vec<&'static str> = Vec::new();
     let mut args: Vec<Value> = Vec::new();
-    if !q.template_ids.is_empty() {
-        clauses.push("r.template_id IN (SELECT value FROM json_each(?))");
-        args.push(Value::Text(json(&q.template_ids)));
+    match q.template_ids.as_slice() {
+        [] => {}
+        [one] => {
+            clauses.push("r.template_id = ?");
+            args.push(Value::Text(one.clone()));
+        }
+        several => {
+            clauses.push("r.template_id IN (SELECT value FROM json_each(?))");
+            args.push(Value::Text(json(&several)));
+        }
     }
     if let Some(pattern) = &q.name_pattern {
         clauses.push("r.name GLOB ?");
@@ -248,8 +271,8 @@ pub(super) fn page_runs(
         }
     }
     if let Some(key) = after {
-        clauses.push("(r.created_at < ? OR (r.created_at = ? AND r.id < ?))");
-        args.extend([Value::Integer(key.created_at), Value::Integer(key.created_at), Value::Text(key.id.clone())]);
+        clauses.push("(r.created_at, r.id) < (?, ?)");
+        args.extend([Value::Integer(key.created_at), Value::Text(key.id.clone())]);
     }
     let filter = if clauses.is_empty() { "1".to_string() } else { clauses.join(" AND ") };
     args.push(int(limit as u64));
@@ -257,13 +280,7 @@ pub(super) fn page_runs(
         "SELECT r.id, r.template_id, t.target_id, r.created_at FROM runs r JOIN templates t ON t.id = r.template_id \
          WHERE {filter} ORDER BY r.created_at DESC, r.id DESC LIMIT ?"
     );
-    store.with(|c| {
-        let mut stmt = c.prepare_cached(&sql)?;
-        let rows = stmt.query_map(params_from_iter(args), |r| {
-            Ok(RunRef { id: r.get(0)?, template_id: r.get(1)?, target_id: r.get(2)?, created_at: r.get(3)? })
-        })?;
-        rows.collect()
-    })
+    (sql, args)
 }
 
 #[cfg(test)]

@@ -168,3 +168,63 @@ fn page_runs_filters_in_sql_and_pages_newest_first() {
         "run 3 changed at 500"
     );
 }
+
+/// The next page seeks the index to the keyset instead of scanning the pages before it.
+#[test]
+fn the_run_keyset_is_an_index_seek() {
+    let s = store();
+    let key = RunPageKey { created_at: 5, id: "0-AAAAAAAA".into() };
+    let plan = |q: &RunQuery| {
+        let (sql, args) = page_runs_sql(q, Some(&key), 10);
+        s.with(|c| {
+            let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+            let rows = stmt.query_map(params_from_iter(args), |r| r.get::<_, String>(3))?;
+            rows.collect::<rusqlite::Result<Vec<_>>>()
+        })
+        .unwrap()
+        .join("\n")
+    };
+    let all = plan(&RunQuery::default());
+    assert!(all.contains("USING INDEX runs_created ((created_at,id)<(?,?))"), "{all}");
+    assert!(!all.contains("TEMP B-TREE"), "{all}");
+    let one = plan(&RunQuery { template_ids: vec!["0-BBBBBBBB".into()], ..Default::default() });
+    assert!(one.contains("runs_template_created (template_id=? AND (created_at,id)<(?,?))"), "{one}");
+    assert!(!one.contains("TEMP B-TREE"), "{one}");
+}
+
+/// Measurement, not a check: `cargo test -p warden-store --release -- --ignored
+/// --nocapture measure_run_pages` prints how long pages of 100 take over
+/// 50,000 runs (Inspector's run limit), first and last.
+#[test]
+#[ignore]
+fn measure_run_pages() {
+    let s = store();
+    let target = s.create_target("web", None, &[], 1).unwrap();
+    let t = s.create_inspector_template(&new_template(&target.id, "t", 3600, &["cve"]), &[], 2).unwrap();
+    let other = s.create_inspector_template(&new_template(&target.id, "o", 3600, &["cve"]), &[], 2).unwrap();
+    for i in 0..50_000i64 {
+        let template = if i % 10 == 0 { &other.id } else { &t.id };
+        started(s.start_exclusive_run(template, Some(&format!("r{i}")), &[], 1_000 + i).unwrap());
+    }
+    for (label, q) in [
+        ("all runs", RunQuery::default()),
+        ("one template", RunQuery { template_ids: vec![t.id.clone()], ..Default::default() }),
+        ("name pattern", RunQuery { name_pattern: Some("r1*".into()), ..Default::default() }),
+    ] {
+        let mut after: Option<RunPageKey> = None;
+        let mut times = Vec::new();
+        loop {
+            let at = std::time::Instant::now();
+            let page = s.page_runs(&q, after.as_ref(), 100).unwrap();
+            times.push(at.elapsed());
+            if page.is_empty() {
+                break;
+            }
+            after = page.last().map(RunRef::page_key);
+        }
+        let (first, last) = (times[0], times[times.len() - 2]);
+        times.sort();
+        let median = times[times.len() / 2];
+        eprintln!("{label}: {} pages of 100: first {first:?}, last {last:?}, median {median:?}", times.len() - 1);
+    }
+}
