@@ -226,6 +226,35 @@ pub trait FleetStore: Send + Sync {
     fn list_exclusions(&self, run_id: &str) -> Result<Vec<Exclusion>>;
 
     // ---- Inspector API: templates, tags and runs (migration 0002) ----
+    /// Makes a template for the Inspector API, keeping the rules package ARNs
+    /// as the caller gave them (`Conflict` when the name is taken for the target).
+    fn create_inspector_template(
+        &self,
+        template: &NewTemplate,
+        rules_package_arns: &[String],
+        now: UnixMillis,
+    ) -> Result<Template>;
+    /// The rules package ARNs a template was created with (`None`: made by the fleet API).
+    fn template_rules_package_arns(&self, template_id: &str) -> Result<Option<Vec<String>>>;
+    /// How many runs a template has and its newest run.
+    fn template_run_summary(&self, template_id: &str) -> Result<TemplateRunSummary>;
+    /// A template's tags, in the order they were set.
+    fn template_tags(&self, template_id: &str) -> Result<Vec<Attribute>>;
+    /// Replaces a template's tags with `tags` (empty: none).
+    fn set_template_tags(&self, template_id: &str, tags: &[Attribute]) -> Result<()>;
+    /// Atomically: unless one of `agent_ids` is in a run not yet ended
+    /// ([`RunStart::AgentsBusy`], nothing created), makes a run of the
+    /// template in state CREATED (name as [`FleetStore::create_run`]) with
+    /// those agents assigned.
+    fn start_exclusive_run(
+        &self,
+        template_id: &str,
+        name: Option<&str>,
+        agent_ids: &[String],
+        now: UnixMillis,
+    ) -> Result<RunStart>;
+    /// At most `limit` runs matching `query`, newest first, strictly after `after`.
+    fn page_runs(&self, query: &RunQuery, after: Option<&RunPageKey>, limit: usize) -> Result<Vec<RunRef>>;
 
     // (section boundary: keep these comment lines so parallel additions merge)
 

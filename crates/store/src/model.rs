@@ -803,6 +803,11 @@ pub struct CrossAccountRole {
     pub registered_at: UnixMillis,
 }
 
+// The Inspector API's run listing and start values (migration 0002), in a file of their own.
+#[path = "run_query.rs"]
+mod run_query;
+pub use run_query::*;
+
 /// Per-severity finding counts for a run; every severity present, zeros included.
 pub fn empty_counts() -> BTreeMap<Severity, u64> {
     Severity::ALL.into_iter().map(|s| (s, 0)).collect()

@@ -1115,6 +1115,49 @@ impl FleetStore for SqliteStore {
     }
 
     // ---- Inspector API: templates, tags and runs (migration 0002) ----
+    fn create_inspector_template(
+        &self,
+        template: &NewTemplate,
+        rules_package_arns: &[String],
+        now: UnixMillis,
+    ) -> Result<Template> {
+        templates_runs::create_inspector_template(self, template, rules_package_arns, now)
+    }
+
+    fn template_rules_package_arns(&self, template_id: &str) -> Result<Option<Vec<String>>> {
+        templates_runs::template_rules_package_arns(self, template_id)
+    }
+
+    fn template_run_summary(&self, template_id: &str) -> Result<crate::TemplateRunSummary> {
+        templates_runs::template_run_summary(self, template_id)
+    }
+
+    fn template_tags(&self, template_id: &str) -> Result<Vec<Attribute>> {
+        templates_runs::template_tags(self, template_id)
+    }
+
+    fn set_template_tags(&self, template_id: &str, tags: &[Attribute]) -> Result<()> {
+        templates_runs::set_template_tags(self, template_id, tags)
+    }
+
+    fn start_exclusive_run(
+        &self,
+        template_id: &str,
+        name: Option<&str>,
+        agent_ids: &[String],
+        now: UnixMillis,
+    ) -> Result<crate::RunStart> {
+        templates_runs::start_exclusive_run(self, template_id, name, agent_ids, now)
+    }
+
+    fn page_runs(
+        &self,
+        query: &crate::RunQuery,
+        after: Option<&crate::RunPageKey>,
+        limit: usize,
+    ) -> Result<Vec<crate::RunRef>> {
+        templates_runs::page_runs(self, query, after, limit)
+    }
 
     // (section boundary: keep these comment lines so parallel additions merge)
 
@@ -1408,6 +1451,10 @@ impl FleetStore for SqliteStore {
 
     // ---- Inspector API: reports (migration 0005) ----
 }
+
+// The Inspector API's templates, tags and runs (migration 0002).
+#[path = "sqlite_templates_runs.rs"]
+mod templates_runs;
 
 #[cfg(test)]
 #[path = "sqlite_tests.rs"]

@@ -48,7 +48,6 @@ impl StoreBackend {
 
     /// The `notifications[]` of a run (what `DescribeAssessmentRuns` shows):
     /// the first 50 the event publisher recorded, oldest first.
-    #[allow(dead_code)] // called by runs.rs once DescribeAssessmentRuns lands
     pub(crate) fn run_notifications(&self, run_id: &str) -> Result<Vec<AssessmentRunNotification>, ApiError> {
         let stored = self
             .store

@@ -98,7 +98,6 @@ impl StoreBackend {
     }
 
     /// The ARN of a stored template.
-    #[allow(dead_code)] // used by the area files as they land; removed at merge
     fn template_arn(&self, template: &warden_store::Template) -> Result<String, ApiError> {
         Ok(self
             .arns
@@ -107,7 +106,6 @@ impl StoreBackend {
     }
 
     /// The ARN of a stored run (`template` is the run's own template).
-    #[allow(dead_code)] // used by the area files as they land; removed at merge
     fn run_arn(&self, template: &warden_store::Template, run_id: &str) -> Result<String, ApiError> {
         Ok(self
             .arns
@@ -120,7 +118,6 @@ impl StoreBackend {
     }
 
     /// The store id of a template ARN of this server (`NoSuchEntity` for another account's).
-    #[allow(dead_code)] // used by the area files as they land; removed at merge
     fn template_id(&self, arn: &str) -> Result<String, ApiError> {
         let parsed = InspectorArn::parse_kind(arn, ArnKind::Template)?;
         match (&parsed.resource, self.owns(&parsed)) {
@@ -130,7 +127,6 @@ impl StoreBackend {
     }
 
     /// The store id of a run ARN of this server (`NoSuchEntity` for another account's).
-    #[allow(dead_code)] // used by the area files as they land; removed at merge
     fn run_id(&self, arn: &str) -> Result<String, ApiError> {
         let parsed = InspectorArn::parse_kind(arn, ArnKind::Run)?;
         match (&parsed.resource, self.owns(&parsed)) {
@@ -201,6 +197,30 @@ impl StoreBackend {
                 Some(arn.to_string())
             })
             .collect()
+    }
+
+    /// `AssessmentRunInProgressException` for the store's `InProgress(run ids)`:
+    /// at most 10 run ARNs, `assessmentRunArnsTruncated` when there were more.
+    fn runs_in_progress_error(&self, run_ids: &[String], message: &str) -> ApiError {
+        let arns = self.run_arns_in_progress(run_ids);
+        let truncated = arns.len() > 10;
+        ApiError::AssessmentRunInProgress {
+            assessment_run_arns: arns.into_iter().take(10).collect(),
+            truncated,
+            message: message.to_string(),
+        }
+    }
+
+    /// Inspector's severity for a Warden severity. Inspector Classic has no
+    /// Critical: it is reported as High, Inspector's most severe value
+    /// (`docs/inspector-api.md`); Undefined is never produced.
+    pub(crate) fn inspector_severity(severity: warden_model::Severity) -> Severity {
+        match severity {
+            warden_model::Severity::Critical | warden_model::Severity::High => Severity::High,
+            warden_model::Severity::Medium => Severity::Medium,
+            warden_model::Severity::Low => Severity::Low,
+            warden_model::Severity::Informational => Severity::Informational,
+        }
     }
 }
 

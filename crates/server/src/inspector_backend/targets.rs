@@ -125,13 +125,7 @@ impl StoreBackend {
         let id = self.target_id(&request.assessment_target_arn)?;
         self.store.delete_target(&id).map_err(|e| match e {
             StoreError::InProgress(runs) => {
-                let arns = self.run_arns_in_progress(&runs);
-                let truncated = arns.len() > 10;
-                ApiError::AssessmentRunInProgress {
-                    assessment_run_arns: arns.into_iter().take(10).collect(),
-                    truncated,
-                    message: "the target has assessment runs in progress".to_string(),
-                }
+                self.runs_in_progress_error(&runs, "the target has assessment runs in progress")
             }
             other => store_error(other, NoSuchEntityErrorCode::AssessmentTargetDoesNotExist),
         })
