@@ -10,7 +10,9 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
 use super::{FINDING_COLUMNS, finding_from, from_json, json};
-use crate::{AUTO_SCALING_GROUP_TAG, Attribute, FindingDetail, FindingKey, FindingPageQuery, UnixMillis, UserAttributeEdit};
+use crate::{
+    AUTO_SCALING_GROUP_TAG, Attribute, FindingDetail, FindingKey, FindingPageQuery, UnixMillis, UserAttributeEdit,
+};
 
 /// `finding_attributes.kind` values (migration 0003).
 const SYSTEM: i64 = 0;
@@ -51,7 +53,9 @@ impl Conditions {
             self.args.push(Value::Text(pair.key.clone()));
             match &pair.value {
                 Some(value) => {
-                    self.and("f.id IN (SELECT finding_id FROM finding_attributes WHERE kind = ? AND key = ? AND value = ?)");
+                    self.and(
+                        "f.id IN (SELECT finding_id FROM finding_attributes WHERE kind = ? AND key = ? AND value = ?)",
+                    );
                     self.args.push(Value::Text(value.clone()));
                 }
                 None => self.and("f.id IN (SELECT finding_id FROM finding_attributes WHERE kind = ? AND key = ?)"),

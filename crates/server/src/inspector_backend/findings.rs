@@ -98,13 +98,8 @@ impl StoreBackend {
         _ctx: &RequestContext,
         request: ListFindingsRequest,
     ) -> Result<ListFindingsResponse, ApiError> {
-        let page = self.pager.start(
-            "ListFindings",
-            &request,
-            request.next_token.as_deref(),
-            request.max_results,
-            ARN_PAGE,
-        )?;
+        let page =
+            self.pager.start("ListFindings", &request, request.next_token.as_deref(), request.max_results, ARN_PAGE)?;
         let after = match &page.cursor {
             Cursor::Start => None,
             Cursor::After(id) => Some(id.clone()),
@@ -192,7 +187,8 @@ impl StoreBackend {
     /// its target and template included.
     fn existing_run_id(&self, arn: &str) -> Result<String, ApiError> {
         let id = self.run_id(arn)?;
-        let run = self.store.get_run(&id).map_err(|e| store_error(e, NoSuchEntityErrorCode::AssessmentRunDoesNotExist))?;
+        let run =
+            self.store.get_run(&id).map_err(|e| store_error(e, NoSuchEntityErrorCode::AssessmentRunDoesNotExist))?;
         let parsed = InspectorArn::parse_kind(arn, ArnKind::Run)?;
         match &parsed.resource {
             Resource::Run { target, template, .. }
@@ -241,7 +237,8 @@ impl StoreBackend {
             }
         });
         for arn in over_limit {
-            failed.insert(arn, FailedItemDetails { failure_code: FailedItemErrorCode::LimitExceeded, retryable: false });
+            failed
+                .insert(arn, FailedItemDetails { failure_code: FailedItemErrorCode::LimitExceeded, retryable: false });
         }
         Ok(failed)
     }

@@ -55,7 +55,8 @@ impl Fixture {
                 1_000,
             )
             .unwrap();
-        let runs = (0..runs).map(|i| store.create_run(&template.id, Some(&format!("run {i}")), 1_000).unwrap()).collect();
+        let runs =
+            (0..runs).map(|i| store.create_run(&template.id, Some(&format!("run {i}")), 1_000).unwrap()).collect();
         let backend =
             StoreBackend::new(store.clone(), ArnContext::new(REGION, ACCOUNT), b"test paging secret for findings");
         Fixture { store, backend, runs }
@@ -168,7 +169,8 @@ fn invalid_input(e: &ApiError) -> Option<InvalidInputErrorCode> {
 #[test]
 fn listing_pages_every_finding_once_at_most_100_a_page() {
     let fx = Fixture::new(2);
-    let many: Vec<NewFinding> = (0..130).map(|i| finding("i-a", "cve", &format!("CVE-{i}"), WardenSeverity::Low)).collect();
+    let many: Vec<NewFinding> =
+        (0..130).map(|i| finding("i-a", "cve", &format!("CVE-{i}"), WardenSeverity::Low)).collect();
     let mut all = fx.add(0, &many, 5_000);
     all.extend(fx.add(1, &many[..120], 5_000));
 
@@ -180,10 +182,14 @@ fn listing_pages_every_finding_once_at_most_100_a_page() {
     assert_eq!(sorted.len(), 250, "no finding repeated across pages");
 
     // maxResults above 100 still gives 100; absent gives the default 10.
-    let first = fx.list(ListFindingsRequest { assessment_run_arns: None, filter: None, next_token: None, max_results: Some(500) }).unwrap();
+    let first = fx
+        .list(ListFindingsRequest { assessment_run_arns: None, filter: None, next_token: None, max_results: Some(500) })
+        .unwrap();
     assert_eq!(first.finding_arns.len(), 100);
     assert!(first.next_token.is_some());
-    let default = fx.list(ListFindingsRequest { assessment_run_arns: None, filter: None, next_token: None, max_results: None }).unwrap();
+    let default = fx
+        .list(ListFindingsRequest { assessment_run_arns: None, filter: None, next_token: None, max_results: None })
+        .unwrap();
     assert_eq!(default.finding_arns.len(), 10);
     assert_eq!(fx.list_all(None, None, 7).len(), 250);
 
@@ -199,7 +205,12 @@ fn listing_pages_every_finding_once_at_most_100_a_page() {
     let mut filter = empty_filter();
     filter.rule_names = Some(vec!["CVE-1".into()]);
     let e = fx
-        .list(ListFindingsRequest { assessment_run_arns: None, filter: Some(filter), next_token: Some(token), max_results: Some(100) })
+        .list(ListFindingsRequest {
+            assessment_run_arns: None,
+            filter: Some(filter),
+            next_token: Some(token),
+            max_results: Some(100),
+        })
         .unwrap_err();
     assert_eq!(invalid_input(&e), Some(InvalidInputErrorCode::InvalidPaginationToken), "{e:?}");
 }
@@ -209,20 +220,42 @@ fn unknown_malformed_and_foreign_run_arns_are_refused() {
     let fx = Fixture::new(1);
     let run = fx.run_arn(0);
     let list = |arn: String| {
-        fx.list(ListFindingsRequest { assessment_run_arns: Some(vec![arn]), filter: None, next_token: None, max_results: None })
+        fx.list(ListFindingsRequest {
+            assessment_run_arns: Some(vec![arn]),
+            filter: None,
+            next_token: None,
+            max_results: None,
+        })
     };
     let unknown = format!("{}ZZZZZZZZ", &run[..run.len() - 8]);
     assert_eq!(no_such_entity(&list(unknown).unwrap_err()), Some(NoSuchEntityErrorCode::AssessmentRunDoesNotExist));
     let other_region = run.replace(REGION, "eu-west-1");
-    assert_eq!(no_such_entity(&list(other_region).unwrap_err()), Some(NoSuchEntityErrorCode::AssessmentRunDoesNotExist));
+    assert_eq!(
+        no_such_entity(&list(other_region).unwrap_err()),
+        Some(NoSuchEntityErrorCode::AssessmentRunDoesNotExist)
+    );
     // The run exists, but not under this template.
     let template_at = run.find("/template/0-").unwrap() + "/template/0-".len();
     let mut wrong_parent = run.clone();
     wrong_parent.replace_range(template_at..template_at + 8, "ZZZZZZZZ");
-    assert_eq!(no_such_entity(&list(wrong_parent).unwrap_err()), Some(NoSuchEntityErrorCode::AssessmentRunDoesNotExist));
-    assert_eq!(invalid_input(&list("arn:aws:inspector:us-west-2:123456789012:target/0-aaaaaaaa".into()).unwrap_err()), Some(InvalidInputErrorCode::InvalidAssessmentRunArn));
+    assert_eq!(
+        no_such_entity(&list(wrong_parent).unwrap_err()),
+        Some(NoSuchEntityErrorCode::AssessmentRunDoesNotExist)
+    );
+    assert_eq!(
+        invalid_input(&list("arn:aws:inspector:us-west-2:123456789012:target/0-aaaaaaaa".into()).unwrap_err()),
+        Some(InvalidInputErrorCode::InvalidAssessmentRunArn)
+    );
     // An empty list does not constrain.
-    assert!(fx.list(ListFindingsRequest { assessment_run_arns: Some(vec![]), filter: None, next_token: None, max_results: None }).is_ok());
+    assert!(
+        fx.list(ListFindingsRequest {
+            assessment_run_arns: Some(vec![]),
+            filter: None,
+            next_token: None,
+            max_results: None
+        })
+        .is_ok()
+    );
 }
 
 #[test]
@@ -246,8 +279,7 @@ fn every_filter_field_selects_exactly_its_findings() {
     let info = finding("i-c", "runtime-behavior", "rba-unused-port", WardenSeverity::Informational);
     let arns = fx.add(0, &[asg, cve, other_cve, low, info], 10_000);
     let late = fx.add(0, &[finding("i-d", "cve", "CVE-2024-3", WardenSeverity::Medium)], 20_000);
-    let (asg, cve, other_cve, low, info, late) =
-        (&arns[0], &arns[1], &arns[2], &arns[3], &arns[4], &late[0]);
+    let (asg, cve, other_cve, low, info, late) = (&arns[0], &arns[1], &arns[2], &arns[3], &arns[4], &late[0]);
 
     let listed = |edit: &dyn Fn(&mut FindingFilter)| {
         let mut f = empty_filter();
@@ -259,8 +291,15 @@ fn every_filter_field_selects_exactly_its_findings() {
     assert_eq!(listed(&|_| {}).len(), 6);
     assert_eq!(listed(&|f| f.agent_ids = Some(vec!["i-b".into(), "i-d".into()])), expect(&[asg, other_cve, late]));
     assert_eq!(listed(&|f| f.auto_scaling_groups = Some(vec!["web-asg".into()])), expect(&[asg]));
-    assert_eq!(listed(&|f| f.auto_scaling_groups = Some(vec!["prod".into()])), expect(&[]), "other tags are not groups");
-    assert_eq!(listed(&|f| f.rule_names = Some(vec!["CVE-2024-1".into(), "sbp-ssh-root-login".into()])), expect(&[cve, low]));
+    assert_eq!(
+        listed(&|f| f.auto_scaling_groups = Some(vec!["prod".into()])),
+        expect(&[]),
+        "other tags are not groups"
+    );
+    assert_eq!(
+        listed(&|f| f.rule_names = Some(vec!["CVE-2024-1".into(), "sbp-ssh-root-login".into()])),
+        expect(&[cve, low])
+    );
     // Inspector's High is Warden's High and Critical; Undefined is nothing Warden makes.
     assert_eq!(listed(&|f| f.severities = Some(vec![Severity::High])), expect(&[cve, other_cve]));
     assert_eq!(listed(&|f| f.severities = Some(vec![Severity::Low, Severity::Informational])), expect(&[low, info]));
@@ -269,24 +308,36 @@ fn every_filter_field_selects_exactly_its_findings() {
     let cve_here = fx.backend.catalogue.arn_of("cve").unwrap().to_string();
     assert_ne!(cve_here, CVE_US_EAST_1);
     assert_eq!(listed(&|f| f.rules_package_arns = Some(vec![CVE_US_EAST_1.into()])), expect(&[cve, other_cve, late]));
-    assert_eq!(listed(&|f| f.rules_package_arns = Some(vec![cve_here.clone(), CIS_US_EAST_1.into()])), expect(&[asg, cve, other_cve, late]));
+    assert_eq!(
+        listed(&|f| f.rules_package_arns = Some(vec![cve_here.clone(), CIS_US_EAST_1.into()])),
+        expect(&[asg, cve, other_cve, late])
+    );
     let unknown_package = "arn:aws:inspector:us-east-1:316112463485:rulespackage/0-zzzzzzzz".to_string();
     assert_eq!(listed(&|f| f.rules_package_arns = Some(vec![unknown_package.clone()])), expect(&[]));
     // Attributes: every pair must be present; a key without a value matches any value.
-    assert_eq!(listed(&|f| f.attributes = Some(vec![wire("package_name", Some("openssl"))])), expect(&[cve, other_cve]));
     assert_eq!(
-        listed(&|f| f.attributes = Some(vec![wire("package_name", Some("openssl")), wire("CVE_ID", Some("CVE-2024-2"))])),
+        listed(&|f| f.attributes = Some(vec![wire("package_name", Some("openssl"))])),
+        expect(&[cve, other_cve])
+    );
+    assert_eq!(
+        listed(
+            &|f| f.attributes = Some(vec![wire("package_name", Some("openssl")), wire("CVE_ID", Some("CVE-2024-2"))])
+        ),
         expect(&[other_cve])
     );
     assert_eq!(listed(&|f| f.attributes = Some(vec![wire("CIS_BENCHMARK_PROFILE", None)])), expect(&[asg]));
     // Evidence is filterable as the attributes DescribeFindings shows.
-    assert_eq!(listed(&|f| f.attributes = Some(vec![wire("EVIDENCE_1_FILE", Some("/var/lib/dpkg/status"))])), expect(&[cve]));
+    assert_eq!(
+        listed(&|f| f.attributes = Some(vec![wire("EVIDENCE_1_FILE", Some("/var/lib/dpkg/status"))])),
+        expect(&[cve])
+    );
     assert_eq!(listed(&|f| f.attributes = Some(vec![wire("WARDEN_SEVERITY", Some("Critical"))])), expect(&[cve]));
     // User attributes are the run's (from the template).
     assert_eq!(listed(&|f| f.user_attributes = Some(vec![wire("team", Some("web"))])).len(), 6);
     assert_eq!(listed(&|f| f.user_attributes = Some(vec![wire("team", Some("db"))])), expect(&[]));
     // Creation time range, both ends inclusive.
-    let range = |b: Option<f64>, e: Option<f64>| TimestampRange { begin_date: b.map(Timestamp), end_date: e.map(Timestamp) };
+    let range =
+        |b: Option<f64>, e: Option<f64>| TimestampRange { begin_date: b.map(Timestamp), end_date: e.map(Timestamp) };
     assert_eq!(listed(&|f| f.creation_time_range = Some(range(Some(20.0), None))), expect(&[late]));
     assert_eq!(listed(&|f| f.creation_time_range = Some(range(Some(10.0), Some(19.999)))).len(), 5);
     assert_eq!(listed(&|f| f.creation_time_range = Some(range(None, Some(20.0)))).len(), 6);
@@ -300,7 +351,9 @@ fn every_filter_field_selects_exactly_its_findings() {
         expect(&[other_cve])
     );
 
-    let list_filter = |f: FindingFilter| fx.list(ListFindingsRequest { assessment_run_arns: None, filter: Some(f), next_token: None, max_results: None });
+    let list_filter = |f: FindingFilter| {
+        fx.list(ListFindingsRequest { assessment_run_arns: None, filter: Some(f), next_token: None, max_results: None })
+    };
     let mut bad = empty_filter();
     bad.rules_package_arns = Some(vec!["arn:aws:inspector:us-east-1:316112463485:target/0-aaaaaaaa".into()]);
     assert_eq!(invalid_input(&list_filter(bad).unwrap_err()), Some(InvalidInputErrorCode::InvalidRulesPackageArn));
@@ -318,7 +371,13 @@ fn describe_gives_the_full_finding_shape() {
     f.title = "Instance web-1 is vulnerable to CVE-2024-1".into();
     f.attributes = vec![attr("CVE_ID", "CVE-2024-1"), attr("fixed_version", "3.0.2")];
     f.evidence = vec![
-        Evidence { message: "openssl 3.0.1 is installed".into(), path: Some("/var/lib/dpkg/status".into()), line: Some(42), text: Some("Version: 3.0.1".into()), is_default: false },
+        Evidence {
+            message: "openssl 3.0.1 is installed".into(),
+            path: Some("/var/lib/dpkg/status".into()),
+            line: Some(42),
+            text: Some("Version: 3.0.1".into()),
+            is_default: false,
+        },
         Evidence { message: "built-in default".into(), path: None, line: None, text: None, is_default: true },
     ];
     f.asset = AssetAttributes {
@@ -337,7 +396,10 @@ fn describe_gives_the_full_finding_shape() {
     assert_eq!(service.schema_version, 1);
     assert_eq!(service.assessment_run_arn.as_deref(), Some(fx.run_arn(0).as_str()));
     // The server region's real ARN of the package.
-    assert_eq!(service.rules_package_arn.as_deref(), Some("arn:aws:inspector:us-west-2:758058086616:rulespackage/0-9hgA516p"));
+    assert_eq!(
+        service.rules_package_arn.as_deref(),
+        Some("arn:aws:inspector:us-west-2:758058086616:rulespackage/0-9hgA516p")
+    );
     assert_eq!(d.asset_type, Some(AssetType::Ec2Instance));
     let asset = d.asset_attributes.as_ref().unwrap();
     assert_eq!(asset.schema_version, 1);
@@ -382,12 +444,23 @@ fn describe_gives_the_full_finding_shape() {
 #[test]
 fn describe_reports_malformed_duplicate_unknown_and_foreign_arns() {
     let fx = Fixture::new(2);
-    let arns = fx.add(0, &[finding("i-a", "cis", "1.1", WardenSeverity::Low), finding("i-a", "cis", "1.2", WardenSeverity::Low)], 1);
+    let arns = fx.add(
+        0,
+        &[finding("i-a", "cis", "1.1", WardenSeverity::Low), finding("i-a", "cis", "1.2", WardenSeverity::Low)],
+        1,
+    );
     let unknown = format!("{}ZZZZZZZZ", &arns[0][..arns[0].len() - 8]);
     let foreign = arns[1].replace(ACCOUNT, "999999999999");
     // A stored finding named under another run.
     let under_other_run = arns[1].replace(&fx.runs[0].id, &fx.runs[1].id);
-    let out = fx.describe(vec![arns[0].clone(), arns[0].clone(), "nope".into(), unknown.clone(), foreign.clone(), under_other_run.clone()]);
+    let out = fx.describe(vec![
+        arns[0].clone(),
+        arns[0].clone(),
+        "nope".into(),
+        unknown.clone(),
+        foreign.clone(),
+        under_other_run.clone(),
+    ]);
     assert_eq!(out.findings.len(), 1);
     assert_eq!(out.findings[0].arn, arns[0]);
     let code = |a: &str| out.failed_items[a].failure_code;
@@ -402,22 +475,34 @@ fn describe_reports_malformed_duplicate_unknown_and_foreign_arns() {
 #[test]
 fn user_attributes_are_added_replaced_limited_and_removed() {
     let fx = Fixture::new(1);
-    let arns = fx.add(0, &[finding("i-a", "cis", "1.1", WardenSeverity::Low), finding("i-a", "cis", "1.2", WardenSeverity::Low)], 1_000);
+    let arns = fx.add(
+        0,
+        &[finding("i-a", "cis", "1.1", WardenSeverity::Low), finding("i-a", "cis", "1.2", WardenSeverity::Low)],
+        1_000,
+    );
     let (a, b) = (arns[0].clone(), arns[1].clone());
     let add = |arns: Vec<String>, attributes: Vec<WireAttribute>| {
-        block_on(fx.backend.add_attributes_to_findings(&ctx(), AddAttributesToFindingsRequest { finding_arns: arns, attributes })).unwrap()
+        block_on(
+            fx.backend
+                .add_attributes_to_findings(&ctx(), AddAttributesToFindingsRequest { finding_arns: arns, attributes }),
+        )
+        .unwrap()
     };
     let remove = |arns: Vec<String>, keys: &[&str]| {
         block_on(fx.backend.remove_attributes_from_findings(
             &ctx(),
-            RemoveAttributesFromFindingsRequest { finding_arns: arns, attribute_keys: keys.iter().map(|k| k.to_string()).collect() },
+            RemoveAttributesFromFindingsRequest {
+                finding_arns: arns,
+                attribute_keys: keys.iter().map(|k| k.to_string()).collect(),
+            },
         ))
         .unwrap()
     };
     let user = |arn: &str| fx.describe(vec![arn.to_string()]).findings.remove(0);
 
     let unknown = format!("{}ZZZZZZZZ", &a[..a.len() - 8]);
-    let out = add(vec![a.clone(), unknown.clone(), "bad".into()], vec![wire("owner", Some("alice")), wire("ticket", None)]);
+    let out =
+        add(vec![a.clone(), unknown.clone(), "bad".into()], vec![wire("owner", Some("alice")), wire("ticket", None)]);
     assert_eq!(out.failed_items.len(), 2);
     assert_eq!(out.failed_items[&unknown].failure_code, FailedItemErrorCode::ItemDoesNotExist);
     assert_eq!(out.failed_items["bad"].failure_code, FailedItemErrorCode::InvalidArn);
@@ -429,7 +514,10 @@ fn user_attributes_are_added_replaced_limited_and_removed() {
     // The same key again replaces the value in place; re-adding is idempotent.
     add(vec![a.clone()], vec![wire("owner", Some("bob"))]);
     add(vec![a.clone()], vec![wire("owner", Some("bob"))]);
-    assert_eq!(user(&a).user_attributes, vec![wire("team", Some("web")), wire("owner", Some("bob")), wire("ticket", None)]);
+    assert_eq!(
+        user(&a).user_attributes,
+        vec![wire("team", Some("web")), wire("owner", Some("bob")), wire("ticket", None)]
+    );
 
     // ListFindings sees the edit.
     let mut filter = empty_filter();
