@@ -105,10 +105,11 @@ fn conditions(q: &FindingPageQuery) -> Option<Conditions> {
     Some(c)
 }
 
-pub(super) fn list_finding_keys(c: &Connection, q: &FindingPageQuery) -> rusqlite::Result<Vec<FindingKey>> {
-    let Some(mut cond) = conditions(q) else { return Ok(Vec::new()) };
+/// The page query and its bound values; `None` when nothing can match.
+fn page_sql(q: &FindingPageQuery) -> Option<(String, Vec<Value>)> {
+    let mut cond = conditions(q)?;
     if q.limit == 0 {
-        return Ok(Vec::new());
+        return None;
     }
     // The page is chosen in the subquery (LIMIT keeps SQLite from flattening
     // it), so the joins that name the ARN's parents run for the page only.
@@ -119,8 +120,13 @@ pub(super) fn list_finding_keys(c: &Connection, q: &FindingPageQuery) -> rusqlit
         cond.sql
     );
     cond.args.push(Value::Integer(i64::try_from(q.limit).unwrap_or(i64::MAX)));
+    Some((sql, cond.args))
+}
+
+pub(super) fn list_finding_keys(c: &Connection, q: &FindingPageQuery) -> rusqlite::Result<Vec<FindingKey>> {
+    let Some((sql, args)) = page_sql(q) else { return Ok(Vec::new()) };
     let mut stmt = c.prepare_cached(&sql)?;
-    let rows = stmt.query_map(params_from_iter(cond.args.iter()), |r| {
+    let rows = stmt.query_map(params_from_iter(args.iter()), |r| {
         Ok(FindingKey { id: r.get(0)?, run_id: r.get(1)?, template_id: r.get(2)?, target_id: r.get(3)? })
     })?;
     rows.collect()
@@ -250,5 +256,93 @@ mod tests {
         let c = conditions(&q).unwrap();
         assert!(!c.sql.contains(&hostile), "{}", c.sql);
         assert_eq!(c.args.iter().filter(|v| **v == Value::Text(hostile.clone())).count(), 5);
+    }
+
+    fn plan(c: &Connection, q: &FindingPageQuery) -> Vec<String> {
+        let (sql, args) = page_sql(q).unwrap();
+        let mut stmt = c.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+        let rows = stmt.query_map(params_from_iter(args.iter()), |r| r.get::<_, String>(3)).unwrap();
+        rows.collect::<rusqlite::Result<Vec<_>>>().unwrap()
+    }
+
+    #[test]
+    fn every_filter_is_answered_from_an_index() {
+        let store = super::super::SqliteStore::open_in_memory().unwrap();
+        let conn = store.conn.lock().unwrap();
+        let list = |v: &str| Some(vec![v.to_string()]);
+        let page = |edit: &dyn Fn(&mut FindingPageQuery)| {
+            let mut q = FindingPageQuery { limit: 101, after: Some("0-00000000".into()), ..Default::default() };
+            edit(&mut q);
+            q
+        };
+        let cases: Vec<(&str, FindingPageQuery, &str)> = vec![
+            ("none", page(&|_| {}), "sqlite_autoindex_findings_1"),
+            ("runs", page(&|q| q.run_ids = list("0-r")), "findings_run_page"),
+            ("agents", page(&|q| q.agent_ids = list("i-1")), "findings_agent_page"),
+            ("rules", page(&|q| q.rule_ids = list("CVE-1")), "findings_rule_page"),
+            (
+                "severities",
+                page(&|q| q.severities = Some(vec![warden_model::Severity::High])),
+                "findings_severity_page",
+            ),
+            ("packages", page(&|q| q.packages = list("cve")), "findings_package_page"),
+            ("attributes", page(&|q| q.attributes = vec![attr("CVE_ID", Some("CVE-1"))]), "finding_attributes_pair"),
+            ("user attributes", page(&|q| q.user_attributes = vec![attr("team", None)]), "finding_attributes_pair"),
+            ("groups", page(&|q| q.auto_scaling_groups = list("asg")), "finding_attributes_pair"),
+        ];
+        for (name, q, index) in cases {
+            let plan = plan(&conn, &q);
+            assert!(plan.iter().any(|l| l.contains(index)), "{name}: {plan:?}");
+            // No step reads the findings table (or the attributes) row by row.
+            assert!(
+                !plan.iter().any(|l| l.starts_with("SCAN f") && !l.contains("INDEX")),
+                "{name}: full scan in {plan:?}"
+            );
+            assert!(!plan.iter().any(|l| l.starts_with("SCAN finding_attributes")), "{name}: {plan:?}");
+        }
+    }
+
+    /// A database made before migration 0003 gets its findings' attribute rows.
+    #[test]
+    fn migration_0003_indexes_findings_stored_before_it() {
+        let conn = Connection::open_in_memory().unwrap();
+        for (version, _, sql) in &super::super::MIGRATIONS[..2] {
+            conn.execute_batch(sql).unwrap();
+            conn.pragma_update(None, "user_version", version).unwrap();
+        }
+        conn.execute_batch(
+            r#"INSERT INTO targets VALUES ('0-target01', 't', NULL, '[]', 1, 1);
+               INSERT INTO templates VALUES ('0-templ001', '0-target01', 'p', 3600, 30, '["cve"]', '[]', 1);
+               INSERT INTO runs (id, template_id, name, state, duration_seconds, sampling_interval_seconds,
+                                 packages, user_attributes, created_at, state_changed_at)
+                    VALUES ('0-run00001', '0-templ001', 'r', 'COMPLETED', 3600, 30, '["cve"]', '[]', 1, 1);
+               INSERT INTO findings VALUES ('0-find0001', '0-run00001', 'i-1', 'cve', 'CVE-1', 't', 'High', 9, 'd', 'r',
+                   '[{"message":"m","path":"/etc/x","line":3}]', '[{"key":"CVE_ID","value":"CVE-1"}]',
+                   '[{"key":"team","value":"web"}]',
+                   '{"agent_id":"i-1","hostname":null,"ipv4_addresses":[],"tags":[{"key":"aws:autoscaling:groupName","value":"g"}]}',
+                   5, 5);"#,
+        )
+        .unwrap();
+        let store = super::super::SqliteStore { conn: std::sync::Mutex::new(conn), path: None };
+        store.setup().unwrap();
+        let conn = store.conn.lock().unwrap();
+        let found = |q: FindingPageQuery| list_finding_keys(&conn, &FindingPageQuery { limit: 10, ..q }).unwrap().len();
+        assert_eq!(
+            found(FindingPageQuery { attributes: vec![attr("CVE_ID", Some("CVE-1"))], ..Default::default() }),
+            1
+        );
+        assert_eq!(
+            found(FindingPageQuery { attributes: vec![attr("EVIDENCE_1_FILE", Some("/etc/x"))], ..Default::default() }),
+            1
+        );
+        assert_eq!(
+            found(FindingPageQuery { user_attributes: vec![attr("team", Some("web"))], ..Default::default() }),
+            1
+        );
+        assert_eq!(found(FindingPageQuery { auto_scaling_groups: Some(vec!["g".into()]), ..Default::default() }), 1);
+        let detail = describe_findings(&conn, &["0-find0001".to_string()]).unwrap().remove(0);
+        assert_eq!(detail.key.target_id, "0-target01");
+        let keys: Vec<&str> = detail.system_attributes.iter().map(|a| a.key.as_str()).collect();
+        assert_eq!(keys, ["CVE_ID", "EVIDENCE_COUNT", "EVIDENCE_1", "EVIDENCE_1_FILE", "EVIDENCE_1_LINE"]);
     }
 }
