@@ -136,16 +136,8 @@ fn finding(agent: &str, package: &str, rule: &str, severity: WardenSeverity) -> 
 }
 
 fn empty_filter() -> FindingFilter {
-    FindingFilter {
-        agent_ids: None,
-        auto_scaling_groups: None,
-        rule_names: None,
-        severities: None,
-        rules_package_arns: None,
-        attributes: None,
-        user_attributes: None,
-        creation_time_range: None,
-    }
+    // Every member is optional: the empty JSON object is the empty filter.
+    serde_json::from_str("{}").expect("an empty FindingFilter")
 }
 
 fn set(arns: &[String]) -> BTreeSet<String> {
