@@ -260,6 +260,25 @@ pub trait FleetStore: Send + Sync {
 
     // ---- Inspector API: findings (migration 0003) ----
 
+    /// One page of findings in id order with the ids of their ARNs
+    /// (`ListFindings`); SQL over indexes, never every finding.
+    fn list_finding_keys(&self, query: &FindingPageQuery) -> Result<Vec<FindingKey>>;
+    /// The findings of `ids` that exist, with their ARN ids and system
+    /// attributes, in no particular order (`DescribeFindings`).
+    fn describe_findings(&self, ids: &[String]) -> Result<Vec<FindingDetail>>;
+    /// Adds `add` (a key already present gets the new value) and removes the
+    /// keys `remove` from each finding's user attributes, in one transaction;
+    /// a finding whose result would hold more than `max` attributes is left
+    /// as it was. One outcome per id, in order; `updated_at` = `now` where updated.
+    fn edit_finding_user_attributes(
+        &self,
+        ids: &[String],
+        add: &[Attribute],
+        remove: &[String],
+        max: usize,
+        now: UnixMillis,
+    ) -> Result<Vec<UserAttributeEdit>>;
+
     // (section boundary: keep these comment lines so parallel additions merge)
 
     // ---- Inspector API: agents, exclusions, event notifications, account (migration 0004) ----

@@ -687,6 +687,79 @@ pub struct FindingQuery {
     pub severities: Vec<Severity>,
 }
 
+/// The EC2 tag naming an instance's Auto Scaling group: Inspector's
+/// `autoScalingGroup` of a finding's asset.
+pub const AUTO_SCALING_GROUP_TAG: &str = "aws:autoscaling:groupName";
+
+/// One page of the Inspector API's `ListFindings`: every field is AND-ed,
+/// the values of one list OR-ed; `None` does not constrain, `Some(empty)`
+/// matches nothing (a filter whose values all named nothing Warden has).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FindingPageQuery {
+    /// Runs.
+    pub run_ids: Option<Vec<String>>,
+    /// Agents.
+    pub agent_ids: Option<Vec<String>>,
+    /// Auto Scaling groups (the asset's `aws:autoscaling:groupName` tag).
+    pub auto_scaling_groups: Option<Vec<String>>,
+    /// Rule ids (Inspector's rule names).
+    pub rule_ids: Option<Vec<String>>,
+    /// Severities.
+    pub severities: Option<Vec<Severity>>,
+    /// Package ids.
+    pub packages: Option<Vec<String>>,
+    /// System attributes that must all be present; one without a value
+    /// matches the key with any value.
+    pub attributes: Vec<Attribute>,
+    /// User attributes that must all be present (same rule).
+    pub user_attributes: Vec<Attribute>,
+    /// Created at or after.
+    pub created_from: Option<UnixMillis>,
+    /// Created at or before.
+    pub created_until: Option<UnixMillis>,
+    /// Only findings whose id sorts after this one (keyset paging).
+    pub after: Option<String>,
+    /// At most this many.
+    pub limit: usize,
+}
+
+/// A listed finding and the ids its Inspector ARN is made of.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FindingKey {
+    /// The finding.
+    pub id: String,
+    /// Its run.
+    pub run_id: String,
+    /// The run's template.
+    pub template_id: String,
+    /// The template's target.
+    pub target_id: String,
+}
+
+/// A finding as the Inspector API describes it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FindingDetail {
+    /// Its ids.
+    pub key: FindingKey,
+    /// The record.
+    pub finding: Finding,
+    /// The system attributes in order: the finding's own, then its evidence
+    /// (`EVIDENCE_<n>`, `_FILE`, `_LINE`, `_TEXT`, `_DEFAULT`), as
+    /// `ListFindings` filters on them.
+    pub system_attributes: Vec<Attribute>,
+}
+
+/// What an edit of user attributes did to one finding.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UserAttributeEdit {
+    /// Changed (and `updated_at` set).
+    Updated,
+    /// No such finding.
+    NotFound,
+    /// The result would have more attributes than allowed; nothing changed.
+    LimitExceeded,
+}
+
 /// Why a package was not evaluated for an agent in a run (Inspector's exclusions).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Exclusion {

@@ -1163,6 +1163,25 @@ impl FleetStore for SqliteStore {
 
     // ---- Inspector API: findings (migration 0003) ----
 
+    fn list_finding_keys(&self, query: &crate::FindingPageQuery) -> Result<Vec<crate::FindingKey>> {
+        self.with(|c| inspector_findings::list_finding_keys(c, query))
+    }
+
+    fn describe_findings(&self, ids: &[String]) -> Result<Vec<crate::FindingDetail>> {
+        self.with(|c| inspector_findings::describe_findings(c, ids))
+    }
+
+    fn edit_finding_user_attributes(
+        &self,
+        ids: &[String],
+        add: &[Attribute],
+        remove: &[String],
+        max: usize,
+        now: UnixMillis,
+    ) -> Result<Vec<crate::UserAttributeEdit>> {
+        self.with(|c| inspector_findings::edit_user_attributes(c, ids, add, remove, max, now))
+    }
+
     // (section boundary: keep these comment lines so parallel additions merge)
 
     // ---- Inspector API: agents, exclusions, event notifications, account (migration 0004) ----
@@ -1453,6 +1472,9 @@ impl FleetStore for SqliteStore {
 }
 
 // The Inspector API's templates, tags and runs (migration 0002).
+/// The Inspector API's findings queries (migration 0003).
+#[path = "sqlite_inspector_findings.rs"]
+mod inspector_findings;
 #[path = "sqlite_templates_runs.rs"]
 mod templates_runs;
 

@@ -222,6 +222,34 @@ impl StoreBackend {
             warden_model::Severity::Informational => Severity::Informational,
         }
     }
+
+    /// The ARN of a stored finding (`…/run/R/finding/F`).
+    fn finding_arn(&self, key: &warden_store::FindingKey) -> Result<String, ApiError> {
+        Ok(self
+            .arns
+            .arn(Resource::Finding {
+                target: resource_id(&key.target_id)?,
+                template: resource_id(&key.template_id)?,
+                run: resource_id(&key.run_id)?,
+                finding: resource_id(&key.id)?,
+            })
+            .to_string())
+    }
+
+    /// The store ids a finding ARN names; `None` for another account's or
+    /// region's ARN, or one that is not a finding's. The caller still checks
+    /// that the stored finding has these parents.
+    fn finding_key(&self, arn: &InspectorArn) -> Option<warden_store::FindingKey> {
+        match (&arn.resource, self.owns(arn)) {
+            (Resource::Finding { target, template, run, finding }, true) => Some(warden_store::FindingKey {
+                id: finding.as_str().to_string(),
+                run_id: run.as_str().to_string(),
+                template_id: template.as_str().to_string(),
+                target_id: target.as_str().to_string(),
+            }),
+            _ => None,
+        }
+    }
 }
 
 fn resource_id(id: &str) -> Result<ResourceId, ApiError> {
