@@ -409,8 +409,11 @@ fn scheduled_state(store: Arc<dyn FleetStore>, dir: &std::path::Path) -> crate::
     config.stop_grace_seconds = 0;
     config.heartbeat_seconds = 1;
     let (changes, _) = tokio::sync::watch::channel(0);
+    let inspector = crate::inspector_mount::InspectorMount::open(config.inspector.clone(), &dir.join("inspector.db"))
+        .expect("the Inspector mount opens in a temporary directory");
     crate::AppState {
         store,
+        inspector,
         config: Arc::new(config),
         metrics: Arc::default(),
         changes: Arc::new(changes),

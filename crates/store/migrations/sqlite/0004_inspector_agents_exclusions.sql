@@ -47,8 +47,7 @@ CREATE TABLE inspector_run_event_progress (
     findings_done            INTEGER NOT NULL DEFAULT 0,
     completed_published      INTEGER NOT NULL DEFAULT 0
 );
--- FINDING_REPORTED walks a run's findings in id order.
-CREATE INDEX inspector_findings_run_id ON findings (run_id, id);
+-- FINDING_REPORTED walks a run's findings in id order: index findings_run_page (0003).
 
 -- A run's notifications[] (what Events::publish returned), in publication order.
 CREATE TABLE inspector_run_notifications (
