@@ -22,6 +22,7 @@ mod error;
 pub mod evaluate;
 pub mod inspector_backend;
 pub mod metrics;
+pub mod reports;
 pub mod scheduler;
 pub mod tls;
 
@@ -134,6 +135,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::render))
         .merge(agent)
         .merge(admin_api::routes())
+        .merge(reports::routes(&state.config))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
