@@ -4,15 +4,13 @@
 
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use tower::ServiceExt;
+use axum::http::StatusCode;
 use warden_inspector::credentials::MasterKey;
 use warden_store::{FindingQuery, RunState};
 
 use super::*;
 use crate::AppState;
-use crate::reports::tests::{evaluated_run, state_in};
+use crate::reports::tests::{evaluated_run, get, state_in};
 
 const BASE: &str = "https://warden.example:8443";
 
@@ -49,10 +47,9 @@ fn path_of(url: &str) -> &str {
     url.strip_prefix(BASE).expect("the link is under the configured base URL")
 }
 
+/// A GET through the real router, without credentials (the link is the credential).
 async fn download(state: &AppState, path: &str) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
-    let resp = crate::router(state.clone()).oneshot(Request::get(path).body(Body::empty()).unwrap()).await.unwrap();
-    let (status, headers) = (resp.status(), resp.headers().clone());
-    (status, headers, axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap().to_vec())
+    get(state, path, None).await
 }
 
 fn run_arn_of(b: &StoreBackend, state: &AppState, run_id: &str) -> String {
@@ -60,14 +57,33 @@ fn run_arn_of(b: &StoreBackend, state: &AppState, run_id: &str) -> String {
     b.run_arn(&state.store.get_template(&run.template_id).unwrap(), run_id).unwrap()
 }
 
-#[test]
-fn reports_are_generated_reused_regenerated_and_served_by_signed_links() {
+/// An evaluated run in a server state under a temporary directory, a backend
+/// serving reports of it, and the run's ARN.
+struct Fixture {
+    dir: tempfile::TempDir,
+    state: AppState,
+    run: warden_store::Run,
+    b: StoreBackend,
+    arn: String,
+}
+
+fn fixture() -> Fixture {
     let dir = tempfile::tempdir().unwrap();
     let state = state_in(dir.path());
     let run = evaluated_run(&state);
     let b = backend(&state);
     let arn = run_arn_of(&b, &state, &run.id);
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
+    Fixture { dir, state, run, b, arn }
+}
+
+fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
+    tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(f)
+}
+
+#[test]
+fn reports_are_generated_reused_regenerated_and_served_by_signed_links() {
+    let Fixture { dir, state, run, b, arn } = fixture();
+    block_on(async {
         let html_req = request(&arn, ReportFileFormat::Html, ReportType::Full);
         let first = b.get_assessment_report(&ctx(), html_req.clone()).await.unwrap();
         assert!(matches!(first.status, ReportStatus::WorkInProgress | ReportStatus::Completed));
@@ -174,12 +190,8 @@ fn pdf_text(pdf: &[u8], dir: &std::path::Path) -> Option<String> {
 
 #[test]
 fn runs_in_progress_unknown_or_foreign_have_no_report() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = state_in(dir.path());
-    let run = evaluated_run(&state);
-    let b = backend(&state);
-    let arn = run_arn_of(&b, &state, &run.id);
-    tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
+    let Fixture { dir: _dir, state, run, b, arn } = fixture();
+    block_on(async {
         let running = state.store.create_run(&run.template_id, Some("second"), 30).unwrap();
         assert_eq!(running.state, RunState::Created);
         let running_arn = run_arn_of(&b, &state, &running.id);
@@ -206,14 +218,24 @@ fn runs_in_progress_unknown_or_foreign_have_no_report() {
             );
         }
         let e = b
-            .get_assessment_report(&ctx(), request("arn:aws:inspector:us-west-2:123456789012:target/0-abcdEFGH", ReportFileFormat::Pdf, ReportType::Full))
+            .get_assessment_report(
+                &ctx(),
+                request(
+                    "arn:aws:inspector:us-west-2:123456789012:target/0-abcdEFGH",
+                    ReportFileFormat::Pdf,
+                    ReportType::Full,
+                ),
+            )
             .await
             .unwrap_err();
         assert!(matches!(&e, ApiError::InvalidInput { .. }), "{e:?}");
 
         // A server without report links says it does not serve reports.
         let plain = StoreBackend::new(state.store.clone(), ArnContext::new("us-west-2", "123456789012"), b"paging");
-        let e = plain.get_assessment_report(&ctx(), request(&arn, ReportFileFormat::Html, ReportType::Full)).await.unwrap_err();
+        let e = plain
+            .get_assessment_report(&ctx(), request(&arn, ReportFileFormat::Html, ReportType::Full))
+            .await
+            .unwrap_err();
         assert!(matches!(&e, ApiError::UnsupportedFeature { .. }), "{e:?}");
     });
 }

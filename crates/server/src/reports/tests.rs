@@ -140,7 +140,12 @@ fn full_report_has_every_rule_and_finding_report_only_the_unevaluated() {
     assert!(!finding.hosts[0].rules.is_empty());
 }
 
-async fn get(state: &AppState, uri: &str, token: Option<&str>) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
+/// A GET through the real router, with an admin bearer token when given.
+pub(crate) async fn get(
+    state: &AppState,
+    uri: &str,
+    token: Option<&str>,
+) -> (StatusCode, axum::http::HeaderMap, Vec<u8>) {
     let mut req = Request::get(uri);
     if let Some(t) = token {
         req = req.header("authorization", format!("Bearer {t}"));
