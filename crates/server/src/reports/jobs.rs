@@ -137,9 +137,31 @@ impl ReportJobs {
         file_in(&self.dir, job)
     }
 
-    /// The store the jobs read.
-    pub fn store(&self) -> &Arc<dyn FleetStore> {
-        &self.store
+    /// Removes what no job needs from the reports directory: files of jobs
+    /// that no longer exist (their run was deleted, and the job with it) and
+    /// temporary files no generation of this process is writing (left by a
+    /// stopped server). Files not named like a job's are left alone.
+    pub fn prune(&self) {
+        // Held throughout: a job is marked busy (under this lock) before it
+        // writes its temporary file, so none can start between check and removal.
+        let busy = self.busy.lock().unwrap_or_else(|p| p.into_inner());
+        let Ok(entries) = std::fs::read_dir(&self.dir) else { return };
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let temporary = name.starts_with('.') && name.ends_with(".tmp");
+            let id = name.trim_start_matches('.').split('.').next().unwrap_or_default();
+            if !warden_store::is_inspector_id(id) {
+                continue;
+            }
+            let unneeded = if temporary {
+                !busy.contains(id)
+            } else {
+                matches!(self.store.get_report_job(id), Err(StoreError::NotFound(..)))
+            };
+            if unneeded {
+                let _ = std::fs::remove_file(entry.path());
+            }
+        }
     }
 }
 
@@ -153,6 +175,7 @@ fn finish(jobs: &ReportJobs, id: &str, run_id: &str, format: ReportFormat, repor
         // The run was deleted while its report was made: nothing to record.
         eprintln!("warden serve: report job {id}: cannot record its end: {e}");
     }
+    jobs.prune();
 }
 
 /// Builds the report and writes `JOB.EXT` beside a temporary name, renamed

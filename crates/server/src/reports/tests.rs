@@ -209,3 +209,33 @@ fn admin_route_renders_every_format_and_refuses_bad_input() {
         assert!(String::from_utf8_lossy(&body).contains("CREATED"));
     });
 }
+
+#[test]
+fn pruning_keeps_job_files_and_removes_orphans() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = state_in(dir.path());
+    let run = evaluated_run(&state);
+    let reports = super::jobs::reports_dir(&state.config.data_dir);
+    let jobs = super::jobs::ReportJobs::new(state.store.clone(), reports.clone());
+    // Outside a runtime the job runs on a thread of its own; poll until it ends.
+    let mut job = jobs.poll(&run.id, warden_report::ReportFormat::Html, ReportType::Finding, now_ms()).unwrap();
+    for _ in 0..100_000 {
+        if job.status != warden_store::ReportJobStatus::WorkInProgress {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        job = state.store.get_report_job(&job.id).unwrap();
+    }
+    assert_eq!(job.status, warden_store::ReportJobStatus::Completed, "{job:?}");
+    let kept = jobs.file_path(&job).unwrap();
+    let orphan = reports.join("0-AAAAAAAA.pdf");
+    let stale_tmp = reports.join(".0-BBBBBBBB.html.tmp");
+    let not_ours = reports.join("notes.txt");
+    for p in [&orphan, &stale_tmp, &not_ours] {
+        std::fs::write(p, "x").unwrap();
+    }
+    jobs.prune();
+    assert!(kept.is_file(), "a job's file stays");
+    assert!(!orphan.exists() && !stale_tmp.exists(), "files of no job go");
+    assert!(not_ours.exists(), "files not named like a job's are left alone");
+}
