@@ -16,12 +16,13 @@ use clap::{Args, ValueEnum};
 use warden_model::{ASSESSMENT_SCHEMA_VERSION, Assessment};
 use warden_report::{ReportFormat, ReportType, RunReport};
 
-/// `warden report` arguments.
+/// `warden report` arguments: a stored RUN or `--input` files, not both.
 #[derive(Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["run", "inputs"])))]
 pub struct ReportArgs {
     /// A run stored by the fleet server (`warden run list`): its id (`0-...`)
     /// or its Inspector ARN. The server renders it; see --server and --token.
-    #[arg(value_name = "RUN", conflicts_with = "inputs", required_unless_present = "inputs")]
+    #[arg(value_name = "RUN", conflicts_with = "inputs")]
     run: Option<String>,
     /// An assessment written by `warden assess --format json` (repeatable: one host each).
     #[arg(long = "input", value_name = "ASSESSMENT.json")]
