@@ -47,7 +47,7 @@ fn report_of_a_stored_run_by_id_and_by_arn() {
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let parsed: RunReport = serde_json::from_slice(&std::fs::read(&json_path).unwrap()).unwrap();
     assert_eq!(parsed.run.template, "web");
-    assert_eq!(parsed.run.agents, [agent.clone()]);
+    assert_eq!(parsed.run.agents, vec![agent]);
     assert_eq!(parsed.run.state.as_deref(), Some("COMPLETED"));
     assert_eq!(parsed.finding_count(), findings.len());
     let mut titles: Vec<&str> = parsed.findings().map(|(_, f)| f.title.as_str()).collect();
