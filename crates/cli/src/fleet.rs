@@ -661,8 +661,8 @@ fn serve(args: ServeArgs) -> Result<ExitCode, String> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// A JSON API client.
-struct Client {
+/// A JSON API client (also `warden report RUN`'s).
+pub(crate) struct Client {
     http: ureq::Agent,
     base: String,
     token: String,
@@ -670,7 +670,7 @@ struct Client {
 }
 
 impl Client {
-    fn new(args: &ClientArgs) -> Result<Client, String> {
+    pub(crate) fn new(args: &ClientArgs) -> Result<Client, String> {
         let token = match &args.token {
             Some(t) => t.clone(),
             None => {
@@ -688,8 +688,12 @@ impl Client {
         })
     }
 
-    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
-        let body = body.map(|b| serde_json::to_vec(&b).expect("JSON values serialise"));
+    /// The body of a GET (a file, not JSON).
+    pub(crate) fn get_bytes(&self, path: &str) -> Result<Vec<u8>, String> {
+        self.send("GET", path, None)
+    }
+
+    fn send(&self, method: &str, path: &str, body: Option<Vec<u8>>) -> Result<Vec<u8>, String> {
         let headers = [("authorization", format!("Bearer {}", self.token))];
         let url = format!("{}{path}", self.base);
         let resp =
@@ -697,10 +701,16 @@ impl Client {
         if !resp.ok() {
             return Err(format!("{method} {path}: {} {}", resp.status, resp.error_message()));
         }
-        if resp.body.is_empty() {
+        Ok(resp.body)
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
+        let body = body.map(|b| serde_json::to_vec(&b).expect("JSON values serialise"));
+        let resp_body = self.send(method, path, body)?;
+        if resp_body.is_empty() {
             return Ok(Value::Null);
         }
-        serde_json::from_slice(&resp.body).map_err(|e| format!("{method} {path}: answer is not JSON: {e}"))
+        serde_json::from_slice(&resp_body).map_err(|e| format!("{method} {path}: answer is not JSON: {e}"))
     }
 
     fn print(&self, v: &Value, text: impl FnOnce(&Value)) {

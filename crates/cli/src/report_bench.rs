@@ -102,6 +102,7 @@ pub fn synthetic(findings: usize) -> RunReport {
         completed_at: "2026-11-28T11:00:00Z".to_string(),
         rules_packages: vec!["Security Best Practices".to_string(), "Common Vulnerabilities and Exposures".to_string()],
         agents: Vec::new(),
+        state: None,
         warden_version: env!("CARGO_PKG_VERSION").to_string(),
         generated_at: "2026-11-28T11:00:00Z".to_string(),
     };

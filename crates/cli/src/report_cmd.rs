@@ -4,9 +4,10 @@
 //! Why it exists: `warden assess --format json` writes one JSON document per
 //! host; people and tools want one report of the run. This module only reads
 //! the inputs into a [`RunReport`] ([`ReportSource`]) and writes the file
-//! atomically; rendering is `warden_report`'s. A stored server run (`warden
-//! report RUN`) will be one more [`ReportSource`] variant that fetches the
-//! run and fills the same [`RunReport`].
+//! atomically; rendering is `warden_report`'s. A run stored by the fleet
+//! server (`warden report RUN`) is rendered by the server, which fills the
+//! same [`RunReport`] from its store (`GET /v1/runs/{id}/report`); this
+//! module writes the file it answers.
 
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -15,11 +16,16 @@ use clap::{Args, ValueEnum};
 use warden_model::{ASSESSMENT_SCHEMA_VERSION, Assessment};
 use warden_report::{ReportFormat, ReportType, RunReport};
 
-/// `warden report` arguments.
+/// `warden report` arguments: a stored RUN or `--input` files, not both.
 #[derive(Args)]
+#[command(group(clap::ArgGroup::new("source").required(true).args(["run", "inputs"])))]
 pub struct ReportArgs {
+    /// A run stored by the fleet server (`warden run list`): its id (`0-...`)
+    /// or its Inspector ARN. The server renders it; see --server and --token.
+    #[arg(value_name = "RUN", conflicts_with = "inputs")]
+    run: Option<String>,
     /// An assessment written by `warden assess --format json` (repeatable: one host each).
-    #[arg(long = "input", value_name = "ASSESSMENT.json", required = true)]
+    #[arg(long = "input", value_name = "ASSESSMENT.json")]
     inputs: Vec<PathBuf>,
     /// FINDING lists findings; FULL also lists every rule checked, passed ones included.
     #[arg(long = "type", value_enum, default_value = "finding")]
@@ -30,6 +36,9 @@ pub struct ReportArgs {
     /// Write the report here instead of standard output.
     #[arg(short, long)]
     output: Option<PathBuf>,
+    /// How RUN's server is reached.
+    #[command(flatten)]
+    client: crate::fleet::ClientArgs,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -70,6 +79,9 @@ pub fn run(args: ReportArgs) -> Result<(), String> {
         TypeArg::Finding => ReportType::Finding,
         TypeArg::Full => ReportType::Full,
     };
+    if let Some(run) = &args.run {
+        return server_report(run, report_type, args.format, &args.client, args.output.as_deref());
+    }
     let report = ReportSource::Files(args.inputs).load(report_type)?;
     let format = args.format;
     let mut out = Output::open(args.output.as_deref())?;
@@ -83,6 +95,47 @@ pub fn run(args: ReportArgs) -> Result<(), String> {
         eprintln!("warden: warning: the report is partial: some rules could not be evaluated or facts collected");
     }
     Ok(())
+}
+
+/// The store id of RUN: an id as `warden run list` shows it, or a run ARN.
+pub fn run_id(run: &str) -> Result<String, String> {
+    use warden_inspector::arn::{ArnKind, InspectorArn, Resource};
+    if run.starts_with("arn:") {
+        let arn = InspectorArn::parse_kind(run, ArnKind::Run).map_err(|e| format!("RUN: {run:?}: {e}"))?;
+        return match arn.resource {
+            Resource::Run { run, .. } => Ok(run.as_str().to_string()),
+            _ => Err(format!("RUN: {run:?} is not an assessment run ARN")),
+        };
+    }
+    if warden_store::is_inspector_id(run) {
+        Ok(run.to_string())
+    } else {
+        Err(format!("RUN: {run:?} is neither a run id (0- and 8 letters or digits) nor a run ARN"))
+    }
+}
+
+/// `warden report RUN`: the server renders the stored run; the file is
+/// written as `--input` reports are (atomically, or to standard output).
+fn server_report(
+    run: &str,
+    report_type: ReportType,
+    format: ReportFormat,
+    client: &crate::fleet::ClientArgs,
+    output: Option<&Path>,
+) -> Result<(), String> {
+    let id = run_id(run)?;
+    let type_name = match report_type {
+        ReportType::Finding => "finding",
+        ReportType::Full => "full",
+    };
+    let client = crate::fleet::Client::new(client)?;
+    let body = client.get_bytes(&format!("/v1/runs/{id}/report?type={type_name}&format={}", format.name()))?;
+    let mut out = Output::open(output)?;
+    match out.write_all(&body) {
+        Ok(()) => out.commit(),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe && output.is_none() => Ok(()),
+        Err(e) => Err(out.fail(e)),
+    }
 }
 
 /// Reads one assessment, naming the file, line and column of any error and
@@ -185,5 +238,22 @@ impl Drop for Output {
         if let Some((tmp, _)) = self.rename.take() {
             let _ = std::fs::remove_file(tmp);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn run_is_an_id_or_a_run_arn() {
+        assert_eq!(run_id("0-abcdEFGH").unwrap(), "0-abcdEFGH");
+        let arn = "arn:aws:inspector:us-west-2:123456789012:target/0-aaaaaaaa/template/0-bbbbbbbb/run/0-cccccccc";
+        assert_eq!(run_id(arn).unwrap(), "0-cccccccc");
+        let target = "arn:aws:inspector:us-west-2:123456789012:target/0-aaaaaaaa";
+        assert!(run_id(target).unwrap_err().starts_with("RUN: "));
+        assert!(run_id("../etc/passwd").unwrap_err().contains("neither a run id"));
+        assert!(run_id("0-abc/EFGH").is_err());
+        assert!(run_id("").is_err());
     }
 }

@@ -54,6 +54,10 @@ pub struct RunMetadata {
     pub rules_packages: Vec<String>,
     /// Agent ids that took part (empty for local assessments).
     pub agents: Vec<String>,
+    /// The run's state (server runs: `COMPLETED`, `COMPLETED_WITH_ERRORS`,
+    /// ... and why it did not complete cleanly); none for local assessments.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
     /// The Warden that made the report.
     pub warden_version: String,
     /// When the report was made, RFC 3339.
@@ -162,6 +166,7 @@ impl RunReport {
             completed_at: completed.to_string(),
             rules_packages: packages,
             agents: Vec::new(),
+            state: None,
             warden_version: warden_version.to_string(),
             generated_at: generated_at.to_string(),
         };
@@ -231,7 +236,7 @@ impl RunReport {
     /// The executive summary as label/value rows (every format shows the same).
     pub fn summary_rows(&self) -> Vec<(&'static str, String)> {
         let run = &self.run;
-        vec![
+        let mut rows = vec![
             ("Run", run.run_name.clone()),
             ("Template", run.template.clone()),
             ("Target", run.target.clone()),
@@ -242,7 +247,11 @@ impl RunReport {
             ("Agents", self.agents_text()),
             ("Hosts assessed", self.hosts.len().to_string()),
             ("Findings", self.finding_count().to_string()),
-        ]
+        ];
+        if let Some(state) = &run.state {
+            rows.insert(1, ("State", state.clone()));
+        }
+        rows
     }
 
     /// Agents as one line (`none (local assessment)` when there are none).

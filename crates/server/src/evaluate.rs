@@ -9,9 +9,11 @@
 
 use std::path::PathBuf;
 
-use warden_model::{Finding as RuleFinding, Outcome, Severity, Snapshot};
+use warden_model::{Finding as RuleFinding, Outcome, RuleOutcome, Severity, Snapshot};
 use warden_rules::{Package, best_practices, cis, cve};
-use warden_store::{AssetAttributes, Attribute, Exclusion, NewFinding, Run, RunAgentStatus, RunState, RunUpdate};
+use warden_store::{
+    AssetAttributes, Attribute, Exclusion, NewFinding, Run, RunAgentStatus, RunRuleOutcome, RunState, RunUpdate,
+};
 
 use crate::exclusion_checks::{Blocker, ExclusionKind, package_blocker};
 use crate::{AppState, now_ms};
@@ -53,6 +55,8 @@ pub enum PackageResult {
         findings: Vec<RuleFinding>,
         /// Rules that passed, failed or did not apply.
         rules_evaluated: usize,
+        /// Every rule checked, passed ones included (stored for FULL reports).
+        rules: Vec<RuleOutcome>,
     },
     /// Not evaluated, and why (recorded as an exclusion).
     NotEvaluated(Blocker),
@@ -152,7 +156,7 @@ fn runtime_result(snapshot: &Snapshot, runtime: &[serde_json::Value]) -> Package
     let asset = warden_rules::asset_name(snapshot);
     let (outcomes, findings, _partial) = warden_rules::runtime::evaluate(&observations, &asset);
     let rules_evaluated = outcomes.iter().filter(|r| r.outcome != Outcome::CouldNotEvaluate).count();
-    PackageResult::Evaluated { findings, rules_evaluated }
+    PackageResult::Evaluated { findings, rules_evaluated, rules: outcomes }
 }
 
 /// A package evaluated with nothing found but rules that could not be
@@ -171,7 +175,7 @@ fn from_assessment(a: warden_model::Assessment) -> PackageResult {
         ));
     }
     let rules_evaluated = a.rules.iter().filter(|r| r.outcome != Outcome::CouldNotEvaluate).count();
-    PackageResult::Evaluated { findings: a.findings, rules_evaluated }
+    PackageResult::Evaluated { findings: a.findings, rules_evaluated, rules: a.rules }
 }
 
 /// Inspector's finding for a package that found nothing.
@@ -205,6 +209,7 @@ pub fn evaluate_run(state: &AppState, run: &Run) -> Result<(), String> {
     store.clear_run_results(&run.id).map_err(|e| e.to_string())?;
     let mut errors = Vec::new();
     let mut findings = Vec::new();
+    let mut outcomes = Vec::new();
     let now = now_ms();
     for ra in store.list_run_agents(&run.id).map_err(|e| e.to_string())? {
         if ra.status != RunAgentStatus::Collected {
@@ -258,7 +263,12 @@ pub fn evaluate_run(state: &AppState, run: &Run) -> Result<(), String> {
                 PackageResult::NotEvaluated(blocker) => {
                     store.add_exclusion(&exclude(&package, blocker)).map_err(|e| e.to_string())?
                 }
-                PackageResult::Evaluated { findings: found, rules_evaluated } => {
+                PackageResult::Evaluated { findings: found, rules_evaluated, rules } => {
+                    outcomes.extend(rules.into_iter().map(|outcome| RunRuleOutcome {
+                        agent_id: agent.id.clone(),
+                        package_id: package.clone(),
+                        outcome,
+                    }));
                     let found = if found.is_empty() {
                         vec![no_issues_finding(&package, rules_evaluated, &host)]
                     } else {
@@ -283,6 +293,7 @@ pub fn evaluate_run(state: &AppState, run: &Run) -> Result<(), String> {
         }
     }
     store.insert_findings(&run.id, &findings, now).map_err(|e| e.to_string())?;
+    store.replace_rule_outcomes(&run.id, &outcomes).map_err(|e| e.to_string())?;
     let (to, failure) = if errors.is_empty() {
         (RunState::Completed, None)
     } else {
@@ -315,7 +326,10 @@ pub(crate) mod tests {
         let runtime = [first.clone(), first, second, serde_json::json!({"not": "a delta"})];
         let packages = vec![RUNTIME_PACKAGE_ID.to_string()];
         let results = evaluate_agent(&fixture("debian-weak"), &runtime, &packages, &EvaluationContext::default());
-        let PackageResult::Evaluated { rules_evaluated, findings } = &results[0].1 else { panic!("{:?}", results[0]) };
+        let PackageResult::Evaluated { rules_evaluated, findings, rules } = &results[0].1 else {
+            panic!("{:?}", results[0])
+        };
+        assert_eq!(rules.iter().filter(|r| r.outcome != Outcome::CouldNotEvaluate).count(), *rules_evaluated);
         assert!(*rules_evaluated > 0 && *rules_evaluated <= warden_rules::runtime::rules().len(), "{rules_evaluated}");
         assert!(findings.iter().all(|f| f.package == RUNTIME_PACKAGE_NAME));
         let garbage = [serde_json::json!({"not": "a delta"})];
@@ -341,8 +355,12 @@ pub(crate) mod tests {
         let packages: Vec<String> = PACKAGES.iter().map(|p| p.0.to_string()).collect();
         let results = evaluate_agent(&fixture("debian-weak"), &[], &packages, &EvaluationContext::default());
         assert_eq!(results.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(), packages);
-        let PackageResult::Evaluated { findings, rules_evaluated } = &results[0].1 else { panic!("{:?}", results[0]) };
+        let PackageResult::Evaluated { findings, rules_evaluated, rules } = &results[0].1 else {
+            panic!("{:?}", results[0])
+        };
         assert!(rules_evaluated > &0);
+        assert!(rules.iter().any(|r| r.outcome == Outcome::Pass), "passed rules are kept for FULL reports");
+        assert!(rules.iter().any(|r| r.rule_id == "sbp-ssh-root-login" && r.outcome == Outcome::Fail));
         assert!(findings.iter().any(|f| f.rule_id == "sbp-ssh-root-login"), "the weak root permits root login");
         assert!(findings.iter().all(|f| !f.evidence.is_empty()));
         assert!(matches!(&results[1].1, PackageResult::NotEvaluated(r) if r.reason.contains("--vulndb")));

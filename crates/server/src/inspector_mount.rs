@@ -115,6 +115,8 @@ pub struct InspectorMount {
     events: Option<Arc<Events>>,
     /// Where report links point: `--public-url`, else set from the bound address.
     base_url: Option<String>,
+    /// The master key report links are signed with (a key derived from it).
+    master: Arc<MasterKey>,
 }
 
 impl InspectorMount {
@@ -124,6 +126,7 @@ impl InspectorMount {
         config.check()?;
         let key_path = config.master_key.clone().unwrap_or_else(|| MasterKey::default_path(db));
         let credentials = Arc::new(SqliteCredentialStore::open(db, &key_path)?);
+        let master = Arc::new(MasterKey::load_or_create(&key_path)?);
         let events = match &config.topics {
             Some(path) => {
                 let topics = TopicMap::load(path).map_err(|e| format!("--inspector-topics {e}"))?;
@@ -133,7 +136,7 @@ impl InspectorMount {
         };
         let base_url = config.public_url.as_deref().map(check_public_url).transpose()?;
         let arns = ArnContext::new(&config.region, &config.account);
-        Ok(InspectorMount { config, arns, credentials, events, base_url })
+        Ok(InspectorMount { config, arns, credentials, events, base_url, master })
     }
 
     /// The settings it was opened with.
@@ -164,24 +167,24 @@ impl InspectorMount {
         self.base_url.as_deref()
     }
 
-    /// The store-backed Inspector API over `store`.
-    pub fn backend(&self, store: Arc<dyn FleetStore>, fleet: FleetSettings) -> StoreBackend {
-        let mut backend =
-            StoreBackend::new(store, self.arns.clone(), &self.credentials.paging_secret()).with_fleet_settings(fleet);
+    /// The store-backed Inspector API over `store`; report files go under `data_dir/reports`.
+    pub fn backend(&self, store: Arc<dyn FleetStore>, fleet: FleetSettings, data_dir: &Path) -> StoreBackend {
+        let mut backend = StoreBackend::new(store.clone(), self.arns.clone(), &self.credentials.paging_secret())
+            .with_fleet_settings(fleet);
         if let Some(events) = &self.events {
             backend = backend.with_events(events.clone());
         }
         if let Some(base_url) = &self.base_url {
-            backend = backend.with_report_links(ReportLinks { base_url: base_url.clone() });
+            backend = backend.with_report_links(ReportLinks::new(base_url, &self.master, store, data_dir));
         }
         backend
     }
 
     /// `POST /`: SigV4 (scope region = `--region`), the 256 KiB body limit,
     /// then the operation named by `X-Amz-Target`.
-    pub fn router(&self, store: Arc<dyn FleetStore>, fleet: FleetSettings) -> Router {
+    pub fn router(&self, store: Arc<dyn FleetStore>, fleet: FleetSettings, data_dir: &Path) -> Router {
         let service = InspectorService {
-            backend: self.backend(store, fleet),
+            backend: self.backend(store, fleet, data_dir),
             credentials: self.credentials.clone(),
             sigv4: SigV4Config { region: Some(self.config.region.clone()) },
             body_limit: DEFAULT_BODY_LIMIT,

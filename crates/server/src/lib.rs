@@ -25,6 +25,7 @@ pub mod inspector_backend;
 pub mod inspector_events;
 pub mod inspector_mount;
 pub mod metrics;
+pub mod reports;
 pub mod scheduler;
 pub mod tls;
 
@@ -143,6 +144,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::render))
         .merge(agent)
         .merge(admin_api::routes())
+        .merge(reports::routes(&state.config))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(refuse_declared_oversize))
         .with_state(state.clone());
@@ -153,6 +155,7 @@ pub fn router(state: AppState) -> Router {
                 vulndb: state.config.vulndb.clone(),
                 heartbeat_seconds: state.config.heartbeat_seconds,
             },
+            &state.config.data_dir,
         ))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,

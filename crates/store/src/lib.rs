@@ -15,11 +15,13 @@
 #![deny(missing_docs)]
 
 pub mod model;
+mod report_jobs;
 mod sqlite;
 
 use std::collections::BTreeMap;
 
 pub use model::*;
+pub use report_jobs::*;
 pub use sqlite::SqliteStore;
 use warden_model::Severity;
 
@@ -322,6 +324,30 @@ pub trait FleetStore: Send + Sync {
     // (section boundary: keep these comment lines so parallel additions merge)
 
     // ---- Inspector API: reports (migration 0005) ----
+    /// Replaces every rule outcome stored for a run (after evaluating it).
+    fn replace_rule_outcomes(&self, run_id: &str, outcomes: &[RunRuleOutcome]) -> Result<()>;
+    /// A run's rule outcomes, agent by agent, in evaluation order.
+    fn list_rule_outcomes(&self, run_id: &str) -> Result<Vec<RunRuleOutcome>>;
+    /// A text that changes whenever what a report of the run shows may have
+    /// changed: the run's state and state time, its number of findings and
+    /// rule outcomes, and a counter of updates to its findings.
+    fn report_source_revision(&self, run_id: &str) -> Result<String>;
+    /// The report job of (run, format, type), if any.
+    fn find_report_job(&self, run_id: &str, file_format: &str, report_type: &str) -> Result<Option<ReportJob>>;
+    /// One report job.
+    fn get_report_job(&self, id: &str) -> Result<ReportJob>;
+    /// Puts the job of (run, format, type) in WORK_IN_PROGRESS for
+    /// `source_revision`, creating it if needed (its id is kept across regenerations).
+    fn start_report_job(
+        &self,
+        run_id: &str,
+        file_format: &str,
+        report_type: &str,
+        source_revision: &str,
+        now: UnixMillis,
+    ) -> Result<ReportJob>;
+    /// Records how a job ended.
+    fn finish_report_job(&self, id: &str, result: &ReportJobResult, now: UnixMillis) -> Result<ReportJob>;
 }
 
 /// SHA-256 of a token: what the store keeps instead of the token.

@@ -17,9 +17,9 @@ use warden_model::Severity;
 
 use crate::{
     Agent, AgentHostInfo, ApiToken, Attribute, EnrollToken, Exclusion, FindingQuery, FleetStore, NewFinding,
-    NewTemplate, PutOutcome, ResourceGroup, Result, Run, RunAgent, RunAgentStatus, RunState, RunUpdate, StateChange,
-    StopAction, StoreError, Target, TelemetryCount, TelemetryRecord, Template, UnixMillis, can_transition,
-    empty_counts, model::Finding, new_id,
+    NewTemplate, PutOutcome, ReportJob, ReportJobResult, ReportJobStatus, ResourceGroup, Result, Run, RunAgent,
+    RunAgentStatus, RunRuleOutcome, RunState, RunUpdate, StateChange, StopAction, StoreError, Target, TelemetryCount,
+    TelemetryRecord, Template, UnixMillis, can_transition, empty_counts, model::Finding, new_id,
 };
 
 /// Numbered migrations; `PRAGMA user_version` is the last one applied.
@@ -373,6 +373,25 @@ fn preview_job_from(r: &Row) -> rusqlite::Result<crate::ExclusionPreviewJob> {
 
 fn usize_param(n: usize) -> i64 {
     i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+const REPORT_JOB_COLUMNS: &str = "id, run_id, file_format, report_type, status, source_revision, file_name, file_bytes, \
+     failure, created_at, updated_at";
+
+fn report_job_from(r: &Row) -> rusqlite::Result<ReportJob> {
+    Ok(ReportJob {
+        id: r.get(0)?,
+        run_id: r.get(1)?,
+        file_format: r.get(2)?,
+        report_type: r.get(3)?,
+        status: parsed::<ReportJobStatus>(&r.get::<_, String>(4)?)?,
+        source_revision: r.get(5)?,
+        file_name: r.get(6)?,
+        file_bytes: r.get::<_, Option<i64>>(7)?.map(|n| n as u64),
+        failure: r.get(8)?,
+        created_at: r.get(9)?,
+        updated_at: r.get(10)?,
+    })
 }
 
 impl FleetStore for SqliteStore {
@@ -1469,6 +1488,149 @@ impl FleetStore for SqliteStore {
     // (section boundary: keep these comment lines so parallel additions merge)
 
     // ---- Inspector API: reports (migration 0005) ----
+    fn replace_rule_outcomes(&self, run_id: &str, outcomes: &[RunRuleOutcome]) -> Result<()> {
+        self.with(|c| {
+            let tx = c.transaction()?;
+            tx.execute("DELETE FROM run_rule_outcomes WHERE run_id = ?1", [run_id])?;
+            {
+                let mut stmt = tx.prepare_cached(
+                    "INSERT INTO run_rule_outcomes (run_id, agent_id, package, position, rule_id, outcome, body)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                )?;
+                for (position, o) in outcomes.iter().enumerate() {
+                    stmt.execute(params![
+                        run_id,
+                        o.agent_id,
+                        o.package_id,
+                        position as i64,
+                        o.outcome.rule_id,
+                        json(&o.outcome.outcome).trim_matches('"'),
+                        json(&o.outcome)
+                    ])?;
+                }
+            }
+            tx.commit()
+        })
+    }
+
+    fn list_rule_outcomes(&self, run_id: &str) -> Result<Vec<RunRuleOutcome>> {
+        self.all(
+            "SELECT agent_id, package, body FROM run_rule_outcomes WHERE run_id = ?1 ORDER BY agent_id, position",
+            [run_id],
+            |r| {
+                Ok(RunRuleOutcome {
+                    agent_id: r.get(0)?,
+                    package_id: r.get(1)?,
+                    outcome: from_json("run_rule_outcomes.body", &r.get::<_, String>(2)?)?,
+                })
+            },
+        )
+    }
+
+    fn report_source_revision(&self, run_id: &str) -> Result<String> {
+        let row: Option<(String, i64, i64, i64, i64)> = self.with(|c| {
+            c.prepare_cached(
+                "SELECT r.state, r.state_changed_at,
+                        (SELECT COUNT(*) FROM findings WHERE run_id = r.id),
+                        (SELECT COUNT(*) FROM run_rule_outcomes WHERE run_id = r.id),
+                        COALESCE((SELECT revision FROM run_finding_revisions WHERE run_id = r.id), 0)
+                 FROM runs r WHERE r.id = ?1",
+            )?
+            .query_row([run_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))
+            .optional()
+        })?;
+        let (state, changed, findings, outcomes, updates) =
+            row.ok_or_else(|| StoreError::NotFound("run", run_id.to_string()))?;
+        Ok(format!("{state}@{changed}/findings={findings}/rules={outcomes}/updates={updates}"))
+    }
+
+    fn find_report_job(&self, run_id: &str, file_format: &str, report_type: &str) -> Result<Option<ReportJob>> {
+        self.with(|c| {
+            c.prepare_cached(&format!(
+                "SELECT {REPORT_JOB_COLUMNS} FROM report_jobs WHERE run_id = ?1 AND file_format = ?2 AND report_type = ?3"
+            ))?
+            .query_row([run_id, file_format, report_type], report_job_from)
+            .optional()
+        })
+    }
+
+    fn get_report_job(&self, id: &str) -> Result<ReportJob> {
+        self.one(
+            "report job",
+            id,
+            &format!("SELECT {REPORT_JOB_COLUMNS} FROM report_jobs WHERE id = ?1"),
+            report_job_from,
+        )
+    }
+
+    fn start_report_job(
+        &self,
+        run_id: &str,
+        file_format: &str,
+        report_type: &str,
+        source_revision: &str,
+        now: UnixMillis,
+    ) -> Result<ReportJob> {
+        let id = self.with_store(|c| {
+            let tx = c.transaction().map_err(backend)?;
+            let existing: Option<String> = tx
+                .query_row(
+                    "SELECT id FROM report_jobs WHERE run_id = ?1 AND file_format = ?2 AND report_type = ?3",
+                    [run_id, file_format, report_type],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            let wip = ReportJobStatus::WorkInProgress.as_str();
+            let id = match existing {
+                Some(id) => {
+                    tx.execute(
+                        "UPDATE report_jobs SET status = ?2, source_revision = ?3, failure = NULL, updated_at = ?4 WHERE id = ?1",
+                        params![id, wip, source_revision, now],
+                    )
+                    .map_err(backend)?;
+                    id
+                }
+                None => {
+                    let id = new_id();
+                    tx.execute(
+                        "INSERT INTO report_jobs (id, run_id, file_format, report_type, status, source_revision, created_at, updated_at)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?7)",
+                        params![id, run_id, file_format, report_type, wip, source_revision, now],
+                    )
+                    .map_err(|e| match e {
+                        rusqlite::Error::SqliteFailure(f, _)
+                            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_FOREIGNKEY =>
+                        {
+                            StoreError::NotFound("run", run_id.to_string())
+                        }
+                        other => backend(other),
+                    })?;
+                    id
+                }
+            };
+            tx.commit().map_err(backend)?;
+            Ok(id)
+        })?;
+        self.get_report_job(&id)
+    }
+
+    fn finish_report_job(&self, id: &str, result: &ReportJobResult, now: UnixMillis) -> Result<ReportJob> {
+        let n = self.with(|c| match result {
+            ReportJobResult::Completed { file_name, file_bytes } => c.execute(
+                "UPDATE report_jobs SET status = ?2, file_name = ?3, file_bytes = ?4, failure = NULL, updated_at = ?5 WHERE id = ?1",
+                params![id, ReportJobStatus::Completed.as_str(), file_name, *file_bytes as i64, now],
+            ),
+            ReportJobResult::Failed(why) => c.execute(
+                "UPDATE report_jobs SET status = ?2, failure = ?3, updated_at = ?4 WHERE id = ?1",
+                params![id, ReportJobStatus::Failed.as_str(), why, now],
+            ),
+        })?;
+        if n == 0 {
+            return Err(StoreError::NotFound("report job", id.to_string()));
+        }
+        self.get_report_job(id)
+    }
 }
 
 // The Inspector API's templates, tags and runs (migration 0002).

@@ -256,10 +256,6 @@ fn resource_id(id: &str) -> Result<ResourceId, ApiError> {
     ResourceId::parse(id).ok_or_else(|| ApiError::internal(format!("stored id {id:?} is not an Inspector id")))
 }
 
-fn unsupported(operation: &str) -> ApiError {
-    ApiError::UnsupportedFeature { message: format!("{operation} is not served from the fleet store yet") }
-}
-
 fn missing(code: NoSuchEntityErrorCode, arn: &str) -> ApiError {
     ApiError::no_such_entity(code, format!("{arn} does not exist"))
 }
