@@ -55,7 +55,6 @@ fn boto3_works_over_https_with_the_init_tls_ca() {
 /// A real run by boto3 over two real agents, 1,100 findings added to it
 /// through the store (see the module comment), then every paginator.
 #[test]
-#[ignore = "needs the other Inspector areas (merged together)"]
 fn boto3_paginators_over_more_than_a_thousand_findings_of_a_real_run() {
     let mut h = Inspector::start(Options::default());
     let a = h.add_agent("boto3-a", "boto3");

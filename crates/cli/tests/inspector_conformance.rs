@@ -179,7 +179,6 @@ fn the_inspector_route_has_its_own_body_limit() {
 /// model (200, or a modelled error such as `NoSuchEntityException` for the
 /// made-up ARNs), never `UnsupportedFeatureException` or a 5xx.
 #[test]
-#[ignore = "needs the other Inspector areas (merged together)"]
 fn every_operation_is_served_by_the_real_server() {
     let h = Inspector::start(Options::default());
     let m = model();

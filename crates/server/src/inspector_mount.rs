@@ -120,20 +120,20 @@ pub struct InspectorMount {
 }
 
 impl InspectorMount {
-    /// Opens the key store (and the master key, created 0600 if absent) and,
-    /// with a topic map, the event tables, all in the fleet database `db`.
+    /// Opens the key store (and the master key, created 0600 if absent),
+    /// the event tables (with the topic map, or none), all in the fleet database `db`.
     pub fn open(config: InspectorConfig, db: &Path) -> Result<InspectorMount, String> {
         config.check()?;
         let key_path = config.master_key.clone().unwrap_or_else(|| MasterKey::default_path(db));
         let credentials = Arc::new(SqliteCredentialStore::open(db, &key_path)?);
         let master = Arc::new(MasterKey::load_or_create(&key_path)?);
-        let events = match &config.topics {
-            Some(path) => {
-                let topics = TopicMap::load(path).map_err(|e| format!("--inspector-topics {e}"))?;
-                Some(Arc::new(Events::open(db, topics)?))
-            }
-            None => None,
+        // Without a topic map the event tables still answer: no topic exists,
+        // so SubscribeToEvent says SNS_TOPIC_DOES_NOT_EXIST and the lists are empty.
+        let topics = match &config.topics {
+            Some(path) => TopicMap::load(path).map_err(|e| format!("--inspector-topics {e}"))?,
+            None => TopicMap::default(),
         };
+        let events = Some(Arc::new(Events::open(db, topics)?));
         let base_url = config.public_url.as_deref().map(check_public_url).transpose()?;
         let arns = ArnContext::new(&config.region, &config.account);
         Ok(InspectorMount { config, arns, credentials, events, base_url, master })
@@ -194,7 +194,7 @@ impl InspectorMount {
 
     /// Starts event delivery (webhook POSTs on a thread of its own) and the
     /// publisher that turns run state changes and findings into events; both
-    /// only when a topic map is configured. The publisher stops when `stop`
+    /// always (with no topic map nothing is subscribed, so nothing is sent). The publisher stops when `stop`
     /// turns true; the delivery thread ends with the process (every delivery
     /// is recorded before the next is attempted, so nothing is lost).
     pub fn start_event_delivery(
