@@ -14,6 +14,7 @@
 //! disjoint; their union is exactly the set of (source, port) pairs the walker
 //! delivers.
 
+mod admit;
 pub mod bench;
 mod edges;
 mod explain;
@@ -30,7 +31,8 @@ pub use explain::{Explanation, why};
 pub use parts::internet;
 
 use crate::model::{Interface, Network, PortRange, Protocol, RouteTarget};
-use crate::sets::{AddrSet, RangeSet};
+use crate::sets::AddrSet;
+use admit::{Admission, Groups, Shapes, shapes};
 use parts::{Members, Piece, RouteMap};
 
 /// Where reachable traffic comes from.
@@ -166,20 +168,17 @@ impl std::hash::Hasher for Fx {
 /// A hash map with [`Fx`].
 type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
 
-/// The admission of one (ACL, groups, protocol): per port piece, the sources passing the ACL both ways and some group, and each group's sources.
-type Admission<'a> = Vec<Piece<(AddrSet, Vec<(&'a str, AddrSet)>)>>;
-
 /// Lookups by subnet and VPC, built once (same resolution rules as the walker: first by id).
 #[derive(Default)]
 struct Index<'a> {
-    explicit_rtb: HashMap<&'a str, &'a str>,
-    main_rtb: HashMap<&'a str, &'a str>,
-    explicit_acl: HashMap<&'a str, &'a str>,
-    default_acl: HashMap<&'a str, &'a str>,
-    igws: HashMap<&'a str, Vec<&'a str>>,
-    vgws: HashMap<&'a str, Vec<&'a str>>,
-    peerings: HashMap<&'a str, Vec<&'a crate::model::Peering>>,
-    subnets: HashMap<&'a str, Vec<&'a crate::model::Subnet>>,
+    explicit_rtb: FxMap<&'a str, &'a str>,
+    main_rtb: FxMap<&'a str, &'a str>,
+    explicit_acl: FxMap<&'a str, &'a str>,
+    default_acl: FxMap<&'a str, &'a str>,
+    igws: FxMap<&'a str, Vec<&'a str>>,
+    vgws: FxMap<&'a str, Vec<&'a str>>,
+    peerings: FxMap<&'a str, Vec<&'a crate::model::Peering>>,
+    subnets: FxMap<&'a str, Vec<&'a crate::model::Subnet>>,
     tgw: edges::TgwIndex<'a>,
     forwards: HashMap<&'a str, Vec<edges::Forward<'a>>>,
 }
@@ -245,29 +244,48 @@ impl<'a> Index<'a> {
     }
 }
 
-/// Admissions by an interface's sorted groups.
-type ByGroups<'a> = FxMap<Vec<&'a str>, Arc<Admission<'a>>>;
+/// The sorted ids of the groups that admit something of one protocol.
+type SmallKey<'a> = Vec<&'a str>;
+
+/// What the threads of one analysis read and none changes: built once.
+struct Shared<'a> {
+    ix: Index<'a>,
+    members: Members,
+}
+
+impl<'a> Shared<'a> {
+    fn new(net: &'a Network) -> Shared<'a> {
+        Shared { ix: Index::new(net), members: parts::members(net) }
+    }
+}
+
+/// Admissions by the sorted groups of an interface that admit something of the protocol.
+type ByGroups<'a> = FxMap<SmallKey<'a>, Arc<Admission<'a>>>;
 
 /// Sources admitted, piecewise over ports.
 type PortMap = Vec<Piece<AddrSet>>;
 
 struct Ctx<'a> {
     net: &'a Network,
-    /// Shared so that a caller can read it while it fills the caches.
-    ix: std::rc::Rc<Index<'a>>,
+    /// Shared by the threads (and read while the caches fill).
+    ix: &'a Index<'a>,
     internet: AddrSet,
-    members: Members,
+    members: &'a Members,
     routes: FxMap<&'a str, Arc<RouteMap>>,
-    /// By (ACL, VPC, protocol), then by the interface's sorted groups (looked up without allocating).
+    /// By (ACL, VPC, protocol), then by the interface's sorted groups that admit something.
     admission: FxMap<(&'a str, &'a str, Protocol), ByGroups<'a>>,
     /// The internet (or VGW) sources a route table sends back to a gateway, by (table, gateway).
     gateway_sources: FxMap<(&'a str, &'a str), AddrSet>,
     /// By (peering, which subnets of the peer route to it).
     peer_sources: FxMap<&'a str, FxMap<Vec<bool>, AddrSet>>,
+    /// By peering.
+    peer_views: FxMap<&'a str, Option<Arc<PeerView>>>,
     acl_ok: FxMap<(&'a str, Protocol, bool), Arc<PortMap>>,
     /// By admission (its address in `admission`, which is never evicted) and source set.
     shapes: FxMap<(usize, AddrSet), Arc<Shapes<'a>>>,
     groups: FxMap<(&'a str, &'a str, Protocol, bool), Arc<PortMap>>,
+    /// A group's inbound admission behind an ACL, by (group, ACL, VPC, protocol).
+    behind_acl: FxMap<(&'a str, &'a str, &'a str, Protocol), Arc<admit::SharedMap>>,
     tgw_routes: FxMap<&'a str, Arc<edges::TgwRouteMap>>,
     lb_nodes: FxMap<(&'a str, &'a str), AddrSet>,
     /// Shared copies of the ids that records repeat.
@@ -332,55 +350,6 @@ impl<'a> Ctx<'a> {
         self.groups.insert(key, a.clone());
         a
     }
-
-    fn admission(&mut self, acl: &'a str, vpc: &'a str, groups: &[&'a str], p: Protocol) -> Arc<Admission<'a>> {
-        if let Some(a) = self.admission.get(&(acl, vpc, p)).and_then(|m| m.get(groups)) {
-            return a.clone();
-        }
-        let acl_ok = self.acl_ok(acl, p, false);
-        let mut sgs: Vec<(&'a str, Arc<Vec<Piece<AddrSet>>>)> = Vec::new();
-        for &g in groups {
-            if self.net.security_groups.contains_key(g) {
-                sgs.push((g, self.group(g, vpc, p, false)));
-            }
-        }
-        // Merge the piecewise maps: cut at every piece start of any of them.
-        let mut cuts: Vec<u16> = acl_ok.iter().map(|x| x.lo).collect();
-        for (_, m) in &sgs {
-            cuts.extend(m.iter().map(|x| x.lo));
-        }
-        cuts.sort_unstable();
-        cuts.dedup();
-        let mut out: Admission<'a> = Vec::new();
-        let mut idx = vec![0usize; sgs.len()];
-        let mut ai = 0;
-        for (c, &lo) in cuts.iter().enumerate() {
-            let hi = cuts.get(c + 1).map(|x| x - 1).unwrap_or(65535);
-            while acl_ok[ai].hi < lo {
-                ai += 1;
-            }
-            let ok = &acl_ok[ai].val;
-            let mut union = AddrSet::none();
-            let mut per = Vec::new();
-            for (k, (g, m)) in sgs.iter().enumerate() {
-                while m[idx[k]].hi < lo {
-                    idx[k] += 1;
-                }
-                let s = m[idx[k]].val.intersect(ok);
-                if !s.is_empty() {
-                    union = union.union(&s);
-                    per.push((*g, s));
-                }
-            }
-            match out.last_mut() {
-                Some(l) if l.val.0 == union && l.val.1 == per => l.hi = hi,
-                _ => out.push(Piece { lo, hi, val: (union, per) }),
-            }
-        }
-        let a = Arc::new(out);
-        self.admission.entry((acl, vpc, p)).or_default().insert(groups.to_vec(), a.clone());
-        a
-    }
 }
 
 /// Whether the interface can receive anything: running instance (or none), known subnet.
@@ -419,8 +388,10 @@ fn analyse_threads(net: &Network, threads: usize) -> Vec<Reachability> {
             start = i;
         }
     }
+    let shared = Shared::new(net);
+    let shared = &shared;
     let work = |run: &[(usize, &Interface)]| -> Vec<(usize, Vec<Reachability>)> {
-        let mut ctx = Ctx::new(net);
+        let mut ctx = Ctx::new(net, shared);
         let mut out = Vec::with_capacity(run.len());
         let mut vpc: Option<&str> = None;
         for (i, eni) in run {
@@ -452,7 +423,8 @@ fn analyse_threads(net: &Network, threads: usize) -> Vec<Reachability> {
 
 /// The reachability of one interface.
 pub fn analyse_one(net: &Network, interface_id: &str) -> Vec<Reachability> {
-    let mut ctx = Ctx::new(net);
+    let shared = Shared::new(net);
+    let mut ctx = Ctx::new(net, &shared);
     let mut out = Vec::new();
     if let Some(eni) = net.interfaces.get(interface_id) {
         analyse_interface(&mut ctx, eni, &mut out);
@@ -489,28 +461,58 @@ impl<'a> Ctx<'a> {
         s
     }
 
-    /// The addresses of the subnets of `peer` whose route table sends `dst` to peering `pc`. Cached by (peering,
-    /// which of the peer's subnets do), since most destinations of a VPC get the same answer.
-    fn peer_sources(&mut self, pc: &'a crate::model::Peering, peer: &'a str, dst: IpAddr) -> AddrSet {
-        let target = RouteTarget::Peering(pc.id.clone());
-        let ix = self.ix.clone();
-        let subnets: &[&'a crate::model::Subnet] = ix.subnets.get(peer).map(Vec::as_slice).unwrap_or_default();
-        let mut mask: Vec<bool> = Vec::with_capacity(subnets.len());
-        for s in subnets {
-            let routed = match self.ix.table(&s.id, peer) {
-                Some(t) => parts::routes_addr_to(&self.routes(t), dst, &target),
-                None => false,
-            };
-            mask.push(routed);
+    /// Peering `pc` seen from `vpc`: `None` when it carries nothing (no such VPCs, a peering with itself, or
+    /// overlapping CIDRs). Cached for the VPC being analysed.
+    fn peer_view(&mut self, pc: &'a crate::model::Peering, vpc: &str) -> Option<Arc<PeerView>> {
+        if let Some(v) = self.peer_views.get(pc.id.as_str()) {
+            return v.clone();
         }
+        let view = self.new_peer_view(pc, vpc).map(Arc::new);
+        self.peer_views.insert(pc.id.as_str(), view.clone());
+        view
+    }
+
+    fn new_peer_view(&mut self, pc: &'a crate::model::Peering, vpc: &str) -> Option<PeerView> {
+        let peer = if pc.requester_vpc == vpc {
+            pc.accepter_vpc.as_str()
+        } else if pc.accepter_vpc == vpc {
+            pc.requester_vpc.as_str()
+        } else {
+            return None;
+        };
+        let (Some(mine), Some(theirs)) = (self.net.vpcs.get(vpc), self.net.vpcs.get(peer)) else { return None };
+        if peer == vpc {
+            return None;
+        }
+        let (mine, theirs) = (mine.cidrs(), theirs.cidrs());
+        if parts::overlap(&mine, &theirs) {
+            return None;
+        }
+        let target = RouteTarget::Peering(pc.id.clone());
+        let ix = self.ix;
+        let mut subnets = Vec::new();
+        for s in ix.subnets.get(peer).map(Vec::as_slice).unwrap_or_default() {
+            let routed = match ix.table(&s.id, peer) {
+                Some(t) => parts::routed_to(&self.routes(t), &target),
+                None => AddrSet::none(),
+            };
+            let nets: Vec<IpNet> =
+                s.cidr_v4.map(IpNet::V4).into_iter().chain(s.cidrs_v6.iter().map(|n| IpNet::V6(*n))).collect();
+            subnets.push((routed, AddrSet::nets(&nets)));
+        }
+        Some(PeerView { theirs: AddrSet::nets(&theirs), subnets })
+    }
+
+    /// The addresses of the subnets of the peer whose route table sends `dst` to peering `pc`. Cached by (peering,
+    /// which of the peer's subnets do), since most destinations of a VPC get the same answer.
+    fn peer_sources(&mut self, pc: &'a crate::model::Peering, view: &PeerView, dst: IpAddr) -> AddrSet {
+        let mask: Vec<bool> = view.subnets.iter().map(|(routed, _)| routed.contains(dst)).collect();
         if let Some(set) = self.peer_sources.get(pc.id.as_str()).and_then(|m| m.get(mask.as_slice())) {
             return set.clone();
         }
         let mut from = AddrSet::none();
-        for (s, _) in subnets.iter().zip(&mask).filter(|(_, m)| **m) {
-            let nets: Vec<IpNet> =
-                s.cidr_v4.map(IpNet::V4).into_iter().chain(s.cidrs_v6.iter().map(|n| IpNet::V6(*n))).collect();
-            from = from.union(&AddrSet::nets(&nets));
+        for ((_, addresses), _) in view.subnets.iter().zip(&mask).filter(|(_, m)| **m) {
+            from = from.union(addresses);
         }
         self.peer_sources.entry(pc.id.as_str()).or_default().insert(mask, from.clone());
         from
@@ -525,32 +527,44 @@ impl<'a> Ctx<'a> {
         self.names.clear();
         self.gateway_sources.clear();
         self.peer_sources.clear();
+        self.peer_views.clear();
         self.admission.clear();
         self.shapes.clear();
         self.groups.clear();
+        self.behind_acl.clear();
         self.acl_ok.clear();
         self.routes.clear();
     }
 
-    fn new(net: &'a Network) -> Ctx<'a> {
+    fn new(net: &'a Network, shared: &'a Shared<'a>) -> Ctx<'a> {
         Ctx {
             net,
-            ix: std::rc::Rc::new(Index::new(net)),
+            ix: &shared.ix,
             internet: internet(),
-            members: parts::members(net),
+            members: &shared.members,
             routes: FxMap::default(),
             admission: FxMap::default(),
             gateway_sources: FxMap::default(),
             peer_sources: FxMap::default(),
+            peer_views: FxMap::default(),
             acl_ok: FxMap::default(),
             shapes: FxMap::default(),
             groups: FxMap::default(),
+            behind_acl: FxMap::default(),
             tgw_routes: FxMap::default(),
             lb_nodes: FxMap::default(),
             names: FxMap::default(),
             protocols: protocols(net),
         }
     }
+}
+
+/// An active peering seen from one of its VPCs.
+struct PeerView {
+    /// The peer VPC's addresses.
+    theirs: AddrSet,
+    /// The peer's subnets (in index order): the destinations its route table sends to the peering, its addresses.
+    subnets: Vec<(AddrSet, AddrSet)>,
 }
 
 /// One (kind, via, destination, private address, source set) to evaluate.
@@ -572,7 +586,7 @@ fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Re
     let Some(acl) = ctx.ix.acl(&eni.subnet_id, vpc).and_then(|a| net.network_acls.get(a)) else { return };
     let rm = ctx.routes(&table.id);
     let ids = EniIds::new(eni);
-    let ix = ctx.ix.clone();
+    let ix = ctx.ix;
     let mut entries: Vec<Entry<'a>> = Vec::new();
     // Internet.
     let mut publics: Vec<(IpAddr, IpAddr)> = eni
@@ -613,29 +627,19 @@ fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Re
     // Peerings.
     let peerings: &[&'a crate::model::Peering] = ix.peerings.get(vpc).map(Vec::as_slice).unwrap_or_default();
     for &pc in peerings {
-        let peer = if pc.requester_vpc == vpc {
-            pc.accepter_vpc.as_str()
-        } else if pc.accepter_vpc == vpc {
-            pc.requester_vpc.as_str()
-        } else {
-            continue;
-        };
-        let (Some(mine), Some(theirs)) = (net.vpcs.get(vpc), net.vpcs.get(peer)) else { continue };
-        if peer == vpc {
-            continue;
-        }
-        let (mine, theirs) = (mine.cidrs(), theirs.cidrs());
-        if parts::overlap(&mine, &theirs) {
-            continue;
-        }
-        let theirs = AddrSet::nets(&theirs);
-        let back =
-            ctx.gateway_sources(table.id.as_str(), &pc.id, &rm, || RouteTarget::Peering(pc.id.clone()), Some(&theirs));
+        let Some(view) = ctx.peer_view(pc, vpc) else { continue };
+        let back = ctx.gateway_sources(
+            table.id.as_str(),
+            &pc.id,
+            &rm,
+            || RouteTarget::Peering(pc.id.clone()),
+            Some(&view.theirs),
+        );
         if back.is_empty() {
             continue;
         }
         for &dst in &privates {
-            let from = ctx.peer_sources(pc, peer, dst);
+            let from = ctx.peer_sources(pc, &view, dst);
             let sources = from.intersect(&back).family(dst.is_ipv6());
             entries.push(Entry { kind: ReachabilityKind::PeeredVpc, via: pc.id.as_str(), dst, private: dst, sources });
         }
@@ -682,45 +686,6 @@ fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Re
         }
     }
     ctx.lb_records(eni, &ids, table, acl, out);
-}
-
-/// Names of admitting security groups.
-type Groups<'a> = BTreeSet<&'a str>;
-
-/// Sources, port intervals and groups, before conversion to prefixes.
-type Shape<'a> = (AddrSet, Vec<(u128, u128)>, Groups<'a>);
-
-/// An admission restricted to a source set: (source prefixes, ports, admitting groups) per distinct source set.
-type Shapes<'a> = Vec<(Arc<[IpNet]>, Arc<[PortRange]>, Groups<'a>)>;
-
-/// Intersects an admission with a source set, grouping ports by equal resulting source set.
-fn shapes<'a>(adm: &Admission<'a>, sources: &AddrSet) -> Shapes<'a> {
-    let mut acc: Vec<Shape<'a>> = Vec::new();
-    for piece in adm.iter() {
-        let (union, per) = &piece.val;
-        if !union.intersects(sources) {
-            continue;
-        }
-        let s = union.intersect(sources);
-        let gs: Groups<'a> = per.iter().filter(|(_, gs)| gs.intersects(&s)).map(|(g, _)| *g).collect();
-        match acc.iter_mut().find(|(x, _, _)| *x == s) {
-            Some((_, ports, g)) => {
-                ports.push((piece.lo as u128, piece.hi as u128));
-                g.extend(gs);
-            }
-            None => acc.push((s, vec![(piece.lo as u128, piece.hi as u128)], gs)),
-        }
-    }
-    acc.into_iter()
-        .map(|(s, ports, gs)| {
-            let ports: Vec<PortRange> = RangeSet::from_ranges(ports)
-                .ranges()
-                .iter()
-                .map(|&(a, b)| PortRange { from: a as u16, to: b as u16 })
-                .collect();
-            (s.to_prefixes().into(), ports.into(), gs)
-        })
-        .collect()
 }
 
 /// An interface's ids, shared by all its records.

@@ -1,0 +1,224 @@
+//! Admissions: which sources the network ACL and an interface's security groups let in, piecewise over ports, and
+//! their restriction to the sources a route brings.
+//!
+//! Why it exists: this is the engine's per-interface work (interfaces with different group sets get different
+//! admissions), so it is built from cached per-group pieces that are shared, not copied: a group's admission
+//! behind an ACL is computed once per VPC, an interface's admission only merges those, and an admission
+//! restricted to a source set is cached by (admission, sources) since most interfaces of a subnet receive the
+//! same sources.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use ipnet::IpNet;
+
+use super::parts::Piece;
+use super::{Ctx, PortMap};
+use crate::model::{PortRange, Protocol};
+use crate::sets::{AddrSet, RangeSet};
+
+/// A piecewise map over ports whose values are shared by the admissions built from it.
+pub(super) type SharedMap = Vec<Piece<Arc<AddrSet>>>;
+
+/// The admission of one (ACL, groups, protocol): per port piece, the sources passing the ACL both ways and some
+/// group, and each admitting group's sources (groups in sorted order, only those admitting something).
+pub(super) type Admission<'a> = Vec<Piece<(AddrSet, Vec<(&'a str, Arc<AddrSet>)>)>>;
+
+/// Names of admitting security groups.
+pub(super) type Groups<'a> = BTreeSet<&'a str>;
+
+/// Sources, port intervals and groups, before conversion to prefixes.
+type Shape<'a> = (AddrSet, Vec<(u128, u128)>, Groups<'a>);
+
+/// An admission restricted to a source set: (source prefixes, ports, admitting groups) per distinct source set.
+pub(super) type Shapes<'a> = Vec<(Arc<[IpNet]>, Arc<[PortRange]>, Groups<'a>)>;
+
+/// The pointwise intersection of two piecewise maps that both cover every port, with equal neighbours merged.
+fn intersect_maps(a: &PortMap, b: &PortMap) -> SharedMap {
+    let mut out: SharedMap = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let lo = a[i].lo.max(b[j].lo);
+        let hi = a[i].hi.min(b[j].hi);
+        let val = a[i].val.intersect(&b[j].val);
+        match out.last_mut() {
+            Some(l) if *l.val == val => l.hi = hi,
+            _ => out.push(Piece { lo, hi, val: Arc::new(val) }),
+        }
+        if a[i].hi == hi {
+            i += 1;
+        }
+        if b[j].hi == hi {
+            j += 1;
+        }
+    }
+    out
+}
+
+impl<'a> Ctx<'a> {
+    /// The sources group `g` admits on an interface of `vpc` whose subnet has ACL `acl` (inbound, with the
+    /// return path), piecewise over ports. Cached by (group, ACL, VPC, protocol).
+    fn group_behind_acl(&mut self, g: &'a str, acl: &'a str, vpc: &'a str, p: Protocol) -> Arc<SharedMap> {
+        let key = (g, acl, vpc, p);
+        if let Some(m) = self.behind_acl.get(&key) {
+            return m.clone();
+        }
+        let ok = self.acl_ok(acl, p, false);
+        let admits = self.group(g, vpc, p, false);
+        let m = Arc::new(intersect_maps(&admits, &ok));
+        self.behind_acl.insert(key, m.clone());
+        m
+    }
+
+    /// The admission of an interface of `vpc` with ACL `acl` and the sorted, deduplicated `groups`, for protocol
+    /// `p`.
+    ///
+    /// Only the groups that admit something of `p` behind the ACL count: the others add nothing to any piece (and
+    /// the pieces are merged to maximal ones whatever the cuts), so the admission is cached by those alone, and
+    /// interfaces whose groups differ only in groups without a rule for `p` share it (most groups have rules for
+    /// TCP alone, so every interface of a VPC shares its UDP, ICMP and other-protocol admissions).
+    pub(super) fn admission(
+        &mut self,
+        acl: &'a str,
+        vpc: &'a str,
+        groups: &[&'a str],
+        p: Protocol,
+    ) -> Arc<Admission<'a>> {
+        let mut maps: Vec<(&'a str, Arc<SharedMap>)> = Vec::with_capacity(groups.len());
+        for &g in groups {
+            if self.net.security_groups.contains_key(g) {
+                let m = self.group_behind_acl(g, acl, vpc, p);
+                if m.iter().any(|x| !x.val.is_empty()) {
+                    maps.push((g, m));
+                }
+            }
+        }
+        let admitting: Vec<&'a str> = maps.iter().map(|(g, _)| *g).collect();
+        if let Some(a) = self.admission.get(&(acl, vpc, p)).and_then(|m| m.get(&admitting)) {
+            return a.clone();
+        }
+        // Merge the piecewise maps: cut at every piece start of any of them (every map starts at port 0).
+        let mut cuts: Vec<u16> = vec![0];
+        for (_, m) in &maps {
+            cuts.extend(m.iter().map(|x| x.lo));
+        }
+        cuts.sort_unstable();
+        cuts.dedup();
+        let mut out: Admission<'a> = Vec::new();
+        let mut idx = vec![0usize; maps.len()];
+        let mut per: Vec<(&'a str, Arc<AddrSet>)> = Vec::with_capacity(maps.len());
+        for (c, &lo) in cuts.iter().enumerate() {
+            let hi = cuts.get(c + 1).map(|x| x - 1).unwrap_or(65535);
+            per.clear();
+            for (k, (g, m)) in maps.iter().enumerate() {
+                while m[idx[k]].hi < lo {
+                    idx[k] += 1;
+                }
+                let s = &m[idx[k]].val;
+                if !s.is_empty() {
+                    per.push((g, s.clone()));
+                }
+            }
+            // The union is a function of the per-group sets: equal sets, equal piece.
+            match out.last_mut() {
+                Some(l) if l.val.1 == per => l.hi = hi,
+                _ => {
+                    let union = match per.as_slice() {
+                        [] => AddrSet::none(),
+                        [(_, s)] => (**s).clone(),
+                        [(_, first), rest @ ..] => rest.iter().fold((**first).clone(), |u, (_, s)| u.union(s)),
+                    };
+                    out.push(Piece { lo, hi, val: (union, per.clone()) });
+                }
+            }
+        }
+        let a = Arc::new(out);
+        self.admission.entry((acl, vpc, p)).or_default().insert(admitting, a.clone());
+        a
+    }
+}
+
+/// Intersects an admission with a source set, grouping ports by equal resulting source set.
+pub(super) fn shapes<'a>(adm: &Admission<'a>, sources: &AddrSet) -> Shapes<'a> {
+    let mut acc: Vec<Shape<'a>> = Vec::new();
+    for piece in adm.iter() {
+        let (union, per) = &piece.val;
+        if !union.intersects(sources) {
+            continue;
+        }
+        let s = union.intersect(sources);
+        let ports = (piece.lo as u128, piece.hi as u128);
+        let k = match acc.iter().position(|(x, _, _)| *x == s) {
+            Some(k) => {
+                acc[k].1.push(ports);
+                k
+            }
+            None => {
+                acc.push((s, vec![ports], Groups::new()));
+                acc.len() - 1
+            }
+        };
+        let (s, _, gs) = &mut acc[k];
+        for (g, admitted) in per {
+            if admitted.intersects(s) {
+                gs.insert(g);
+            }
+        }
+    }
+    acc.into_iter()
+        .map(|(s, ports, gs)| {
+            let ports: Vec<PortRange> = RangeSet::from_ranges(ports)
+                .ranges()
+                .iter()
+                .map(|&(a, b)| PortRange { from: a as u16, to: b as u16 })
+                .collect();
+            (s.to_prefixes().into(), ports.into(), gs)
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn piece(lo: u16, hi: u16, net: &str) -> Piece<AddrSet> {
+        let val = if net.is_empty() { AddrSet::none() } else { AddrSet::net(&net.parse().unwrap()) };
+        Piece { lo, hi, val }
+    }
+
+    #[test]
+    fn intersect_maps_cuts_at_both_and_merges_equal_neighbours() {
+        let a = vec![piece(0, 79, "10.0.0.0/8"), piece(80, 80, "0.0.0.0/0"), piece(81, 65535, "10.0.0.0/8")];
+        let b = vec![piece(0, 1023, "10.1.0.0/16"), piece(1024, 65535, "")];
+        let m = intersect_maps(&a, &b);
+        let got: Vec<(u16, u16, Vec<String>)> =
+            m.iter().map(|x| (x.lo, x.hi, x.val.to_prefixes().iter().map(|n| n.to_string()).collect())).collect();
+        // 0-79 and 81-1023 both give 10.1/16 but are split by port 80 (also 10.1/16): all three merge.
+        assert_eq!(got, vec![(0, 1023, vec!["10.1.0.0/16".to_string()]), (1024, 65535, vec![])]);
+    }
+
+    #[test]
+    fn shapes_group_ports_by_source_set_and_name_only_groups_reaching_it() {
+        let web = Arc::new(AddrSet::net(&"0.0.0.0/0".parse().unwrap()));
+        let corp = Arc::new(AddrSet::net(&"10.0.0.0/8".parse().unwrap()));
+        let adm: Admission = vec![
+            Piece { lo: 0, hi: 21, val: (AddrSet::none(), vec![]) },
+            Piece { lo: 22, hi: 22, val: ((*corp).clone(), vec![("sg-corp", corp.clone())]) },
+            Piece { lo: 23, hi: 442, val: (AddrSet::none(), vec![]) },
+            Piece { lo: 443, hi: 443, val: ((*web).clone(), vec![("sg-corp", corp.clone()), ("sg-web", web.clone())]) },
+            Piece { lo: 444, hi: 65535, val: (AddrSet::none(), vec![]) },
+        ];
+        // From the internet only: port 22 (corp only) gives nothing; 443 comes from sg-web alone.
+        let public = AddrSet::net(&"8.0.0.0/8".parse().unwrap());
+        let sh = shapes(&adm, &public);
+        assert_eq!(sh.len(), 1);
+        assert_eq!(&*sh[0].0, &["8.0.0.0/8".parse::<IpNet>().unwrap()]);
+        assert_eq!(&*sh[0].1, &[PortRange { from: 443, to: 443 }]);
+        assert_eq!(sh[0].2.iter().copied().collect::<Vec<_>>(), vec!["sg-web"]);
+        // From 10/8: both ports give the same sources, so one shape with both groups.
+        let sh = shapes(&adm, &corp);
+        assert_eq!(sh.len(), 1);
+        assert_eq!(&*sh[0].1, &[PortRange { from: 22, to: 22 }, PortRange { from: 443, to: 443 }]);
+        assert_eq!(sh[0].2.iter().copied().collect::<Vec<_>>(), vec!["sg-corp", "sg-web"]);
+    }
+}
