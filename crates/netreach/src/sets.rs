@@ -281,14 +281,10 @@ fn split(mut lo: u128, hi: u128, bits: u32, f: &mut impl FnMut(u128, u8)) {
     loop {
         // Largest k such that lo is 2^k-aligned and lo + 2^k - 1 <= hi.
         let align = if lo == 0 { bits } else { lo.trailing_zeros().min(bits) };
-        let mut k = align;
-        while k > 0 {
-            let span_end = if k == 128 { u128::MAX } else { lo + ((1u128 << k) - 1) };
-            if span_end <= hi {
-                break;
-            }
-            k -= 1;
-        }
+        // The largest block that fits: 2^k - 1 <= hi - lo, i.e. k = floor(log2(hi - lo + 1)).
+        let span = hi - lo;
+        let fits = if span == u128::MAX { 128 } else { 127 - (span + 1).leading_zeros() };
+        let k = align.min(fits);
         f(lo, (bits - k) as u8);
         let end = if k == 128 { u128::MAX } else { lo + ((1u128 << k) - 1) };
         if end >= hi {
@@ -315,6 +311,48 @@ mod tests {
         let full = RangeSet::range(0, u128::MAX);
         assert_eq!(full.subtract(&RangeSet::range(0, u128::MAX)), RangeSet::empty());
         assert_eq!(full.subtract(&RangeSet::range(5, 5)).ranges(), &[(0, 4), (6, u128::MAX)]);
+    }
+
+    /// The block search `split` replaced: try every size from the alignment down.
+    fn split_by_search(mut lo: u128, hi: u128, bits: u32) -> Vec<(u128, u8)> {
+        let mut out = Vec::new();
+        loop {
+            let mut k = if lo == 0 { bits } else { lo.trailing_zeros().min(bits) };
+            while k > 0 && (k < 128 && lo + ((1u128 << k) - 1) > hi) {
+                k -= 1;
+            }
+            out.push((lo, (bits - k) as u8));
+            let end = if k == 128 { u128::MAX } else { lo + ((1u128 << k) - 1) };
+            if end >= hi {
+                return out;
+            }
+            lo = end + 1;
+        }
+    }
+
+    fn split_all(lo: u128, hi: u128, bits: u32) -> Vec<(u128, u8)> {
+        let mut out = Vec::new();
+        split(lo, hi, bits, &mut |a, len| out.push((a, len)));
+        out
+    }
+
+    #[test]
+    fn split_edges() {
+        assert_eq!(split_all(0, u128::MAX, 128), vec![(0, 0)]);
+        assert_eq!(split_all(0, V4_MAX, 32), vec![(0, 0)]);
+        assert_eq!(split_all(1, u128::MAX, 128).len(), 128);
+        assert_eq!(split_all(5, 5, 32), vec![(5, 32)]);
+        assert_eq!(split_all(u128::MAX, u128::MAX, 128), vec![(u128::MAX, 128)]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn split_finds_the_largest_blocks(a in 0u128..=V4_MAX, b in 0u128..=V4_MAX, x: u128, y: u128) {
+            let (lo, hi) = (a.min(b), a.max(b));
+            proptest::prop_assert_eq!(split_all(lo, hi, 32), split_by_search(lo, hi, 32));
+            let (lo, hi) = (x.min(y), x.max(y));
+            proptest::prop_assert_eq!(split_all(lo, hi, 128), split_by_search(lo, hi, 128));
+        }
     }
 
     #[test]

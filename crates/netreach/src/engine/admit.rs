@@ -138,8 +138,41 @@ impl<'a> Ctx<'a> {
     }
 }
 
+/// The source prefix lists and port lists already made, shared by every shape (and record) with the same set:
+/// most interfaces of a VPC receive the same few sets, and converting a set to prefixes costs more than finding it.
+#[derive(Default)]
+pub(super) struct Lists {
+    sources: super::FxMap<AddrSet, Arc<[IpNet]>>,
+    ports: super::FxMap<Vec<(u128, u128)>, Arc<[PortRange]>>,
+}
+
+impl Lists {
+    fn sources(&mut self, s: AddrSet) -> Arc<[IpNet]> {
+        if let Some(l) = self.sources.get(&s) {
+            return l.clone();
+        }
+        let l: Arc<[IpNet]> = s.to_prefixes().into();
+        self.sources.insert(s, l.clone());
+        l
+    }
+
+    /// `ranges`: sorted, disjoint port intervals.
+    fn ports(&mut self, ranges: Vec<(u128, u128)>) -> Arc<[PortRange]> {
+        if let Some(l) = self.ports.get(&ranges) {
+            return l.clone();
+        }
+        let l: Arc<[PortRange]> = RangeSet::from_ranges(ranges.clone())
+            .ranges()
+            .iter()
+            .map(|&(a, b)| PortRange { from: a as u16, to: b as u16 })
+            .collect();
+        self.ports.insert(ranges, l.clone());
+        l
+    }
+}
+
 /// Intersects an admission with a source set, grouping ports by equal resulting source set.
-pub(super) fn shapes<'a>(adm: &Admission<'a>, sources: &AddrSet) -> Shapes<'a> {
+pub(super) fn shapes<'a>(adm: &Admission<'a>, sources: &AddrSet, lists: &mut Lists) -> Shapes<'a> {
     let mut acc: Vec<Shape<'a>> = Vec::new();
     for piece in adm.iter() {
         let (union, per) = &piece.val;
@@ -165,16 +198,7 @@ pub(super) fn shapes<'a>(adm: &Admission<'a>, sources: &AddrSet) -> Shapes<'a> {
             }
         }
     }
-    acc.into_iter()
-        .map(|(s, ports, gs)| {
-            let ports: Vec<PortRange> = RangeSet::from_ranges(ports)
-                .ranges()
-                .iter()
-                .map(|&(a, b)| PortRange { from: a as u16, to: b as u16 })
-                .collect();
-            (s.to_prefixes().into(), ports.into(), gs)
-        })
-        .collect()
+    acc.into_iter().map(|(s, ports, gs)| (lists.sources(s), lists.ports(ports), gs)).collect()
 }
 
 #[cfg(test)]
@@ -210,13 +234,13 @@ mod tests {
         ];
         // From the internet only: port 22 (corp only) gives nothing; 443 comes from sg-web alone.
         let public = AddrSet::net(&"8.0.0.0/8".parse().unwrap());
-        let sh = shapes(&adm, &public);
+        let sh = shapes(&adm, &public, &mut Lists::default());
         assert_eq!(sh.len(), 1);
         assert_eq!(&*sh[0].0, &["8.0.0.0/8".parse::<IpNet>().unwrap()]);
         assert_eq!(&*sh[0].1, &[PortRange { from: 443, to: 443 }]);
         assert_eq!(sh[0].2.iter().copied().collect::<Vec<_>>(), vec!["sg-web"]);
         // From 10/8: both ports give the same sources, so one shape with both groups.
-        let sh = shapes(&adm, &corp);
+        let sh = shapes(&adm, &corp, &mut Lists::default());
         assert_eq!(sh.len(), 1);
         assert_eq!(&*sh[0].1, &[PortRange { from: 22, to: 22 }, PortRange { from: 443, to: 443 }]);
         assert_eq!(sh[0].2.iter().copied().collect::<Vec<_>>(), vec!["sg-corp", "sg-web"]);

@@ -283,6 +283,8 @@ struct Ctx<'a> {
     acl_ok: FxMap<(&'a str, Protocol, bool), Arc<PortMap>>,
     /// By admission (its address in `admission`, which is never evicted) and source set.
     shapes: FxMap<(usize, AddrSet), Arc<Shapes<'a>>>,
+    /// Shared source and port lists of the shapes.
+    lists: admit::Lists,
     groups: FxMap<(&'a str, &'a str, Protocol, bool), Arc<PortMap>>,
     /// A group's inbound admission behind an ACL, by (group, ACL, VPC, protocol).
     behind_acl: FxMap<(&'a str, &'a str, &'a str, Protocol), Arc<admit::SharedMap>>,
@@ -530,6 +532,7 @@ impl<'a> Ctx<'a> {
         self.peer_views.clear();
         self.admission.clear();
         self.shapes.clear();
+        self.lists = admit::Lists::default();
         self.groups.clear();
         self.behind_acl.clear();
         self.acl_ok.clear();
@@ -549,6 +552,7 @@ impl<'a> Ctx<'a> {
             peer_views: FxMap::default(),
             acl_ok: FxMap::default(),
             shapes: FxMap::default(),
+            lists: admit::Lists::default(),
             groups: FxMap::default(),
             behind_acl: FxMap::default(),
             tgw_routes: FxMap::default(),
@@ -677,7 +681,7 @@ fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Re
             let sh = match ctx.shapes.get(&key) {
                 Some(sh) => sh.clone(),
                 None => {
-                    let sh = Arc::new(shapes(adm, &e.sources));
+                    let sh = Arc::new(shapes(adm, &e.sources, &mut ctx.lists));
                     ctx.shapes.insert(key.clone(), sh.clone());
                     sh
                 }
