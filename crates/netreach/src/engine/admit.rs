@@ -70,8 +70,8 @@ impl<'a> Ctx<'a> {
         m
     }
 
-    /// The admission of an interface of `vpc` with ACL `acl` and the sorted, deduplicated `groups`, for protocol
-    /// `p`.
+    /// The admission of an interface of `vpc` with ACL `acl` and the sorted, deduplicated, existing `groups`, for
+    /// protocol `p`.
     ///
     /// Only the groups that admit something of `p` behind the ACL count: the others add nothing to any piece (and
     /// the pieces are merged to maximal ones whatever the cuts), so the admission is cached by those alone, and
@@ -86,11 +86,9 @@ impl<'a> Ctx<'a> {
     ) -> Arc<Admission<'a>> {
         let mut maps: Vec<(&'a str, Arc<SharedMap>)> = Vec::with_capacity(groups.len());
         for &g in groups {
-            if self.net.security_groups.contains_key(g) {
-                let m = self.group_behind_acl(g, acl, vpc, p);
-                if m.iter().any(|x| !x.val.is_empty()) {
-                    maps.push((g, m));
-                }
+            let m = self.group_behind_acl(g, acl, vpc, p);
+            if m.iter().any(|x| !x.val.is_empty()) {
+                maps.push((g, m));
             }
         }
         let admitting: Vec<&'a str> = maps.iter().map(|(g, _)| *g).collect();

@@ -649,7 +649,8 @@ fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Re
         }
     }
     ctx.tgw_entries(vpc, &rm, &privates, &mut entries);
-    let mut groups: Vec<&str> = eni.security_group_ids.iter().map(|g| g.as_str()).collect();
+    let mut groups: Vec<&str> =
+        eni.security_group_ids.iter().map(|g| g.as_str()).filter(|g| net.security_groups.contains_key(*g)).collect();
     groups.sort();
     groups.dedup();
     let protos = ctx.protocols.clone();
