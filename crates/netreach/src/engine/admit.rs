@@ -84,6 +84,10 @@ impl<'a> Ctx<'a> {
         groups: &[&'a str],
         p: Protocol,
     ) -> Arc<Admission<'a>> {
+        // Keys are the interface's groups (found without allocating) and the admitting ones: both give the same.
+        if let Some(a) = self.admission.get(&(acl, vpc, p)).and_then(|m| m.get(groups)) {
+            return a.clone();
+        }
         let mut maps: Vec<(&'a str, Arc<SharedMap>)> = Vec::with_capacity(groups.len());
         for &g in groups {
             let m = self.group_behind_acl(g, acl, vpc, p);
@@ -92,8 +96,9 @@ impl<'a> Ctx<'a> {
             }
         }
         let admitting: Vec<&'a str> = maps.iter().map(|(g, _)| *g).collect();
-        if let Some(a) = self.admission.get(&(acl, vpc, p)).and_then(|m| m.get(&admitting)) {
-            return a.clone();
+        if let Some(a) = self.admission.get(&(acl, vpc, p)).and_then(|m| m.get(&admitting)).cloned() {
+            self.admission.entry((acl, vpc, p)).or_default().insert(groups.to_vec(), a.clone());
+            return a;
         }
         // Merge the piecewise maps: cut at every piece start of any of them (every map starts at port 0).
         let mut cuts: Vec<u16> = vec![0];
@@ -131,7 +136,9 @@ impl<'a> Ctx<'a> {
             }
         }
         let a = Arc::new(out);
-        self.admission.entry((acl, vpc, p)).or_default().insert(admitting, a.clone());
+        let by_groups = self.admission.entry((acl, vpc, p)).or_default();
+        by_groups.insert(groups.to_vec(), a.clone());
+        by_groups.insert(admitting, a.clone());
         a
     }
 }

@@ -251,11 +251,12 @@ type SmallKey<'a> = Vec<&'a str>;
 struct Shared<'a> {
     ix: Index<'a>,
     members: Members,
+    protocols: Vec<Protocol>,
 }
 
 impl<'a> Shared<'a> {
     fn new(net: &'a Network) -> Shared<'a> {
-        Shared { ix: Index::new(net), members: parts::members(net) }
+        Shared { ix: Index::new(net), members: parts::members(net), protocols: protocols(net) }
     }
 }
 
@@ -276,13 +277,20 @@ struct Ctx<'a> {
     admission: FxMap<(&'a str, &'a str, Protocol), ByGroups<'a>>,
     /// The internet (or VGW) sources a route table sends back to a gateway, by (table, gateway).
     gateway_sources: FxMap<(&'a str, &'a str), AddrSet>,
-    /// By (peering, which subnets of the peer route to it).
-    peer_sources: FxMap<&'a str, FxMap<Vec<bool>, AddrSet>>,
+    /// By (table, peering, family), then by which subnets of the peer route the destination to it.
+    peer_sources: FxMap<(&'a str, &'a str, bool), FxMap<Vec<bool>, Arc<AddrSet>>>,
+    /// Scratch space for the subnet mask of [`Ctx::peer_sources`].
+    mask: Vec<bool>,
+    /// [`Ctx::gateway_sources`] by (table, gateway, family).
+    gateway_family: FxMap<(&'a str, &'a str, bool), Arc<AddrSet>>,
+    /// See [`Ctx::intern`].
+    interned: FxMap<AddrSet, Arc<AddrSet>>,
     /// By peering.
     peer_views: FxMap<&'a str, Option<Arc<PeerView>>>,
     acl_ok: FxMap<(&'a str, Protocol, bool), Arc<PortMap>>,
-    /// By admission (its address in `admission`, which is never evicted) and source set.
-    shapes: FxMap<(usize, AddrSet), Arc<Shapes<'a>>>,
+    /// By the addresses of the admission and of the source set; the value keeps the source set alive (and the
+    /// admission cache keeps the admission) so that neither address is reused while the entry exists.
+    shapes: FxMap<(usize, usize), (Arc<AddrSet>, Arc<Shapes<'a>>)>,
     /// Shared source and port lists of the shapes.
     lists: admit::Lists,
     groups: FxMap<(&'a str, &'a str, Protocol, bool), Arc<PortMap>>,
@@ -292,7 +300,7 @@ struct Ctx<'a> {
     lb_nodes: FxMap<(&'a str, &'a str), AddrSet>,
     /// Shared copies of the ids that records repeat.
     names: FxMap<&'a str, Arc<str>>,
-    protocols: Vec<Protocol>,
+    protocols: &'a [Protocol],
 }
 
 impl<'a> Ctx<'a> {
@@ -396,13 +404,17 @@ fn analyse_threads(net: &Network, threads: usize) -> Vec<Reachability> {
         let mut ctx = Ctx::new(net, shared);
         let mut out = Vec::with_capacity(run.len());
         let mut vpc: Option<&str> = None;
+        // Records are gathered here, then moved to a list of their exact size: growing each interface's list
+        // from empty copied its records several times.
+        let mut scratch: Vec<Reachability> = Vec::new();
         for (i, eni) in run {
             if vpc != Some(eni.vpc_id.as_str()) {
                 ctx.forget_vpc();
                 vpc = Some(eni.vpc_id.as_str());
             }
-            let mut recs = Vec::new();
-            analyse_interface(&mut ctx, eni, &mut recs);
+            analyse_interface(&mut ctx, eni, &mut scratch);
+            let mut recs = Vec::with_capacity(scratch.len());
+            recs.append(&mut scratch);
             out.push((*i, recs));
         }
         out
@@ -435,8 +447,6 @@ pub fn analyse_one(net: &Network, interface_id: &str) -> Vec<Reachability> {
 }
 
 impl<'a> Ctx<'a> {
-    /// Drops the caches that depend on the VPC being analysed (the shapes are keyed by admission address, so they
-    /// go with the admissions).
     /// The destinations `table` (whose map is `rm`) sends to gateway or peering `via` (`target()`), within
     /// `within` if given (and within the internet for an internet gateway): the sources whose return route is
     /// right. Cached by (table, via).
@@ -505,19 +515,65 @@ impl<'a> Ctx<'a> {
         Some(PeerView { theirs: AddrSet::nets(&theirs), subnets })
     }
 
-    /// The addresses of the subnets of the peer whose route table sends `dst` to peering `pc`. Cached by (peering,
-    /// which of the peer's subnets do), since most destinations of a VPC get the same answer.
-    fn peer_sources(&mut self, pc: &'a crate::model::Peering, view: &PeerView, dst: IpAddr) -> AddrSet {
-        let mask: Vec<bool> = view.subnets.iter().map(|(routed, _)| routed.contains(dst)).collect();
-        if let Some(set) = self.peer_sources.get(pc.id.as_str()).and_then(|m| m.get(mask.as_slice())) {
-            return set.clone();
+    /// The sources of peering `pc` that reach `dst` on an interface whose route table is `table`: the addresses
+    /// of the peer's subnets whose route table sends `dst` to the peering, within `back` (what `table` sends back
+    /// to it), of `dst`'s family. Cached by (table, peering, family, which of the peer's subnets route `dst`
+    /// there), since most destinations of a VPC get the same answer.
+    fn peer_sources(
+        &mut self,
+        table: &'a str,
+        pc: &'a crate::model::Peering,
+        view: &PeerView,
+        back: &AddrSet,
+        dst: IpAddr,
+    ) -> Arc<AddrSet> {
+        let mut mask = std::mem::take(&mut self.mask);
+        mask.clear();
+        mask.extend(view.subnets.iter().map(|(routed, _)| routed.contains(dst)));
+        let key = (table, pc.id.as_str(), dst.is_ipv6());
+        let found = self.peer_sources.get(&key).and_then(|m| m.get(mask.as_slice())).cloned();
+        let set = match found {
+            Some(set) => set,
+            None => {
+                let mut from = AddrSet::none();
+                for ((_, addresses), _) in view.subnets.iter().zip(&mask).filter(|(_, m)| **m) {
+                    from = from.union(addresses);
+                }
+                let set = Arc::new(from.intersect(back).family(dst.is_ipv6()));
+                self.peer_sources.entry(key).or_default().insert(mask.clone(), set.clone());
+                set
+            }
+        };
+        self.mask = mask;
+        set
+    }
+
+    /// [`Ctx::gateway_sources`] of `dst`'s family, shared. Cached by (table, gateway, family).
+    fn gateway_family(
+        &mut self,
+        table: &'a str,
+        via: &'a str,
+        rm: &RouteMap,
+        target: impl FnOnce() -> RouteTarget,
+        dst: IpAddr,
+    ) -> Arc<AddrSet> {
+        let key = (table, via, dst.is_ipv6());
+        if let Some(s) = self.gateway_family.get(&key) {
+            return s.clone();
         }
-        let mut from = AddrSet::none();
-        for ((_, addresses), _) in view.subnets.iter().zip(&mask).filter(|(_, m)| **m) {
-            from = from.union(addresses);
+        let s = Arc::new(self.gateway_sources(table, via, rm, target, None).family(dst.is_ipv6()));
+        self.gateway_family.insert(key, s.clone());
+        s
+    }
+
+    /// The shared copy of a source set (for sets made per destination, so that equal ones share their shapes).
+    fn intern(&mut self, set: AddrSet) -> Arc<AddrSet> {
+        if let Some(s) = self.interned.get(&set) {
+            return s.clone();
         }
-        self.peer_sources.entry(pc.id.as_str()).or_default().insert(mask, from.clone());
-        from
+        let s = Arc::new(set.clone());
+        self.interned.insert(set, s.clone());
+        s
     }
 
     /// The shared copy of an id.
@@ -525,10 +581,14 @@ impl<'a> Ctx<'a> {
         self.names.entry(s).or_insert_with(|| Arc::from(s)).clone()
     }
 
+    /// Drops the caches that depend on the VPC being analysed (the shapes are keyed by the addresses of
+    /// admissions and source sets, so they go with them).
     fn forget_vpc(&mut self) {
         self.names.clear();
         self.gateway_sources.clear();
         self.peer_sources.clear();
+        self.gateway_family.clear();
+        self.interned.clear();
         self.peer_views.clear();
         self.admission.clear();
         self.shapes.clear();
@@ -549,6 +609,9 @@ impl<'a> Ctx<'a> {
             admission: FxMap::default(),
             gateway_sources: FxMap::default(),
             peer_sources: FxMap::default(),
+            mask: Vec::new(),
+            gateway_family: FxMap::default(),
+            interned: FxMap::default(),
             peer_views: FxMap::default(),
             acl_ok: FxMap::default(),
             shapes: FxMap::default(),
@@ -558,7 +621,7 @@ impl<'a> Ctx<'a> {
             tgw_routes: FxMap::default(),
             lb_nodes: FxMap::default(),
             names: FxMap::default(),
-            protocols: protocols(net),
+            protocols: &shared.protocols,
         }
     }
 }
@@ -577,7 +640,8 @@ struct Entry<'a> {
     via: &'a str,
     dst: IpAddr,
     private: IpAddr,
-    sources: AddrSet,
+    /// Shared with the caches that made it: the shapes are cached by its address.
+    sources: Arc<AddrSet>,
 }
 
 fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Reachability>) {
@@ -589,9 +653,9 @@ fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Re
     let Some(table) = ctx.ix.table(&eni.subnet_id, vpc).and_then(|t| net.route_tables.get(t)) else { return };
     let Some(acl) = ctx.ix.acl(&eni.subnet_id, vpc).and_then(|a| net.network_acls.get(a)) else { return };
     let rm = ctx.routes(&table.id);
-    let ids = EniIds::new(eni);
+    let ids = EniIds::new(eni, ctx.name(vpc), ctx.name(&eni.subnet_id));
     let ix = ctx.ix;
-    let mut entries: Vec<Entry<'a>> = Vec::new();
+    let mut entries: Vec<Entry<'a>> = Vec::with_capacity(8);
     // Internet.
     let mut publics: Vec<(IpAddr, IpAddr)> = eni
         .public_ips
@@ -608,24 +672,18 @@ fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Re
     let igws: &[&'a str] =
         if publics.is_empty() { &[] } else { ix.igws.get(vpc).map(Vec::as_slice).unwrap_or_default() };
     for &g in igws {
-        let s = ctx.gateway_sources(table.id.as_str(), g, &rm, || RouteTarget::InternetGateway(g.to_string()), None);
         for &(dst, private) in &publics {
-            let sources = s.family(dst.is_ipv6());
+            let sources =
+                ctx.gateway_family(table.id.as_str(), g, &rm, || RouteTarget::InternetGateway(g.to_string()), dst);
             entries.push(Entry { kind: ReachabilityKind::Internet, via: g, dst, private, sources });
         }
     }
     // Virtual private gateways.
     let vgws: &[&'a str] = ix.vgws.get(vpc).map(Vec::as_slice).unwrap_or_default();
     for &g in vgws {
-        let s = ctx.gateway_sources(table.id.as_str(), g, &rm, || RouteTarget::VpnGateway(g.to_string()), None);
         for &dst in &privates {
-            entries.push(Entry {
-                kind: ReachabilityKind::Vgw,
-                via: g,
-                dst,
-                private: dst,
-                sources: s.family(dst.is_ipv6()),
-            });
+            let sources = ctx.gateway_family(table.id.as_str(), g, &rm, || RouteTarget::VpnGateway(g.to_string()), dst);
+            entries.push(Entry { kind: ReachabilityKind::Vgw, via: g, dst, private: dst, sources });
         }
     }
     // Peerings.
@@ -643,8 +701,7 @@ fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Re
             continue;
         }
         for &dst in &privates {
-            let from = ctx.peer_sources(pc, &view, dst);
-            let sources = from.intersect(&back).family(dst.is_ipv6());
+            let sources = ctx.peer_sources(table.id.as_str(), pc, &view, &back, dst);
             entries.push(Entry { kind: ReachabilityKind::PeeredVpc, via: pc.id.as_str(), dst, private: dst, sources });
         }
     }
@@ -653,12 +710,12 @@ fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Re
         eni.security_group_ids.iter().map(|g| g.as_str()).filter(|g| net.security_groups.contains_key(*g)).collect();
     groups.sort();
     groups.dedup();
-    let protos = ctx.protocols.clone();
-    let unnamed = unnamed(&protos);
+    let protos = ctx.protocols;
+    let unnamed = unnamed(protos);
     // One admission per protocol (None: admits nothing).
     let mut adms: Vec<(Protocol, Arc<Admission<'a>>)> = Vec::new();
     if entries.iter().any(|e| !e.sources.is_empty()) {
-        for &p in &protos {
+        for &p in protos {
             let eval = if p == Protocol::All { unnamed } else { p };
             let adm = ctx.admission(&acl.id, vpc, &groups, eval);
             if !adm.iter().all(|x| x.val.0.is_empty()) {
@@ -671,19 +728,17 @@ fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Re
         if e.sources.is_empty() {
             continue;
         }
-        // The cache key owns the source set; it is cloned only for a new entry.
-        let mut key = (0usize, e.sources.clone());
         for (p, adm) in &adms {
             let p = *p;
             if (p == Protocol::Icmp && e.dst.is_ipv6()) || (p == Protocol::Icmpv6 && e.dst.is_ipv4()) {
                 continue;
             }
-            key.0 = Arc::as_ptr(adm) as usize;
+            let key = (Arc::as_ptr(adm) as usize, Arc::as_ptr(&e.sources) as usize);
             let sh = match ctx.shapes.get(&key) {
-                Some(sh) => sh.clone(),
+                Some((_, sh)) => sh.clone(),
                 None => {
                     let sh = Arc::new(shapes(adm, &e.sources, &mut ctx.lists));
-                    ctx.shapes.insert(key.clone(), sh.clone());
+                    ctx.shapes.insert(key, (e.sources.clone(), sh.clone()));
                     sh
                 }
             };
@@ -702,13 +757,9 @@ struct EniIds {
 }
 
 impl EniIds {
-    fn new(eni: &Interface) -> EniIds {
-        EniIds {
-            id: eni.id.as_str().into(),
-            instance: eni.instance_id.as_deref().map(Arc::from),
-            vpc: eni.vpc_id.as_str().into(),
-            subnet: eni.subnet_id.as_str().into(),
-        }
+    /// `vpc` and `subnet`: the shared copies of the interface's VPC and subnet ids.
+    fn new(eni: &Interface, vpc: Arc<str>, subnet: Arc<str>) -> EniIds {
+        EniIds { id: eni.id.as_str().into(), instance: eni.instance_id.as_deref().map(Arc::from), vpc, subnet }
     }
 
     /// A record of this interface.

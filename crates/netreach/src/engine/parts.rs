@@ -229,7 +229,11 @@ pub fn sg_admit(
             }
         }
     };
-    let peers: Vec<Vec<AddrSet>> = sg_rules.iter().map(|rs| rs.iter().map(|r| peer_set(&r.peer)).collect()).collect();
+    // Only rules of protocol `p` (or all) can match: the others' peers (group members can be many) are not built.
+    let peers: Vec<Vec<AddrSet>> = sg_rules
+        .iter()
+        .map(|rs| rs.iter().map(|r| if r.protocol.admits(p) { peer_set(&r.peer) } else { AddrSet::none() }).collect())
+        .collect();
     let mut out: Vec<Piece<Vec<(String, AddrSet)>>> = Vec::new();
     for (lo, hi) in iv {
         let mut val = Vec::new();
