@@ -21,14 +21,15 @@ use crate::sets::{AddrSet, RangeSet};
 pub(super) type SharedMap = Vec<Piece<Arc<AddrSet>>>;
 
 /// The admission of one (ACL, groups, protocol): per port piece, the sources passing the ACL both ways and some
-/// group, and each admitting group's sources (groups in sorted order, only those admitting something).
-pub(super) type Admission<'a> = Vec<Piece<(AddrSet, Vec<(&'a str, Arc<AddrSet>)>)>>;
+/// group (interned in [`Sets`]), and each admitting group's sources (groups in sorted order, only those admitting
+/// something).
+pub(super) type Admission<'a> = Vec<Piece<(Arc<AddrSet>, Vec<(&'a str, Arc<AddrSet>)>)>>;
 
 /// Names of admitting security groups.
 pub(super) type Groups<'a> = BTreeSet<&'a str>;
 
-/// Sources, port intervals and groups, before conversion to prefixes.
-type Shape<'a> = (AddrSet, Vec<(u128, u128)>, Groups<'a>);
+/// Sources (interned), port intervals and groups, before conversion to lists.
+type Shape<'a> = (Arc<AddrSet>, Vec<(u128, u128)>, Groups<'a>);
 
 /// An admission restricted to a source set: (source prefixes, ports, admitting groups) per distinct source set.
 pub(super) type Shapes<'a> = Vec<(Arc<[IpNet]>, Arc<[PortRange]>, Groups<'a>)>;
@@ -131,7 +132,7 @@ impl<'a> Ctx<'a> {
                         [(_, s)] => (**s).clone(),
                         [(_, first), rest @ ..] => rest.iter().fold((**first).clone(), |u, (_, s)| u.union(s)),
                     };
-                    out.push(Piece { lo, hi, val: (union, per.clone()) });
+                    out.push(Piece { lo, hi, val: (self.sets.intern(union), per.clone()) });
                 }
             }
         }
@@ -143,22 +144,49 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// The source prefix lists and port lists already made, shared by every shape (and record) with the same set:
-/// most interfaces of a VPC receive the same few sets, and converting a set to prefixes costs more than finding it.
+/// The address sets of one VPC's analysis, shared, and what is derived from them.
+///
+/// Most interfaces of a VPC receive the same few source sets through the same few admission pieces, so each set
+/// is made once ([`Sets::intern`]: equal sets are the same `Arc`), and the restriction of a piece to a source set
+/// and a set's prefix list are cached by the sets' addresses. Every set whose address is a key is held here (or, for
+/// source sets, by the caches that made them, dropped with these in [`Ctx::forget_vpc`]), so no address is reused
+/// while it is a key.
 #[derive(Default)]
-pub(super) struct Lists {
-    sources: super::FxMap<AddrSet, Arc<[IpNet]>>,
+pub(super) struct Sets {
+    interned: super::FxMap<AddrSet, Arc<AddrSet>>,
+    /// By (piece union, source set): their intersection, interned (`None`: empty).
+    restricted: super::FxMap<(usize, usize), Option<Arc<AddrSet>>>,
+    /// By an interned set's address: its prefixes.
+    prefixes: super::FxMap<usize, Arc<[IpNet]>>,
     ports: super::FxMap<Vec<(u128, u128)>, Arc<[PortRange]>>,
 }
 
-impl Lists {
-    fn sources(&mut self, s: AddrSet) -> Arc<[IpNet]> {
-        if let Some(l) = self.sources.get(&s) {
-            return l.clone();
+impl Sets {
+    /// The shared copy of `set`.
+    pub(super) fn intern(&mut self, set: AddrSet) -> Arc<AddrSet> {
+        if let Some(s) = self.interned.get(&set) {
+            return s.clone();
         }
-        let l: Arc<[IpNet]> = s.to_prefixes().into();
-        self.sources.insert(s, l.clone());
-        l
+        let s = Arc::new(set.clone());
+        self.interned.insert(set, s.clone());
+        s
+    }
+
+    /// `union ∩ sources`, interned; `None` when empty. `union` must be interned, `sources` held by a cache that
+    /// lives as long as this one.
+    fn restrict(&mut self, union: &Arc<AddrSet>, sources: &Arc<AddrSet>) -> Option<Arc<AddrSet>> {
+        let key = (Arc::as_ptr(union) as usize, Arc::as_ptr(sources) as usize);
+        if let Some(s) = self.restricted.get(&key) {
+            return s.clone();
+        }
+        let s = if union.intersects(sources) { Some(self.intern(union.intersect(sources))) } else { None };
+        self.restricted.insert(key, s.clone());
+        s
+    }
+
+    /// The prefixes of an interned set.
+    fn prefixes(&mut self, s: &Arc<AddrSet>) -> Arc<[IpNet]> {
+        self.prefixes.entry(Arc::as_ptr(s) as usize).or_insert_with(|| s.to_prefixes().into()).clone()
     }
 
     /// `ranges`: sorted, disjoint port intervals.
@@ -177,16 +205,14 @@ impl Lists {
 }
 
 /// Intersects an admission with a source set, grouping ports by equal resulting source set.
-pub(super) fn shapes<'a>(adm: &Admission<'a>, sources: &AddrSet, lists: &mut Lists) -> Shapes<'a> {
+pub(super) fn shapes<'a>(adm: &Admission<'a>, sources: &Arc<AddrSet>, sets: &mut Sets) -> Shapes<'a> {
     let mut acc: Vec<Shape<'a>> = Vec::new();
     for piece in adm.iter() {
         let (union, per) = &piece.val;
-        if !union.intersects(sources) {
-            continue;
-        }
-        let s = union.intersect(sources);
+        let Some(s) = sets.restrict(union, sources) else { continue };
         let ports = (piece.lo as u128, piece.hi as u128);
-        let k = match acc.iter().position(|(x, _, _)| *x == s) {
+        // Interned: equal sets are the same allocation.
+        let k = match acc.iter().position(|(x, _, _)| Arc::ptr_eq(x, &s)) {
             Some(k) => {
                 acc[k].1.push(ports);
                 k
@@ -203,7 +229,7 @@ pub(super) fn shapes<'a>(adm: &Admission<'a>, sources: &AddrSet, lists: &mut Lis
             }
         }
     }
-    acc.into_iter().map(|(s, ports, gs)| (lists.sources(s), lists.ports(ports), gs)).collect()
+    acc.into_iter().map(|(s, ports, gs)| (sets.prefixes(&s), sets.ports(ports), gs)).collect()
 }
 
 #[cfg(test)]
@@ -230,22 +256,25 @@ mod tests {
     fn shapes_group_ports_by_source_set_and_name_only_groups_reaching_it() {
         let web = Arc::new(AddrSet::net(&"0.0.0.0/0".parse().unwrap()));
         let corp = Arc::new(AddrSet::net(&"10.0.0.0/8".parse().unwrap()));
+        let mut sets = Sets::default();
+        let none = sets.intern(AddrSet::none());
+        let (web, corp) = (sets.intern((*web).clone()), sets.intern((*corp).clone()));
         let adm: Admission = vec![
-            Piece { lo: 0, hi: 21, val: (AddrSet::none(), vec![]) },
-            Piece { lo: 22, hi: 22, val: ((*corp).clone(), vec![("sg-corp", corp.clone())]) },
-            Piece { lo: 23, hi: 442, val: (AddrSet::none(), vec![]) },
-            Piece { lo: 443, hi: 443, val: ((*web).clone(), vec![("sg-corp", corp.clone()), ("sg-web", web.clone())]) },
-            Piece { lo: 444, hi: 65535, val: (AddrSet::none(), vec![]) },
+            Piece { lo: 0, hi: 21, val: (none.clone(), vec![]) },
+            Piece { lo: 22, hi: 22, val: (corp.clone(), vec![("sg-corp", corp.clone())]) },
+            Piece { lo: 23, hi: 442, val: (none.clone(), vec![]) },
+            Piece { lo: 443, hi: 443, val: (web.clone(), vec![("sg-corp", corp.clone()), ("sg-web", web.clone())]) },
+            Piece { lo: 444, hi: 65535, val: (none, vec![]) },
         ];
         // From the internet only: port 22 (corp only) gives nothing; 443 comes from sg-web alone.
-        let public = AddrSet::net(&"8.0.0.0/8".parse().unwrap());
-        let sh = shapes(&adm, &public, &mut Lists::default());
+        let public = sets.intern(AddrSet::net(&"8.0.0.0/8".parse().unwrap()));
+        let sh = shapes(&adm, &public, &mut sets);
         assert_eq!(sh.len(), 1);
         assert_eq!(&*sh[0].0, &["8.0.0.0/8".parse::<IpNet>().unwrap()]);
         assert_eq!(&*sh[0].1, &[PortRange { from: 443, to: 443 }]);
         assert_eq!(sh[0].2.iter().copied().collect::<Vec<_>>(), vec!["sg-web"]);
         // From 10/8: both ports give the same sources, so one shape with both groups.
-        let sh = shapes(&adm, &corp, &mut Lists::default());
+        let sh = shapes(&adm, &corp, &mut sets);
         assert_eq!(sh.len(), 1);
         assert_eq!(&*sh[0].1, &[PortRange { from: 22, to: 22 }, PortRange { from: 443, to: 443 }]);
         assert_eq!(sh[0].2.iter().copied().collect::<Vec<_>>(), vec!["sg-corp", "sg-web"]);

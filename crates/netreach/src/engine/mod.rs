@@ -283,16 +283,14 @@ struct Ctx<'a> {
     mask: Vec<bool>,
     /// [`Ctx::gateway_sources`] by (table, gateway, family).
     gateway_family: FxMap<(&'a str, &'a str, bool), Arc<AddrSet>>,
-    /// See [`Ctx::intern`].
-    interned: FxMap<AddrSet, Arc<AddrSet>>,
     /// By peering.
     peer_views: FxMap<&'a str, Option<Arc<PeerView>>>,
     acl_ok: FxMap<(&'a str, Protocol, bool), Arc<PortMap>>,
     /// By the addresses of the admission and of the source set; the value keeps the source set alive (and the
     /// admission cache keeps the admission) so that neither address is reused while the entry exists.
     shapes: FxMap<(usize, usize), (Arc<AddrSet>, Arc<Shapes<'a>>)>,
-    /// Shared source and port lists of the shapes.
-    lists: admit::Lists,
+    /// Shared address sets, their restrictions and the source and port lists of the shapes.
+    sets: admit::Sets,
     groups: FxMap<(&'a str, &'a str, Protocol, bool), Arc<PortMap>>,
     /// A group's inbound admission behind an ACL, by (group, ACL, VPC, protocol).
     behind_acl: FxMap<(&'a str, &'a str, &'a str, Protocol), Arc<admit::SharedMap>>,
@@ -568,12 +566,7 @@ impl<'a> Ctx<'a> {
 
     /// The shared copy of a source set (for sets made per destination, so that equal ones share their shapes).
     fn intern(&mut self, set: AddrSet) -> Arc<AddrSet> {
-        if let Some(s) = self.interned.get(&set) {
-            return s.clone();
-        }
-        let s = Arc::new(set.clone());
-        self.interned.insert(set, s.clone());
-        s
+        self.sets.intern(set)
     }
 
     /// The shared copy of an id.
@@ -588,11 +581,10 @@ impl<'a> Ctx<'a> {
         self.gateway_sources.clear();
         self.peer_sources.clear();
         self.gateway_family.clear();
-        self.interned.clear();
         self.peer_views.clear();
         self.admission.clear();
         self.shapes.clear();
-        self.lists = admit::Lists::default();
+        self.sets = admit::Sets::default();
         self.groups.clear();
         self.behind_acl.clear();
         self.acl_ok.clear();
@@ -611,11 +603,10 @@ impl<'a> Ctx<'a> {
             peer_sources: FxMap::default(),
             mask: Vec::new(),
             gateway_family: FxMap::default(),
-            interned: FxMap::default(),
             peer_views: FxMap::default(),
             acl_ok: FxMap::default(),
             shapes: FxMap::default(),
-            lists: admit::Lists::default(),
+            sets: admit::Sets::default(),
             groups: FxMap::default(),
             behind_acl: FxMap::default(),
             tgw_routes: FxMap::default(),
@@ -737,7 +728,7 @@ fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Re
             let sh = match ctx.shapes.get(&key) {
                 Some((_, sh)) => sh.clone(),
                 None => {
-                    let sh = Arc::new(shapes(adm, &e.sources, &mut ctx.lists));
+                    let sh = Arc::new(shapes(adm, &e.sources, &mut ctx.sets));
                     ctx.shapes.insert(key, (e.sources.clone(), sh.clone()));
                     sh
                 }
