@@ -359,6 +359,25 @@ mod tests {
     }
 
     #[test]
+    fn content_hash_sees_every_field_and_the_order() {
+        let net = super::estate(300);
+        let recs = crate::engine::analyse(&net);
+        assert!(recs.len() > 2);
+        let h = super::content_hash(&recs);
+        assert_eq!(h, super::content_hash(&crate::engine::analyse(&net)));
+        let mut ports = recs.clone();
+        ports[1].ports = vec![crate::model::PortRange { from: 1, to: 2 }].into();
+        assert_ne!(super::content_hash(&ports), h);
+        let mut groups = recs.clone();
+        groups[0].security_groups = Vec::new().into();
+        assert_ne!(super::content_hash(&groups), h);
+        let mut swapped = recs.clone();
+        swapped.swap(0, recs.len() - 1);
+        assert_ne!(super::content_hash(&swapped), h);
+        assert_ne!(super::content_hash(&recs[1..]), h);
+    }
+
+    #[test]
     fn small_estate_analyses() {
         let r = super::run(300);
         assert_eq!(r.interfaces, 300);
