@@ -263,6 +263,9 @@ impl<'a> Shared<'a> {
 /// Admissions by the sorted groups of an interface that admit something of the protocol.
 type ByGroups<'a> = FxMap<SmallKey<'a>, Arc<Admission<'a>>>;
 
+/// Peering sources by which of the peer's subnets route the destination to the peering.
+type BySubnetMask = FxMap<Vec<bool>, Arc<AddrSet>>;
+
 /// Sources admitted, piecewise over ports.
 type PortMap = Vec<Piece<AddrSet>>;
 
@@ -278,7 +281,7 @@ struct Ctx<'a> {
     /// The internet (or VGW) sources a route table sends back to a gateway, by (table, gateway).
     gateway_sources: FxMap<(&'a str, &'a str), AddrSet>,
     /// By (table, peering, family), then by which subnets of the peer route the destination to it.
-    peer_sources: FxMap<(&'a str, &'a str, bool), FxMap<Vec<bool>, Arc<AddrSet>>>,
+    peer_sources: FxMap<(&'a str, &'a str, bool), BySubnetMask>,
     /// Scratch space for the subnet mask of [`Ctx::peer_sources`].
     mask: Vec<bool>,
     /// [`Ctx::gateway_sources`] by (table, gateway, family).
@@ -350,7 +353,7 @@ impl<'a> Ctx<'a> {
             return a.clone();
         }
         let scope = self.group_scope(vpc);
-        let v: Vec<Piece<AddrSet>> = parts::sg_admit(self.net, &[g.to_string()], p, &scope, &self.members, egress, &[])
+        let v: Vec<Piece<AddrSet>> = parts::sg_admit(self.net, &[g.to_string()], p, &scope, self.members, egress, &[])
             .into_iter()
             .map(|x| Piece { lo: x.lo, hi: x.hi, val: x.val.into_iter().next().map(|(_, s)| s).unwrap_or_default() })
             .collect();
