@@ -405,14 +405,15 @@ fn run(cli: Cli) -> Result<ExitCode, String> {
                 let r = warden_netreach::engine::bench::run(n);
                 println!(
                     "net: {:>7} interfaces, {:>6} groups, {:>6} ACL entries, {:>6} routes: analysed in {:>9.3} ms \
-                     ({:>9.3} ms CPU), {} records",
+                     ({:>9.3} ms CPU), {} records, content hash {:016x}",
                     r.interfaces,
                     r.groups,
                     r.acl_entries,
                     r.routes,
                     r.analyse.as_secs_f64() * 1000.0,
                     r.analyse_cpu.as_secs_f64() * 1000.0,
-                    r.records
+                    r.records,
+                    r.content_hash
                 );
             }
             println!("  peak RSS {} KiB", bench::peak_rss_kib());

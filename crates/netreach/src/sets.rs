@@ -67,16 +67,33 @@ impl RangeSet {
         if self.is_empty() {
             return o.clone();
         }
-        let mut v = Vec::with_capacity(self.r.len() + o.r.len());
-        v.extend_from_slice(&self.r);
-        v.extend_from_slice(&o.r);
-        RangeSet::from_ranges(v)
+        // Both lists are sorted and disjoint: merge them in one pass, joining overlapping or adjacent intervals.
+        let mut out: Vec<(u128, u128)> = Vec::with_capacity(self.r.len() + o.r.len());
+        let (mut i, mut j) = (0, 0);
+        while i < self.r.len() || j < o.r.len() {
+            let next = if j == o.r.len() || (i < self.r.len() && self.r[i].0 <= o.r[j].0) {
+                i += 1;
+                self.r[i - 1]
+            } else {
+                j += 1;
+                o.r[j - 1]
+            };
+            match out.last_mut() {
+                Some(last) if last.1 == u128::MAX || next.0 <= last.1 + 1 => last.1 = last.1.max(next.1),
+                _ => out.push(next),
+            }
+        }
+        RangeSet { r: out }
     }
 
     /// Intersection.
     pub fn intersect(&self, o: &RangeSet) -> RangeSet {
+        if self.is_empty() || o.is_empty() {
+            return RangeSet::empty();
+        }
         let (mut i, mut j) = (0, 0);
-        let mut out = Vec::new();
+        // Each step emits at most one interval and consumes one of either side, the last one of both.
+        let mut out = Vec::with_capacity(self.r.len() + o.r.len() - 1);
         while i < self.r.len() && j < o.r.len() {
             let (a1, b1) = self.r[i];
             let (a2, b2) = o.r[j];
@@ -281,14 +298,10 @@ fn split(mut lo: u128, hi: u128, bits: u32, f: &mut impl FnMut(u128, u8)) {
     loop {
         // Largest k such that lo is 2^k-aligned and lo + 2^k - 1 <= hi.
         let align = if lo == 0 { bits } else { lo.trailing_zeros().min(bits) };
-        let mut k = align;
-        while k > 0 {
-            let span_end = if k == 128 { u128::MAX } else { lo + ((1u128 << k) - 1) };
-            if span_end <= hi {
-                break;
-            }
-            k -= 1;
-        }
+        // The largest block that fits: 2^k - 1 <= hi - lo, i.e. k = floor(log2(hi - lo + 1)).
+        let span = hi - lo;
+        let fits = if span == u128::MAX { 128 } else { 127 - (span + 1).leading_zeros() };
+        let k = align.min(fits);
         f(lo, (bits - k) as u8);
         let end = if k == 128 { u128::MAX } else { lo + ((1u128 << k) - 1) };
         if end >= hi {
@@ -315,6 +328,79 @@ mod tests {
         let full = RangeSet::range(0, u128::MAX);
         assert_eq!(full.subtract(&RangeSet::range(0, u128::MAX)), RangeSet::empty());
         assert_eq!(full.subtract(&RangeSet::range(5, 5)).ranges(), &[(0, 4), (6, u128::MAX)]);
+    }
+
+    /// The block search `split` replaced: try every size from the alignment down.
+    fn split_by_search(mut lo: u128, hi: u128, bits: u32) -> Vec<(u128, u8)> {
+        let mut out = Vec::new();
+        loop {
+            let mut k = if lo == 0 { bits } else { lo.trailing_zeros().min(bits) };
+            while k > 0 && (k < 128 && lo + ((1u128 << k) - 1) > hi) {
+                k -= 1;
+            }
+            out.push((lo, (bits - k) as u8));
+            let end = if k == 128 { u128::MAX } else { lo + ((1u128 << k) - 1) };
+            if end >= hi {
+                return out;
+            }
+            lo = end + 1;
+        }
+    }
+
+    fn split_all(lo: u128, hi: u128, bits: u32) -> Vec<(u128, u8)> {
+        let mut out = Vec::new();
+        split(lo, hi, bits, &mut |a, len| out.push((a, len)));
+        out
+    }
+
+    #[test]
+    fn split_edges() {
+        assert_eq!(split_all(0, u128::MAX, 128), vec![(0, 0)]);
+        assert_eq!(split_all(0, V4_MAX, 32), vec![(0, 0)]);
+        assert_eq!(split_all(1, u128::MAX, 128).len(), 128);
+        assert_eq!(split_all(5, 5, 32), vec![(5, 32)]);
+        assert_eq!(split_all(u128::MAX, u128::MAX, 128), vec![(u128::MAX, 128)]);
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn split_finds_the_largest_blocks(a in 0u128..=V4_MAX, b in 0u128..=V4_MAX, x: u128, y: u128) {
+            let (lo, hi) = (a.min(b), a.max(b));
+            proptest::prop_assert_eq!(split_all(lo, hi, 32), split_by_search(lo, hi, 32));
+            let (lo, hi) = (x.min(y), x.max(y));
+            proptest::prop_assert_eq!(split_all(lo, hi, 128), split_by_search(lo, hi, 128));
+        }
+    }
+
+    fn ranges() -> impl proptest::strategy::Strategy<Value = RangeSet> {
+        proptest::collection::vec((0u128..64, 0u128..8), 0..8)
+            .prop_map(|v| RangeSet::from_ranges(v.into_iter().map(|(a, l)| (a, a + l)).collect()))
+    }
+
+    use proptest::strategy::Strategy;
+
+    proptest::proptest! {
+        /// Union and intersection agree with membership of every element of a small universe.
+        #[test]
+        fn union_and_intersection_are_exact(a in ranges(), b in ranges()) {
+            let (u, i) = (a.union(&b), a.intersect(&b));
+            for x in 0..80u128 {
+                proptest::prop_assert_eq!(u.contains(x), a.contains(x) || b.contains(x));
+                proptest::prop_assert_eq!(i.contains(x), a.contains(x) && b.contains(x));
+            }
+            // Canonical: the same value from_ranges builds.
+            proptest::prop_assert_eq!(&u, &RangeSet::from_ranges(u.ranges().to_vec()));
+            proptest::prop_assert_eq!(&i, &RangeSet::from_ranges(i.ranges().to_vec()));
+        }
+    }
+
+    #[test]
+    fn union_at_the_top_of_the_space() {
+        let top = RangeSet::range(u128::MAX - 1, u128::MAX);
+        let below = RangeSet::range(5, u128::MAX - 2);
+        assert_eq!(top.union(&below).ranges(), &[(5, u128::MAX)]);
+        assert_eq!(below.union(&top).ranges(), &[(5, u128::MAX)]);
+        assert_eq!(top.union(&RangeSet::range(u128::MAX, u128::MAX)), top);
     }
 
     #[test]

@@ -28,6 +28,9 @@ pub struct BenchResult {
     pub routes: usize,
     /// Reachability records found.
     pub records: usize,
+    /// [`content_hash`] of the records, in output order: equal before and after an optimisation when no answer
+    /// changed.
+    pub content_hash: u64,
     /// Time to generate the estate.
     pub generate: Duration,
     /// Time to analyse it.
@@ -290,6 +293,29 @@ pub fn estate(enis: usize) -> Network {
     net
 }
 
+/// A 64-bit FNV-1a hash of the records' JSON, in order: a fingerprint of every field of every record, to compare
+/// the engine's answers on a generated estate before and after a change.
+pub fn content_hash(records: &[super::Reachability]) -> u64 {
+    struct Fnv(u64);
+    impl std::io::Write for Fnv {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            for &b in buf {
+                self.0 = (self.0 ^ b as u64).wrapping_mul(0x0100_0000_01b3);
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let mut h = Fnv(0xcbf2_9ce4_8422_2325);
+    for r in records {
+        serde_json::to_writer(&mut h, r).expect("a record serialises");
+        std::io::Write::write_all(&mut h, b"\n").expect("hashing cannot fail");
+    }
+    h.0
+}
+
 /// Generates an estate of `enis` interfaces and times its analysis.
 pub fn run(enis: usize) -> BenchResult {
     let t = Instant::now();
@@ -299,6 +325,7 @@ pub fn run(enis: usize) -> BenchResult {
     let out = super::analyse(&net);
     let (analyse, analyse_cpu) = (t.elapsed(), cpu_time().saturating_sub(cpu));
     let records = out.len();
+    let content_hash = content_hash(&out);
     drop(out);
     BenchResult {
         interfaces: net.interfaces.len(),
@@ -306,6 +333,7 @@ pub fn run(enis: usize) -> BenchResult {
         acl_entries: net.network_acls.values().map(|a| a.entries.len()).sum(),
         routes: net.route_tables.values().map(|t| t.routes.len()).sum(),
         records,
+        content_hash,
         generate,
         analyse,
         analyse_cpu,
@@ -328,6 +356,25 @@ mod tests {
     fn threaded_equals_sequential() {
         let net = super::estate(700);
         assert_eq!(crate::engine::analyse_threads(&net, 3), crate::engine::analyse_threads(&net, 1));
+    }
+
+    #[test]
+    fn content_hash_sees_every_field_and_the_order() {
+        let net = super::estate(300);
+        let recs = crate::engine::analyse(&net);
+        assert!(recs.len() > 2);
+        let h = super::content_hash(&recs);
+        assert_eq!(h, super::content_hash(&crate::engine::analyse(&net)));
+        let mut ports = recs.clone();
+        ports[1].ports = vec![crate::model::PortRange { from: 1, to: 2 }].into();
+        assert_ne!(super::content_hash(&ports), h);
+        let mut groups = recs.clone();
+        groups[0].security_groups = Vec::new().into();
+        assert_ne!(super::content_hash(&groups), h);
+        let mut swapped = recs.clone();
+        swapped.swap(0, recs.len() - 1);
+        assert_ne!(super::content_hash(&swapped), h);
+        assert_ne!(super::content_hash(&recs[1..]), h);
     }
 
     #[test]

@@ -133,6 +133,7 @@ impl<'a> Ctx<'a> {
                         }
                         sources = sources.intersect(&from).intersect(&vpc_nets(net, w));
                     }
+                    let sources = self.intern(sources);
                     entries.push(Entry {
                         kind: ReachabilityKind::TransitGateway,
                         via: y.id.as_str(),

@@ -14,10 +14,12 @@
 //! disjoint; their union is exactly the set of (source, port) pairs the walker
 //! delivers.
 
+mod admit;
 pub mod bench;
 mod edges;
 mod explain;
 mod parts;
+mod sources;
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::IpAddr;
@@ -30,8 +32,10 @@ pub use explain::{Explanation, why};
 pub use parts::internet;
 
 use crate::model::{Interface, Network, PortRange, Protocol, RouteTarget};
-use crate::sets::{AddrSet, RangeSet};
+use crate::sets::AddrSet;
+use admit::{Admission, Groups, Shapes, shapes};
 use parts::{Members, Piece, RouteMap};
+use sources::PeerView;
 
 /// Where reachable traffic comes from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -166,20 +170,17 @@ impl std::hash::Hasher for Fx {
 /// A hash map with [`Fx`].
 type FxMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<Fx>>;
 
-/// The admission of one (ACL, groups, protocol): per port piece, the sources passing the ACL both ways and some group, and each group's sources.
-type Admission<'a> = Vec<Piece<(AddrSet, Vec<(&'a str, AddrSet)>)>>;
-
 /// Lookups by subnet and VPC, built once (same resolution rules as the walker: first by id).
 #[derive(Default)]
 struct Index<'a> {
-    explicit_rtb: HashMap<&'a str, &'a str>,
-    main_rtb: HashMap<&'a str, &'a str>,
-    explicit_acl: HashMap<&'a str, &'a str>,
-    default_acl: HashMap<&'a str, &'a str>,
-    igws: HashMap<&'a str, Vec<&'a str>>,
-    vgws: HashMap<&'a str, Vec<&'a str>>,
-    peerings: HashMap<&'a str, Vec<&'a crate::model::Peering>>,
-    subnets: HashMap<&'a str, Vec<&'a crate::model::Subnet>>,
+    explicit_rtb: FxMap<&'a str, &'a str>,
+    main_rtb: FxMap<&'a str, &'a str>,
+    explicit_acl: FxMap<&'a str, &'a str>,
+    default_acl: FxMap<&'a str, &'a str>,
+    igws: FxMap<&'a str, Vec<&'a str>>,
+    vgws: FxMap<&'a str, Vec<&'a str>>,
+    peerings: FxMap<&'a str, Vec<&'a crate::model::Peering>>,
+    subnets: FxMap<&'a str, Vec<&'a crate::model::Subnet>>,
     tgw: edges::TgwIndex<'a>,
     forwards: HashMap<&'a str, Vec<edges::Forward<'a>>>,
 }
@@ -245,34 +246,64 @@ impl<'a> Index<'a> {
     }
 }
 
-/// Admissions by an interface's sorted groups.
-type ByGroups<'a> = FxMap<Vec<&'a str>, Arc<Admission<'a>>>;
+/// The sorted ids of the groups that admit something of one protocol.
+type SmallKey<'a> = Vec<&'a str>;
+
+/// What the threads of one analysis read and none changes: built once.
+struct Shared<'a> {
+    ix: Index<'a>,
+    members: Members,
+    protocols: Vec<Protocol>,
+}
+
+impl<'a> Shared<'a> {
+    fn new(net: &'a Network) -> Shared<'a> {
+        Shared { ix: Index::new(net), members: parts::members(net), protocols: protocols(net) }
+    }
+}
+
+/// Admissions by the sorted groups of an interface that admit something of the protocol.
+type ByGroups<'a> = FxMap<SmallKey<'a>, Arc<Admission<'a>>>;
+
+/// Peering sources by which of the peer's subnets route the destination to the peering.
+type BySubnetMask = FxMap<Vec<bool>, Arc<AddrSet>>;
 
 /// Sources admitted, piecewise over ports.
 type PortMap = Vec<Piece<AddrSet>>;
 
 struct Ctx<'a> {
     net: &'a Network,
-    /// Shared so that a caller can read it while it fills the caches.
-    ix: std::rc::Rc<Index<'a>>,
+    /// Shared by the threads (and read while the caches fill).
+    ix: &'a Index<'a>,
     internet: AddrSet,
-    members: Members,
+    members: &'a Members,
     routes: FxMap<&'a str, Arc<RouteMap>>,
-    /// By (ACL, VPC, protocol), then by the interface's sorted groups (looked up without allocating).
+    /// By (ACL, VPC, protocol), then by the interface's sorted groups that admit something.
     admission: FxMap<(&'a str, &'a str, Protocol), ByGroups<'a>>,
     /// The internet (or VGW) sources a route table sends back to a gateway, by (table, gateway).
     gateway_sources: FxMap<(&'a str, &'a str), AddrSet>,
-    /// By (peering, which subnets of the peer route to it).
-    peer_sources: FxMap<&'a str, FxMap<Vec<bool>, AddrSet>>,
+    /// By (table, peering, family), then by which subnets of the peer route the destination to it.
+    peer_sources: FxMap<(&'a str, &'a str, bool), BySubnetMask>,
+    /// Scratch space for the subnet mask of [`Ctx::peer_sources`].
+    mask: Vec<bool>,
+    /// [`Ctx::gateway_sources`] by (table, gateway, family).
+    gateway_family: FxMap<(&'a str, &'a str, bool), Arc<AddrSet>>,
+    /// By peering.
+    peer_views: FxMap<&'a str, Option<Arc<PeerView>>>,
     acl_ok: FxMap<(&'a str, Protocol, bool), Arc<PortMap>>,
-    /// By admission (its address in `admission`, which is never evicted) and source set.
-    shapes: FxMap<(usize, AddrSet), Arc<Shapes<'a>>>,
+    /// By the addresses of the admission and of the source set; the value keeps the source set alive (and the
+    /// admission cache keeps the admission) so that neither address is reused while the entry exists.
+    shapes: FxMap<(usize, usize), (Arc<AddrSet>, Arc<Shapes<'a>>)>,
+    /// Shared address sets, their restrictions and the source and port lists of the shapes.
+    sets: admit::Sets,
     groups: FxMap<(&'a str, &'a str, Protocol, bool), Arc<PortMap>>,
+    /// A group's inbound admission behind an ACL, by (group, ACL, VPC, protocol).
+    behind_acl: FxMap<(&'a str, &'a str, &'a str, Protocol), Arc<admit::SharedMap>>,
     tgw_routes: FxMap<&'a str, Arc<edges::TgwRouteMap>>,
     lb_nodes: FxMap<(&'a str, &'a str), AddrSet>,
     /// Shared copies of the ids that records repeat.
     names: FxMap<&'a str, Arc<str>>,
-    protocols: Vec<Protocol>,
+    protocols: &'a [Protocol],
 }
 
 impl<'a> Ctx<'a> {
@@ -324,61 +355,12 @@ impl<'a> Ctx<'a> {
             return a.clone();
         }
         let scope = self.group_scope(vpc);
-        let v: Vec<Piece<AddrSet>> = parts::sg_admit(self.net, &[g.to_string()], p, &scope, &self.members, egress, &[])
+        let v: Vec<Piece<AddrSet>> = parts::sg_admit(self.net, &[g.to_string()], p, &scope, self.members, egress, &[])
             .into_iter()
             .map(|x| Piece { lo: x.lo, hi: x.hi, val: x.val.into_iter().next().map(|(_, s)| s).unwrap_or_default() })
             .collect();
         let a = Arc::new(v);
         self.groups.insert(key, a.clone());
-        a
-    }
-
-    fn admission(&mut self, acl: &'a str, vpc: &'a str, groups: &[&'a str], p: Protocol) -> Arc<Admission<'a>> {
-        if let Some(a) = self.admission.get(&(acl, vpc, p)).and_then(|m| m.get(groups)) {
-            return a.clone();
-        }
-        let acl_ok = self.acl_ok(acl, p, false);
-        let mut sgs: Vec<(&'a str, Arc<Vec<Piece<AddrSet>>>)> = Vec::new();
-        for &g in groups {
-            if self.net.security_groups.contains_key(g) {
-                sgs.push((g, self.group(g, vpc, p, false)));
-            }
-        }
-        // Merge the piecewise maps: cut at every piece start of any of them.
-        let mut cuts: Vec<u16> = acl_ok.iter().map(|x| x.lo).collect();
-        for (_, m) in &sgs {
-            cuts.extend(m.iter().map(|x| x.lo));
-        }
-        cuts.sort_unstable();
-        cuts.dedup();
-        let mut out: Admission<'a> = Vec::new();
-        let mut idx = vec![0usize; sgs.len()];
-        let mut ai = 0;
-        for (c, &lo) in cuts.iter().enumerate() {
-            let hi = cuts.get(c + 1).map(|x| x - 1).unwrap_or(65535);
-            while acl_ok[ai].hi < lo {
-                ai += 1;
-            }
-            let ok = &acl_ok[ai].val;
-            let mut union = AddrSet::none();
-            let mut per = Vec::new();
-            for (k, (g, m)) in sgs.iter().enumerate() {
-                while m[idx[k]].hi < lo {
-                    idx[k] += 1;
-                }
-                let s = m[idx[k]].val.intersect(ok);
-                if !s.is_empty() {
-                    union = union.union(&s);
-                    per.push((*g, s));
-                }
-            }
-            match out.last_mut() {
-                Some(l) if l.val.0 == union && l.val.1 == per => l.hi = hi,
-                _ => out.push(Piece { lo, hi, val: (union, per) }),
-            }
-        }
-        let a = Arc::new(out);
-        self.admission.entry((acl, vpc, p)).or_default().insert(groups.to_vec(), a.clone());
         a
     }
 }
@@ -419,17 +401,23 @@ fn analyse_threads(net: &Network, threads: usize) -> Vec<Reachability> {
             start = i;
         }
     }
+    let shared = Shared::new(net);
+    let shared = &shared;
     let work = |run: &[(usize, &Interface)]| -> Vec<(usize, Vec<Reachability>)> {
-        let mut ctx = Ctx::new(net);
+        let mut ctx = Ctx::new(net, shared);
         let mut out = Vec::with_capacity(run.len());
         let mut vpc: Option<&str> = None;
+        // Records are gathered here, then moved to a list of their exact size: growing each interface's list
+        // from empty copied its records several times.
+        let mut scratch: Vec<Reachability> = Vec::new();
         for (i, eni) in run {
             if vpc != Some(eni.vpc_id.as_str()) {
                 ctx.forget_vpc();
                 vpc = Some(eni.vpc_id.as_str());
             }
-            let mut recs = Vec::new();
-            analyse_interface(&mut ctx, eni, &mut recs);
+            analyse_interface(&mut ctx, eni, &mut scratch);
+            let mut recs = Vec::with_capacity(scratch.len());
+            recs.append(&mut scratch);
             out.push((*i, recs));
         }
         out
@@ -452,7 +440,8 @@ fn analyse_threads(net: &Network, threads: usize) -> Vec<Reachability> {
 
 /// The reachability of one interface.
 pub fn analyse_one(net: &Network, interface_id: &str) -> Vec<Reachability> {
-    let mut ctx = Ctx::new(net);
+    let shared = Shared::new(net);
+    let mut ctx = Ctx::new(net, &shared);
     let mut out = Vec::new();
     if let Some(eni) = net.interfaces.get(interface_id) {
         analyse_interface(&mut ctx, eni, &mut out);
@@ -461,94 +450,50 @@ pub fn analyse_one(net: &Network, interface_id: &str) -> Vec<Reachability> {
 }
 
 impl<'a> Ctx<'a> {
-    /// Drops the caches that depend on the VPC being analysed (the shapes are keyed by admission address, so they
-    /// go with the admissions).
-    /// The destinations `table` (whose map is `rm`) sends to gateway or peering `via` (`target()`), within
-    /// `within` if given (and within the internet for an internet gateway): the sources whose return route is
-    /// right. Cached by (table, via).
-    fn gateway_sources(
-        &mut self,
-        table: &'a str,
-        via: &'a str,
-        rm: &RouteMap,
-        target: impl FnOnce() -> RouteTarget,
-        within: Option<&AddrSet>,
-    ) -> AddrSet {
-        if let Some(s) = self.gateway_sources.get(&(table, via)) {
-            return s.clone();
-        }
-        let target = target();
-        let mut s = parts::routed_to(rm, &target);
-        if matches!(target, RouteTarget::InternetGateway(_)) {
-            s = s.intersect(&self.internet);
-        }
-        if let Some(w) = within {
-            s = s.intersect(w);
-        }
-        self.gateway_sources.insert((table, via), s.clone());
-        s
-    }
-
-    /// The addresses of the subnets of `peer` whose route table sends `dst` to peering `pc`. Cached by (peering,
-    /// which of the peer's subnets do), since most destinations of a VPC get the same answer.
-    fn peer_sources(&mut self, pc: &'a crate::model::Peering, peer: &'a str, dst: IpAddr) -> AddrSet {
-        let target = RouteTarget::Peering(pc.id.clone());
-        let ix = self.ix.clone();
-        let subnets: &[&'a crate::model::Subnet] = ix.subnets.get(peer).map(Vec::as_slice).unwrap_or_default();
-        let mut mask: Vec<bool> = Vec::with_capacity(subnets.len());
-        for s in subnets {
-            let routed = match self.ix.table(&s.id, peer) {
-                Some(t) => parts::routes_addr_to(&self.routes(t), dst, &target),
-                None => false,
-            };
-            mask.push(routed);
-        }
-        if let Some(set) = self.peer_sources.get(pc.id.as_str()).and_then(|m| m.get(mask.as_slice())) {
-            return set.clone();
-        }
-        let mut from = AddrSet::none();
-        for (s, _) in subnets.iter().zip(&mask).filter(|(_, m)| **m) {
-            let nets: Vec<IpNet> =
-                s.cidr_v4.map(IpNet::V4).into_iter().chain(s.cidrs_v6.iter().map(|n| IpNet::V6(*n))).collect();
-            from = from.union(&AddrSet::nets(&nets));
-        }
-        self.peer_sources.entry(pc.id.as_str()).or_default().insert(mask, from.clone());
-        from
-    }
-
     /// The shared copy of an id.
     fn name(&mut self, s: &'a str) -> Arc<str> {
         self.names.entry(s).or_insert_with(|| Arc::from(s)).clone()
     }
 
+    /// Drops the caches that depend on the VPC being analysed (the shapes are keyed by the addresses of
+    /// admissions and source sets, so they go with them).
     fn forget_vpc(&mut self) {
         self.names.clear();
         self.gateway_sources.clear();
         self.peer_sources.clear();
+        self.gateway_family.clear();
+        self.peer_views.clear();
         self.admission.clear();
         self.shapes.clear();
+        self.sets = admit::Sets::default();
         self.groups.clear();
+        self.behind_acl.clear();
         self.acl_ok.clear();
         self.routes.clear();
     }
 
-    fn new(net: &'a Network) -> Ctx<'a> {
+    fn new(net: &'a Network, shared: &'a Shared<'a>) -> Ctx<'a> {
         Ctx {
             net,
-            ix: std::rc::Rc::new(Index::new(net)),
+            ix: &shared.ix,
             internet: internet(),
-            members: parts::members(net),
+            members: &shared.members,
             routes: FxMap::default(),
             admission: FxMap::default(),
             gateway_sources: FxMap::default(),
             peer_sources: FxMap::default(),
+            mask: Vec::new(),
+            gateway_family: FxMap::default(),
+            peer_views: FxMap::default(),
             acl_ok: FxMap::default(),
             shapes: FxMap::default(),
+            sets: admit::Sets::default(),
             groups: FxMap::default(),
+            behind_acl: FxMap::default(),
             tgw_routes: FxMap::default(),
             lb_nodes: FxMap::default(),
             names: FxMap::default(),
-            protocols: protocols(net),
+            protocols: &shared.protocols,
         }
     }
 }
@@ -559,7 +504,8 @@ struct Entry<'a> {
     via: &'a str,
     dst: IpAddr,
     private: IpAddr,
-    sources: AddrSet,
+    /// Shared with the caches that made it: the shapes are cached by its address.
+    sources: Arc<AddrSet>,
 }
 
 fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Reachability>) {
@@ -571,9 +517,9 @@ fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Re
     let Some(table) = ctx.ix.table(&eni.subnet_id, vpc).and_then(|t| net.route_tables.get(t)) else { return };
     let Some(acl) = ctx.ix.acl(&eni.subnet_id, vpc).and_then(|a| net.network_acls.get(a)) else { return };
     let rm = ctx.routes(&table.id);
-    let ids = EniIds::new(eni);
-    let ix = ctx.ix.clone();
-    let mut entries: Vec<Entry<'a>> = Vec::new();
+    let ids = EniIds::new(eni, ctx.name(vpc), ctx.name(&eni.subnet_id));
+    let ix = ctx.ix;
+    let mut entries: Vec<Entry<'a>> = Vec::with_capacity(8);
     // Internet.
     let mut publics: Vec<(IpAddr, IpAddr)> = eni
         .public_ips
@@ -590,66 +536,50 @@ fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Re
     let igws: &[&'a str] =
         if publics.is_empty() { &[] } else { ix.igws.get(vpc).map(Vec::as_slice).unwrap_or_default() };
     for &g in igws {
-        let s = ctx.gateway_sources(table.id.as_str(), g, &rm, || RouteTarget::InternetGateway(g.to_string()), None);
         for &(dst, private) in &publics {
-            let sources = s.family(dst.is_ipv6());
+            let sources =
+                ctx.gateway_family(table.id.as_str(), g, &rm, || RouteTarget::InternetGateway(g.to_string()), dst);
             entries.push(Entry { kind: ReachabilityKind::Internet, via: g, dst, private, sources });
         }
     }
     // Virtual private gateways.
     let vgws: &[&'a str] = ix.vgws.get(vpc).map(Vec::as_slice).unwrap_or_default();
     for &g in vgws {
-        let s = ctx.gateway_sources(table.id.as_str(), g, &rm, || RouteTarget::VpnGateway(g.to_string()), None);
         for &dst in &privates {
-            entries.push(Entry {
-                kind: ReachabilityKind::Vgw,
-                via: g,
-                dst,
-                private: dst,
-                sources: s.family(dst.is_ipv6()),
-            });
+            let sources = ctx.gateway_family(table.id.as_str(), g, &rm, || RouteTarget::VpnGateway(g.to_string()), dst);
+            entries.push(Entry { kind: ReachabilityKind::Vgw, via: g, dst, private: dst, sources });
         }
     }
     // Peerings.
     let peerings: &[&'a crate::model::Peering] = ix.peerings.get(vpc).map(Vec::as_slice).unwrap_or_default();
     for &pc in peerings {
-        let peer = if pc.requester_vpc == vpc {
-            pc.accepter_vpc.as_str()
-        } else if pc.accepter_vpc == vpc {
-            pc.requester_vpc.as_str()
-        } else {
-            continue;
-        };
-        let (Some(mine), Some(theirs)) = (net.vpcs.get(vpc), net.vpcs.get(peer)) else { continue };
-        if peer == vpc {
-            continue;
-        }
-        let (mine, theirs) = (mine.cidrs(), theirs.cidrs());
-        if parts::overlap(&mine, &theirs) {
-            continue;
-        }
-        let theirs = AddrSet::nets(&theirs);
-        let back =
-            ctx.gateway_sources(table.id.as_str(), &pc.id, &rm, || RouteTarget::Peering(pc.id.clone()), Some(&theirs));
+        let Some(view) = ctx.peer_view(pc, vpc) else { continue };
+        let back = ctx.gateway_sources(
+            table.id.as_str(),
+            &pc.id,
+            &rm,
+            || RouteTarget::Peering(pc.id.clone()),
+            Some(&view.theirs),
+        );
         if back.is_empty() {
             continue;
         }
         for &dst in &privates {
-            let from = ctx.peer_sources(pc, peer, dst);
-            let sources = from.intersect(&back).family(dst.is_ipv6());
+            let sources = ctx.peer_sources(table.id.as_str(), pc, &view, &back, dst);
             entries.push(Entry { kind: ReachabilityKind::PeeredVpc, via: pc.id.as_str(), dst, private: dst, sources });
         }
     }
     ctx.tgw_entries(vpc, &rm, &privates, &mut entries);
-    let mut groups: Vec<&str> = eni.security_group_ids.iter().map(|g| g.as_str()).collect();
+    let mut groups: Vec<&str> =
+        eni.security_group_ids.iter().map(|g| g.as_str()).filter(|g| net.security_groups.contains_key(*g)).collect();
     groups.sort();
     groups.dedup();
-    let protos = ctx.protocols.clone();
-    let unnamed = unnamed(&protos);
+    let protos = ctx.protocols;
+    let unnamed = unnamed(protos);
     // One admission per protocol (None: admits nothing).
     let mut adms: Vec<(Protocol, Arc<Admission<'a>>)> = Vec::new();
     if entries.iter().any(|e| !e.sources.is_empty()) {
-        for &p in &protos {
+        for &p in protos {
             let eval = if p == Protocol::All { unnamed } else { p };
             let adm = ctx.admission(&acl.id, vpc, &groups, eval);
             if !adm.iter().all(|x| x.val.0.is_empty()) {
@@ -662,19 +592,17 @@ fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Re
         if e.sources.is_empty() {
             continue;
         }
-        // The cache key owns the source set; it is cloned only for a new entry.
-        let mut key = (0usize, e.sources.clone());
         for (p, adm) in &adms {
             let p = *p;
             if (p == Protocol::Icmp && e.dst.is_ipv6()) || (p == Protocol::Icmpv6 && e.dst.is_ipv4()) {
                 continue;
             }
-            key.0 = Arc::as_ptr(adm) as usize;
+            let key = (Arc::as_ptr(adm) as usize, Arc::as_ptr(&e.sources) as usize);
             let sh = match ctx.shapes.get(&key) {
-                Some(sh) => sh.clone(),
+                Some((_, sh)) => sh.clone(),
                 None => {
-                    let sh = Arc::new(shapes(adm, &e.sources));
-                    ctx.shapes.insert(key.clone(), sh.clone());
+                    let sh = Arc::new(shapes(adm, &e.sources, &mut ctx.sets));
+                    ctx.shapes.insert(key, (e.sources.clone(), sh.clone()));
                     sh
                 }
             };
@@ -682,45 +610,6 @@ fn analyse_interface<'a>(ctx: &mut Ctx<'a>, eni: &'a Interface, out: &mut Vec<Re
         }
     }
     ctx.lb_records(eni, &ids, table, acl, out);
-}
-
-/// Names of admitting security groups.
-type Groups<'a> = BTreeSet<&'a str>;
-
-/// Sources, port intervals and groups, before conversion to prefixes.
-type Shape<'a> = (AddrSet, Vec<(u128, u128)>, Groups<'a>);
-
-/// An admission restricted to a source set: (source prefixes, ports, admitting groups) per distinct source set.
-type Shapes<'a> = Vec<(Arc<[IpNet]>, Arc<[PortRange]>, Groups<'a>)>;
-
-/// Intersects an admission with a source set, grouping ports by equal resulting source set.
-fn shapes<'a>(adm: &Admission<'a>, sources: &AddrSet) -> Shapes<'a> {
-    let mut acc: Vec<Shape<'a>> = Vec::new();
-    for piece in adm.iter() {
-        let (union, per) = &piece.val;
-        if !union.intersects(sources) {
-            continue;
-        }
-        let s = union.intersect(sources);
-        let gs: Groups<'a> = per.iter().filter(|(_, gs)| gs.intersects(&s)).map(|(g, _)| *g).collect();
-        match acc.iter_mut().find(|(x, _, _)| *x == s) {
-            Some((_, ports, g)) => {
-                ports.push((piece.lo as u128, piece.hi as u128));
-                g.extend(gs);
-            }
-            None => acc.push((s, vec![(piece.lo as u128, piece.hi as u128)], gs)),
-        }
-    }
-    acc.into_iter()
-        .map(|(s, ports, gs)| {
-            let ports: Vec<PortRange> = RangeSet::from_ranges(ports)
-                .ranges()
-                .iter()
-                .map(|&(a, b)| PortRange { from: a as u16, to: b as u16 })
-                .collect();
-            (s.to_prefixes().into(), ports.into(), gs)
-        })
-        .collect()
 }
 
 /// An interface's ids, shared by all its records.
@@ -732,13 +621,9 @@ struct EniIds {
 }
 
 impl EniIds {
-    fn new(eni: &Interface) -> EniIds {
-        EniIds {
-            id: eni.id.as_str().into(),
-            instance: eni.instance_id.as_deref().map(Arc::from),
-            vpc: eni.vpc_id.as_str().into(),
-            subnet: eni.subnet_id.as_str().into(),
-        }
+    /// `vpc` and `subnet`: the shared copies of the interface's VPC and subnet ids.
+    fn new(eni: &Interface, vpc: Arc<str>, subnet: Arc<str>) -> EniIds {
+        EniIds { id: eni.id.as_str().into(), instance: eni.instance_id.as_deref().map(Arc::from), vpc, subnet }
     }
 
     /// A record of this interface.

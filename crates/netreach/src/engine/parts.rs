@@ -172,13 +172,16 @@ pub type Members = BTreeMap<String, BTreeMap<String, AddrSet>>;
 
 /// Collects [`Members`].
 pub fn members(net: &Network) -> Members {
-    let mut raw: BTreeMap<String, BTreeMap<String, Vec<IpAddr>>> = BTreeMap::new();
+    // Keyed by borrowed ids while collecting: copying both ids for every (interface, group) was most of the cost.
+    let mut raw: BTreeMap<&str, BTreeMap<&str, Vec<IpAddr>>> = BTreeMap::new();
     for i in net.interfaces.values() {
         for g in &i.security_group_ids {
-            raw.entry(g.clone()).or_default().entry(i.vpc_id.clone()).or_default().extend(i.addresses());
+            raw.entry(g.as_str()).or_default().entry(i.vpc_id.as_str()).or_default().extend(i.addresses());
         }
     }
-    raw.into_iter().map(|(g, m)| (g, m.into_iter().map(|(v, a)| (v, AddrSet::addrs(a))).collect())).collect()
+    raw.into_iter()
+        .map(|(g, m)| (g.to_string(), m.into_iter().map(|(v, a)| (v.to_string(), AddrSet::addrs(a))).collect()))
+        .collect()
 }
 
 /// Security groups, symbolically, for protocol `p`: per port piece, per group, the peers its inbound (or, with
@@ -229,7 +232,11 @@ pub fn sg_admit(
             }
         }
     };
-    let peers: Vec<Vec<AddrSet>> = sg_rules.iter().map(|rs| rs.iter().map(|r| peer_set(&r.peer)).collect()).collect();
+    // Only rules of protocol `p` (or all) can match: the others' peers (group members can be many) are not built.
+    let peers: Vec<Vec<AddrSet>> = sg_rules
+        .iter()
+        .map(|rs| rs.iter().map(|r| if r.protocol.admits(p) { peer_set(&r.peer) } else { AddrSet::none() }).collect())
+        .collect();
     let mut out: Vec<Piece<Vec<(String, AddrSet)>>> = Vec::new();
     for (lo, hi) in iv {
         let mut val = Vec::new();
