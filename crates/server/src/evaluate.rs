@@ -5,9 +5,12 @@
 //! samples and the package list are all it needs, so the same evaluation
 //! serves the server, tests and (later) `warden assess --duration`. Runtime
 //! telemetry reaches it as opaque JSON bodies; the Runtime Behavior package
-//! plugs in at the marked place.
+//! plugs in at the marked place. Network Reachability needs the AWS network
+//! description (`warden serve --aws DIR`), loaded once per run
+//! ([`NetworkDescription::for_run`]) and matched to each agent's instance.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use warden_model::{Finding as RuleFinding, Outcome, Severity, Snapshot};
 use warden_rules::{Package, best_practices, cis, cve};
@@ -41,6 +44,44 @@ pub struct EvaluationContext {
     pub vulndb: Option<PathBuf>,
     /// Today (`YYYY-MM-DD`), for support-status checks.
     pub today: String,
+    /// The AWS network description for the Network Reachability package.
+    pub network: NetworkDescription,
+}
+
+/// The AWS network description a run's evaluation uses.
+#[derive(Clone, Debug, Default)]
+pub enum NetworkDescription {
+    /// `warden serve` was started without `--aws DIR`.
+    #[default]
+    NotConfigured,
+    /// The folder could not be read (the error).
+    Unreadable(String),
+    /// Loaded and analysed for this run.
+    Loaded(Arc<warden_netreach::hosts::Analysis>),
+}
+
+impl NetworkDescription {
+    /// Reads `dir` (a folder of describe-* JSON, the `warden net load`
+    /// format) afresh. Called once per run evaluation that includes the
+    /// package, so the description in force when the run is evaluated is the
+    /// one on disk then: no restart or reload signal is needed after the
+    /// folder is refreshed (e.g. by `warden net collect`).
+    pub fn for_run(dir: Option<&Path>) -> NetworkDescription {
+        match dir {
+            None => NetworkDescription::NotConfigured,
+            Some(dir) => match warden_netreach::hosts::Analysis::load(dir) {
+                Ok(a) => NetworkDescription::Loaded(Arc::new(a)),
+                Err(e) => NetworkDescription::Unreadable(e),
+            },
+        }
+    }
+}
+
+/// What evaluation knows about one agent besides its telemetry.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AgentIdentity<'a> {
+    /// The non-loopback IPv4 addresses the agent last reported.
+    pub ipv4_addresses: &'a [String],
 }
 
 /// One package's result for one agent.
@@ -57,11 +98,13 @@ pub enum PackageResult {
     NotEvaluated(String),
 }
 
-/// Evaluates the packages for one agent's data: its host snapshot and its
-/// runtime telemetry bodies. Returns one result per package id, in order.
+/// Evaluates the packages for one agent's data: its host snapshot, its
+/// runtime telemetry bodies and its reported addresses. Returns one result
+/// per package id, in order.
 pub fn evaluate_agent(
     snapshot: &Snapshot,
     runtime: &[serde_json::Value],
+    identity: AgentIdentity,
     packages: &[String],
     ctx: &EvaluationContext,
 ) -> Vec<(String, PackageResult)> {
@@ -85,9 +128,7 @@ pub fn evaluate_agent(
                 },
                 cis::PACKAGE_ID => cis_result(snapshot),
                 RUNTIME_PACKAGE_ID => runtime_result(snapshot, runtime),
-                id if id == warden_netreach::findings::PACKAGE_ID => {
-                    PackageResult::NotEvaluated("no AWS network description is loaded for this target".into())
-                }
+                id if id == warden_netreach::findings::PACKAGE_ID => network_result(snapshot, identity, &ctx.network),
                 other => PackageResult::NotEvaluated(format!("unknown rules package {other:?}")),
             };
             (id.clone(), result)
@@ -134,6 +175,36 @@ fn runtime_result(snapshot: &Snapshot, runtime: &[serde_json::Value]) -> Package
     let asset = warden_rules::asset_name(snapshot);
     let (outcomes, findings, _partial) = warden_rules::runtime::evaluate(&observations, &asset);
     let rules_evaluated = outcomes.iter().filter(|r| r.outcome != Outcome::CouldNotEvaluate).count();
+    PackageResult::Evaluated { findings, rules_evaluated }
+}
+
+/// The Network Reachability package for the agent's own EC2 instance, with
+/// its snapshot's listening sockets as listener knowledge. An agent matched
+/// to no instance (or to several) is not evaluated, and the reason says so.
+fn network_result(snapshot: &Snapshot, identity: AgentIdentity, network: &NetworkDescription) -> PackageResult {
+    use warden_netreach::hosts::InstanceMatch;
+    let analysis = match network {
+        NetworkDescription::NotConfigured => {
+            return PackageResult::NotEvaluated(
+                "no AWS network description is loaded (warden serve --aws DIR, a folder of describe-* JSON)".into(),
+            );
+        }
+        NetworkDescription::Unreadable(e) => {
+            return PackageResult::NotEvaluated(format!("the AWS network description could not be read: {e}"));
+        }
+        NetworkDescription::Loaded(a) => a,
+    };
+    let instance_id = match analysis.match_instance(snapshot.host.ec2_instance_id.as_deref(), identity.ipv4_addresses) {
+        InstanceMatch::Matched { instance_id, .. } => instance_id,
+        InstanceMatch::Unmatched(reason) => return PackageResult::NotEvaluated(reason),
+    };
+    let (outcomes, findings) = analysis.instance_package(&instance_id, snapshot);
+    let blocked: Vec<&str> =
+        outcomes.iter().filter(|o| o.outcome == Outcome::CouldNotEvaluate).map(|o| o.reason.as_str()).collect();
+    if findings.is_empty() && !blocked.is_empty() {
+        return PackageResult::NotEvaluated(format!("instance {instance_id}: {}", blocked.join("; ")));
+    }
+    let rules_evaluated = outcomes.len() - blocked.len();
     PackageResult::Evaluated { findings, rules_evaluated }
 }
 
@@ -200,7 +271,10 @@ pub fn no_issues_finding(package_id: &str, rules_evaluated: usize, hostname: &st
 /// deliver or its data could not be read.
 pub fn evaluate_run(state: &AppState, run: &Run) -> Result<(), String> {
     let store = state.store.as_ref();
-    let ctx = EvaluationContext { vulndb: state.config.vulndb.clone(), today: warden_collect::today() };
+    let wants_network = run.packages.iter().any(|p| p == warden_netreach::findings::PACKAGE_ID);
+    let network =
+        if wants_network { NetworkDescription::for_run(state.config.aws.as_deref()) } else { Default::default() };
+    let ctx = EvaluationContext { vulndb: state.config.vulndb.clone(), today: warden_collect::today(), network };
     store.clear_run_results(&run.id).map_err(|e| e.to_string())?;
     let mut errors = Vec::new();
     let mut findings = Vec::new();
@@ -248,7 +322,8 @@ pub fn evaluate_run(state: &AppState, run: &Run) -> Result<(), String> {
             continue;
         };
         let host = agent.host.hostname.clone().unwrap_or_else(|| agent.id.clone());
-        for (package, result) in evaluate_agent(&snapshot, &runtime, &run.packages, &ctx) {
+        let identity = AgentIdentity { ipv4_addresses: &agent.host.ipv4_addresses };
+        for (package, result) in evaluate_agent(&snapshot, &runtime, identity, &run.packages, &ctx) {
             match result {
                 PackageResult::NotEvaluated(reason) => {
                     store.add_exclusion(&exclude(&package, reason)).map_err(|e| e.to_string())?
@@ -308,19 +383,37 @@ mod tests {
         let second = serde_json::to_value(sampler.sample(warden_collect::runtime::unix_now() + 1)).unwrap();
         let runtime = [first.clone(), first, second, serde_json::json!({"not": "a delta"})];
         let packages = vec![RUNTIME_PACKAGE_ID.to_string()];
-        let results = evaluate_agent(&fixture("debian-weak"), &runtime, &packages, &EvaluationContext::default());
+        let results = evaluate_agent(
+            &fixture("debian-weak"),
+            &runtime,
+            AgentIdentity::default(),
+            &packages,
+            &EvaluationContext::default(),
+        );
         let PackageResult::Evaluated { rules_evaluated, findings } = &results[0].1 else { panic!("{:?}", results[0]) };
         assert!(*rules_evaluated > 0 && *rules_evaluated <= warden_rules::runtime::rules().len(), "{rules_evaluated}");
         assert!(findings.iter().all(|f| f.package == RUNTIME_PACKAGE_NAME));
         let garbage = [serde_json::json!({"not": "a delta"})];
-        let results = evaluate_agent(&fixture("debian-weak"), &garbage, &packages, &EvaluationContext::default());
+        let results = evaluate_agent(
+            &fixture("debian-weak"),
+            &garbage,
+            AgentIdentity::default(),
+            &packages,
+            &EvaluationContext::default(),
+        );
         assert!(matches!(&results[0].1, PackageResult::NotEvaluated(r) if r.contains("could be read")), "{results:?}");
         // A version 1 delta (chain entries as objects) from an old agent: refused by version, said so.
         let old_agent = [
             serde_json::json!({"schema_version": 1, "sampler": "s", "seq": 1, "at": 1, "interval_secs": 10,
             "shared_objects": {"upserts": [{"path": "/l.so", "loaded_by": "/b", "chain": [{"mode": 33261, "uid": 0, "gid": 0}], "pid": 1}]}}),
         ];
-        let results = evaluate_agent(&fixture("debian-weak"), &old_agent, &packages, &EvaluationContext::default());
+        let results = evaluate_agent(
+            &fixture("debian-weak"),
+            &old_agent,
+            AgentIdentity::default(),
+            &packages,
+            &EvaluationContext::default(),
+        );
         assert!(
             matches!(&results[0].1, PackageResult::NotEvaluated(r) if r.contains("schema version {1}") && r.contains("upgrade the agent")),
             "{results:?}"
@@ -330,7 +423,13 @@ mod tests {
     #[test]
     fn every_package_evaluates_or_says_why_not() {
         let packages: Vec<String> = PACKAGES.iter().map(|p| p.0.to_string()).collect();
-        let results = evaluate_agent(&fixture("debian-weak"), &[], &packages, &EvaluationContext::default());
+        let results = evaluate_agent(
+            &fixture("debian-weak"),
+            &[],
+            AgentIdentity::default(),
+            &packages,
+            &EvaluationContext::default(),
+        );
         assert_eq!(results.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(), packages);
         let PackageResult::Evaluated { findings, rules_evaluated } = &results[0].1 else { panic!("{:?}", results[0]) };
         assert!(rules_evaluated > &0);
@@ -341,6 +440,53 @@ mod tests {
         assert!(matches!(&results[4].1, PackageResult::NotEvaluated(r) if r.contains("AWS")));
     }
 
+    /// Network Reachability on the moto world fixture: an agent at web-1's
+    /// address gets web-1's findings with its own listeners; an agent at no
+    /// instance's address, or with no description loaded, is excluded with the reason.
+    #[test]
+    fn network_reachability_matches_the_agent_to_its_instance() {
+        let aws = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/aws/moto-world");
+        let ctx = EvaluationContext { network: NetworkDescription::for_run(Some(&aws)), ..Default::default() };
+        let packages = vec![warden_netreach::findings::PACKAGE_ID.to_string()];
+        let mut snapshot = fixture("debian-weak");
+        snapshot.listening = warden_model::Fact::collected(vec![warden_model::ListeningSocket {
+            transport: warden_model::Transport::Tcp,
+            address: "0.0.0.0".into(),
+            port: 22,
+            inode: 7,
+            uid: 0,
+            user: Some("root".into()),
+            pid: Some(1),
+            process: Some("sshd".into()),
+            exe: Some("/usr/sbin/sshd".into()),
+        }]);
+        let web1 = ["192.0.2.9".to_string(), "10.0.1.10".to_string()];
+        let results = evaluate_agent(&snapshot, &[], AgentIdentity { ipv4_addresses: &web1 }, &packages, &ctx);
+        let PackageResult::Evaluated { findings, rules_evaluated } = &results[0].1 else { panic!("{results:?}") };
+        assert_eq!(*rules_evaluated, 1);
+        assert!(findings.iter().all(|f| f.attributes["INSTANCE_ID"] == "i-9ff9ec716ae40311d"), "{findings:#?}");
+        let ssh = findings.iter().find(|f| f.attributes.get("PORT").is_some_and(|p| p == "22")).unwrap();
+        assert_eq!(ssh.attributes["RULE_TYPE"], "RecognizedPortWithListener");
+        assert_eq!(ssh.attributes["PROCESS"], "/usr/sbin/sshd");
+
+        let elsewhere = ["192.0.2.9".to_string()];
+        let results = evaluate_agent(&snapshot, &[], AgentIdentity { ipv4_addresses: &elsewhere }, &packages, &ctx);
+        assert!(matches!(&results[0].1, PackageResult::NotEvaluated(r) if r.contains("192.0.2.9")), "{results:?}");
+        // The snapshot's instance id is used before addresses.
+        snapshot.host.ec2_instance_id = Some("i-3cee96c180a4e387d".into());
+        let results = evaluate_agent(&snapshot, &[], AgentIdentity { ipv4_addresses: &web1 }, &packages, &ctx);
+        let PackageResult::Evaluated { findings, .. } = &results[0].1 else { panic!("{results:?}") };
+        assert!(findings.iter().all(|f| f.attributes["INSTANCE_ID"] == "i-3cee96c180a4e387d"), "{findings:#?}");
+
+        let missing = std::path::Path::new("/nonexistent/warden-aws");
+        let ctx = EvaluationContext { network: NetworkDescription::for_run(Some(missing)), ..Default::default() };
+        let results = evaluate_agent(&snapshot, &[], AgentIdentity { ipv4_addresses: &web1 }, &packages, &ctx);
+        assert!(
+            matches!(&results[0].1, PackageResult::NotEvaluated(r) if r.contains("could not be read") && r.contains("/nonexistent/warden-aws")),
+            "{results:?}"
+        );
+    }
+
     #[test]
     fn nothing_found_with_rules_blocked_is_not_reported_as_no_issues() {
         // A root that is not the running system has no live kernel facts (DEP,
@@ -348,6 +494,7 @@ mod tests {
         let results = evaluate_agent(
             &fixture("debian-hardened"),
             &[],
+            AgentIdentity::default(),
             &["best-practices".to_string()],
             &EvaluationContext::default(),
         );

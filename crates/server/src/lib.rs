@@ -55,6 +55,9 @@ pub struct ServerConfig {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Vulnerability database for the CVE package (`warden db` format).
     pub vulndb: Option<PathBuf>,
+    /// Folder of AWS describe-* JSON for the Network Reachability package
+    /// (`warden net load` format), read at each run's evaluation.
+    pub aws: Option<PathBuf>,
     /// Heartbeat interval told to agents, seconds.
     pub heartbeat_seconds: u64,
     /// How long a run waits for agents to report after collection ends, seconds.
@@ -73,6 +76,7 @@ impl ServerConfig {
             data_dir,
             tls: None,
             vulndb: None,
+            aws: None,
             heartbeat_seconds: 30,
             stop_grace_seconds: 120,
             tick: Duration::from_millis(500),
