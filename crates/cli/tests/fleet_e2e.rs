@@ -197,6 +197,22 @@ fn network_reachability_for_the_agents_own_instance() {
     assert!(reason.contains(&agent_ip) && reason.contains("no instance"), "{reason}");
 }
 
+/// A wrong `--aws` folder stops the server at start, naming the option.
+#[test]
+fn serve_refuses_an_unreadable_aws_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-folder");
+    let out = std::process::Command::new(fleet::WARDEN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--aws"])
+        .arg(&missing)
+        .env("WARDEN_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--aws") && stderr.contains("no-such-folder"), "{stderr}");
+}
+
 /// Stop early evaluates what was collected; cancel ends CANCELED without findings.
 #[test]
 fn stop_early_and_cancel() {
