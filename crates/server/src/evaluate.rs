@@ -194,11 +194,16 @@ fn network_result(snapshot: &Snapshot, identity: AgentIdentity, network: &Networ
         }
         NetworkDescription::Loaded(a) => a,
     };
-    let instance_id = match analysis.match_instance(snapshot.host.ec2_instance_id.as_deref(), identity.ipv4_addresses) {
-        InstanceMatch::Matched { instance_id, .. } => instance_id,
-        InstanceMatch::Unmatched(reason) => return PackageResult::NotEvaluated(reason),
-    };
-    let (outcomes, findings) = analysis.instance_package(&instance_id, snapshot);
+    let (instance_id, by) =
+        match analysis.match_instance(snapshot.host.ec2_instance_id.as_deref(), identity.ipv4_addresses) {
+            InstanceMatch::Matched { instance_id, by } => (instance_id, by),
+            InstanceMatch::Unmatched(reason) => return PackageResult::NotEvaluated(reason),
+        };
+    let (outcomes, mut findings) = analysis.instance_package(&instance_id, snapshot);
+    // Which instance the agent was taken for, and why, is part of each finding's evidence.
+    for f in &mut findings {
+        f.evidence.push(warden_rules::message_only(format!("agent matched to EC2 instance {instance_id} by {by}")));
+    }
     let blocked: Vec<&str> =
         outcomes.iter().filter(|o| o.outcome == Outcome::CouldNotEvaluate).map(|o| o.reason.as_str()).collect();
     if findings.is_empty() && !blocked.is_empty() {
@@ -468,6 +473,13 @@ mod tests {
         let ssh = findings.iter().find(|f| f.attributes.get("PORT").is_some_and(|p| p == "22")).unwrap();
         assert_eq!(ssh.attributes["RULE_TYPE"], "RecognizedPortWithListener");
         assert_eq!(ssh.attributes["PROCESS"], "/usr/sbin/sshd");
+        assert!(
+            ssh.evidence.iter().any(|e| e
+                .message
+                .contains("matched to EC2 instance i-9ff9ec716ae40311d by private address 10.0.1.10")),
+            "{:?}",
+            ssh.evidence
+        );
 
         let elsewhere = ["192.0.2.9".to_string()];
         let results = evaluate_agent(&snapshot, &[], AgentIdentity { ipv4_addresses: &elsewhere }, &packages, &ctx);
