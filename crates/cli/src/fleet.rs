@@ -115,6 +115,11 @@ pub struct ServeArgs {
     /// Vulnerability database for the CVE package (`warden db` format).
     #[arg(long)]
     vulndb: Option<PathBuf>,
+    /// Network Reachability package: a folder of `aws ec2/elbv2 describe-*`
+    /// JSON outputs (as `warden net load` reads), read again at each run's
+    /// evaluation, so refreshing the folder needs no restart.
+    #[arg(long, value_name = "DIR")]
+    aws: Option<PathBuf>,
     /// Heartbeat interval told to agents, seconds.
     #[arg(long, default_value_t = 30)]
     heartbeat_seconds: u64,
@@ -640,6 +645,18 @@ fn serve(args: ServeArgs) -> Result<ExitCode, String> {
     }
     config.tls = args.tls_cert.zip(args.tls_key);
     config.vulndb = args.vulndb;
+    if let Some(dir) = &args.aws {
+        // Checked now so a wrong path fails at start, not at the first run's evaluation.
+        let analysis = warden_netreach::hosts::Analysis::load(dir).map_err(|e| format!("--aws: {e}"))?;
+        eprintln!(
+            "warden serve: --aws {}: {} instances, {} network interfaces, {} load warnings (read again at each run's evaluation)",
+            dir.display(),
+            analysis.network.instances.len(),
+            analysis.network.interfaces.len(),
+            analysis.warnings.len()
+        );
+    }
+    config.aws = args.aws;
     config.heartbeat_seconds = args.heartbeat_seconds.max(1);
     config.stop_grace_seconds = args.stop_grace_seconds;
     config.inspector = warden_server::inspector_mount::InspectorConfig {

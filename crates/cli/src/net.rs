@@ -9,6 +9,7 @@
 use std::fmt::Write as _;
 use std::path::Path;
 
+use warden_netreach::hosts::snapshot_listeners;
 use warden_netreach::load::{self, Loaded};
 
 /// Loads `dir` and prints counts and warnings (or, with `json`, the model).
@@ -176,66 +177,7 @@ pub fn assess_package(
     dir: &Path,
     snapshot: &warden_model::Snapshot,
 ) -> Result<(Vec<warden_model::RuleOutcome>, Vec<warden_model::Finding>, bool), String> {
-    use warden_netreach::{engine, findings};
-    let loaded = load::load_dir(dir).map_err(|e| e.to_string())?;
-    let records = engine::analyse(&loaded.network);
-    let mut warnings: Vec<String> = loaded
-        .network
-        .warnings
-        .iter()
-        .map(|w| {
-            let file = w.file.as_deref().filter(|f| *f != w.resource).map(|f| format!(" ({f})")).unwrap_or_default();
-            format!("{}{file}: {}", w.resource, w.message)
-        })
-        .collect();
-    if loaded.summary.files_skipped > 0 {
-        warnings
-            .push(format!("{} file(s) skipped (unreadable or not describe-* output)", loaded.summary.files_skipped));
-    }
-    let hosts = snapshot_listeners(snapshot, None);
-    let found = findings::findings(&loaded.network, &records, &hosts);
-    let partial = !warnings.is_empty() || loaded.summary.partial;
-    Ok((vec![findings::summary(&records, &warnings)], found, partial))
-}
-
-/// The snapshot's listening sockets as listener knowledge. The snapshot does
-/// not know its EC2 instance id, so the host is keyed by `label` when given
-/// (an instance id or private IP, from `--snapshot i-...=FILE`), by the
-/// private IPv4 of an EC2 default host name (`ip-10-0-1-10`, `ip-10-0-1-10.ec2.internal`),
-/// and by every specific address (not wildcard, not loopback) its sockets are
-/// bound to; with none of these, no interface is matched (findings say "no agent").
-pub fn snapshot_listeners(
-    snapshot: &warden_model::Snapshot,
-    label: Option<&str>,
-) -> Vec<warden_netreach::findings::HostListeners> {
-    use warden_model::Transport;
-    use warden_netreach::findings::{HostListeners, Listener};
-    use warden_netreach::model::Protocol;
-    let Some(sockets) = snapshot.listening.value() else { return Vec::new() };
-    let listeners: Vec<Listener> = sockets
-        .iter()
-        .filter_map(|s| {
-            let ip: std::net::IpAddr = s.address.trim_matches(['[', ']']).parse().ok()?;
-            if ip.is_loopback() {
-                return None;
-            }
-            Some(Listener {
-                protocol: if s.transport == Transport::Tcp { Protocol::Tcp } else { Protocol::Udp },
-                address: (!ip.is_unspecified()).then_some(ip),
-                port: s.port,
-                process: s.exe.clone().or_else(|| s.process.clone()).unwrap_or_default(),
-            })
-        })
-        .collect();
-    let mut hosts: std::collections::BTreeSet<String> =
-        listeners.iter().filter_map(|l| l.address).map(|a| a.to_string()).collect();
-    hosts.extend(snapshot.host.hostname.as_deref().and_then(ec2_hostname_ip).map(|a| a.to_string()));
-    hosts.extend(label.map(str::to_string));
-    hosts.into_iter().map(|host| HostListeners { host, listeners: listeners.clone() }).collect()
-}
-
-/// The private IPv4 address an EC2 default host name spells: `ip-10-0-1-10` or `ip-10-0-1-10.<region>.compute.internal`.
-fn ec2_hostname_ip(name: &str) -> Option<std::net::Ipv4Addr> {
-    let first = name.split('.').next()?;
-    first.strip_prefix("ip-")?.replace('-', ".").parse().ok()
+    let analysis = warden_netreach::hosts::Analysis::load(dir)?;
+    let (outcomes, found) = analysis.package(&snapshot_listeners(snapshot, None));
+    Ok((outcomes, found, analysis.is_partial()))
 }

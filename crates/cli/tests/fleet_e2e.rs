@@ -90,6 +90,129 @@ fn a_twenty_second_run_over_two_of_three_agents() {
     assert_eq!(f.raw("GET", "/readyz", &[], None).status, 200);
 }
 
+/// The fixture network with the test host as instance search-1: the
+/// template's placeholders become the host's address and its /24 and /16.
+fn write_network(dir: &std::path::Path, agent_ip: &str) {
+    let octets: Vec<&str> = agent_ip.split('.').collect();
+    let subnet = format!("{}.{}.{}.0/24", octets[0], octets[1], octets[2]);
+    let vpc = format!("{}.{}.0.0/16", octets[0], octets[1]);
+    let from =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/aws/fleet-agent/999988887777/eu-west-1");
+    let to = dir.join("999988887777/eu-west-1");
+    std::fs::create_dir_all(&to).unwrap();
+    for entry in std::fs::read_dir(&from).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_some_and(|e| e == "json") {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let text =
+                text.replace("@AGENT_IP@", agent_ip).replace("@SUBNET_CIDR@", &subnet).replace("@VPC_CIDR@", &vpc);
+            std::fs::write(to.join(path.file_name().unwrap()), text).unwrap();
+        }
+    }
+}
+
+/// Network Reachability in a fleet run (`warden serve --aws DIR`): the
+/// agent is matched to instance search-1 by its address and gets that
+/// instance's findings only, with the path and, from its own snapshot,
+/// whether something listens (this test listens on 9200, nothing on 9300).
+/// The folder is read again at the next run's evaluation: moved to another
+/// address, the instance no longer matches and the agent is excluded, saying why.
+#[test]
+fn network_reachability_for_the_agents_own_instance() {
+    const SEARCH_1: &str = "i-0a9e1f1ee7c4b3a28";
+    let host = warden_agent::host_info();
+    let agent_ip = host
+        .ipv4_addresses
+        .iter()
+        .find(|a| a.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.octets()[0] != 198))
+        .expect("the test host needs a non-loopback IPv4 address outside 198.0.0.0/8 (the other instance's range)")
+        .clone();
+    let aws = tempfile::tempdir().unwrap();
+    write_network(aws.path(), &agent_ip);
+    // Something listens on 9200 (this listener, or whatever already holds the port) during the run.
+    let _listener = std::net::TcpListener::bind("0.0.0.0:9200");
+    let mut f = Fleet::start_with(&["--aws", aws.path().to_str().unwrap()], None);
+    let agent = f.add_agent("search", "role=search");
+    let run = f.start_run("search", json!([{"key": "role", "value": "search"}]), 3, &["network-reachability"]);
+    let r = f.wait_run(&run);
+    assert_eq!(r["state"], "COMPLETED", "{r:#}");
+    assert_eq!(r["exclusions"], json!([]), "the agent matched an instance: {r:#}");
+    let findings = f.findings(&run);
+    let attr = |x: &serde_json::Value, k: &str| {
+        x["attributes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|a| a["key"] == k)
+            .map(|a| a["value"].as_str().unwrap().to_string())
+    };
+    let port = |p: &str| {
+        findings
+            .iter()
+            .find(|x| attr(x, "PORT").as_deref() == Some(p))
+            .unwrap_or_else(|| panic!("a finding for port {p}: {findings:#?}"))
+    };
+    assert!(findings.iter().all(|x| x["agent_id"] == agent.as_str() && x["package"] == "network-reachability"));
+    assert!(
+        findings.iter().all(|x| attr(x, "INSTANCE_ID").as_deref() == Some(SEARCH_1)),
+        "only the agent's own instance: {findings:#?}"
+    );
+    for (p, rule_type) in [("9200", "RecognizedPortWithListener"), ("9300", "RecognizedPortNoListener")] {
+        let x = port(p);
+        assert_eq!(attr(x, "RULE_TYPE").as_deref(), Some(rule_type), "{x:#}");
+        assert_eq!(attr(x, "REACHABILITY_TYPE").as_deref(), Some("Internet"));
+        assert_eq!(attr(x, "PORT_GROUP_NAME").as_deref(), Some("Elasticsearch"));
+        assert_eq!(attr(x, "PROTOCOL").as_deref(), Some("TCP"));
+        for (k, v) in [
+            ("VPC", "vpc-0a9e1f1ee7c4b3a21"),
+            ("SUBNET", "subnet-0a9e1f1ee7c4b3a22"),
+            ("ENI", "eni-0a9e1f1ee7c4b3a27"),
+            ("ACL", "acl-0a9e1f1ee7c4b3a25"),
+            ("ROUTE_TABLE", "rtb-0a9e1f1ee7c4b3a24"),
+            ("SECURITY_GROUP", "sg-0a9e1f1ee7c4b3a26"),
+            ("IGW", "igw-0a9e1f1ee7c4b3a23"),
+        ] {
+            assert_eq!(attr(x, k).as_deref(), Some(v), "{k} of {x:#}");
+        }
+        assert_eq!(x["asset"]["agent_id"], agent.as_str());
+        assert!(!x["evidence"].as_array().unwrap().is_empty(), "{x:#}");
+    }
+    assert!(attr(port("9200"), "PROCESS").is_some_and(|p| !p.is_empty()), "the listening process is named");
+
+    // The folder changes: search-1 now has another address, read at the next evaluation.
+    let moved = agent_ip.rsplit_once('.').map(|(net, last)| {
+        let last: u8 = last.parse().unwrap();
+        format!("{net}.{}", if last == 250 { 251 } else { 250 })
+    });
+    write_network(aws.path(), &moved.unwrap());
+    let template = r["template_id"].as_str().unwrap();
+    let second = f.ok("POST", "/v1/runs", Some(json!({"template_id": template})))["id"].as_str().unwrap().to_string();
+    let r = f.wait_run(&second);
+    assert_eq!(r["state"], "COMPLETED", "{r:#}");
+    assert!(f.findings(&second).is_empty());
+    let exclusions = r["exclusions"].as_array().unwrap();
+    assert_eq!(exclusions.len(), 1, "{exclusions:?}");
+    assert_eq!(exclusions[0]["package"], "network-reachability");
+    let reason = exclusions[0]["reason"].as_str().unwrap();
+    assert!(reason.contains(&agent_ip) && reason.contains("no instance"), "{reason}");
+}
+
+/// A wrong `--aws` folder stops the server at start, naming the option.
+#[test]
+fn serve_refuses_an_unreadable_aws_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no-such-folder");
+    let out = std::process::Command::new(fleet::WARDEN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--aws"])
+        .arg(&missing)
+        .env("WARDEN_DATA_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--aws") && stderr.contains("no-such-folder"), "{stderr}");
+}
+
 /// Stop early evaluates what was collected; cancel ends CANCELED without findings.
 #[test]
 fn stop_early_and_cancel() {

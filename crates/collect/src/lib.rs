@@ -131,7 +131,7 @@ pub fn collect_from(fs: &RootFs, options: &Options) -> Snapshot {
         collected_at,
         root: fs.root().display().to_string(),
         live: fs.is_live(),
-        host: Host { hostname: os::hostname(fs), os: os::os_release(fs) },
+        host: Host { hostname: os::hostname(fs), os: os::os_release(fs), ec2_instance_id: os::ec2_instance_id(fs) },
         sshd: sshd::collect(fs),
         login_defs: logindefs::collect(fs),
         pam: pam::collect(fs),

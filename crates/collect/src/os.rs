@@ -42,6 +42,28 @@ pub fn hostname(fs: &RootFs) -> Option<String> {
     read_host_file("/proc/sys/kernel/hostname", 4096).ok().and_then(|text| parse_hostname(&text))
 }
 
+/// The EC2 instance id of a live Nitro instance: its DMI board asset tag
+/// (`/sys/devices/virtual/dmi/id/board_asset_tag`), which EC2 sets to the
+/// instance id. Not read from a mounted root (its /sys is not that host's);
+/// anything but a well-formed `i-` id (other clouds and vendors put asset
+/// numbers there) is ignored.
+pub fn ec2_instance_id(fs: &RootFs) -> Option<String> {
+    if !fs.is_live() {
+        return None;
+    }
+    let text = read_host_file("/sys/devices/virtual/dmi/id/board_asset_tag", 4096).ok()?;
+    parse_ec2_instance_id(&text)
+}
+
+/// `i-` and 8 or 17 lowercase hex digits, trimmed; anything else is not an instance id.
+pub fn parse_ec2_instance_id(text: &str) -> Option<String> {
+    let id = text.trim();
+    let hex = id.strip_prefix("i-")?;
+    let well_formed =
+        (hex.len() == 8 || hex.len() == 17) && hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    well_formed.then(|| id.to_string())
+}
+
 /// The first line of a hostname file that is neither blank nor a comment, trimmed.
 pub fn parse_hostname(text: &str) -> Option<String> {
     text.lines().map(str::trim).find(|l| !l.is_empty() && !l.starts_with('#')).map(str::to_string)
@@ -346,6 +368,21 @@ mod tests {
         fs::create_dir_all(dir.path().join("etc")).unwrap();
         fs::write(dir.path().join("etc/hostname"), "db-02\n").unwrap();
         assert_eq!(hostname(&root).as_deref(), Some("db-02"));
+    }
+
+    #[test]
+    fn ec2_instance_ids_are_taken_only_when_well_formed() {
+        assert_eq!(parse_ec2_instance_id("i-0abc123def4567890\n").as_deref(), Some("i-0abc123def4567890"));
+        assert_eq!(parse_ec2_instance_id("i-1a2b3c4d").as_deref(), Some("i-1a2b3c4d"));
+        for other in ["", "Default string", "i-", "i-0ABC123DEF4567890", "i-0abc123def456789", "x-0abc123def4567890"] {
+            assert_eq!(parse_ec2_instance_id(other), None, "{other:?}");
+        }
+        // A mounted root's /sys is not that host's: never read.
+        let dir = tempfile::tempdir().unwrap();
+        let tag = dir.path().join("sys/devices/virtual/dmi/id");
+        fs::create_dir_all(&tag).unwrap();
+        fs::write(tag.join("board_asset_tag"), "i-0abc123def4567890\n").unwrap();
+        assert_eq!(ec2_instance_id(&RootFs::open(dir.path()).unwrap()), None);
     }
 
     proptest::proptest! {

@@ -245,6 +245,11 @@ pub struct Host {
     pub hostname: Option<String>,
     /// `/etc/os-release` (or `/usr/lib/os-release`).
     pub os: Fact<OsRelease>,
+    /// The EC2 instance id (`i-...`), when the host says it is one: the DMI
+    /// board asset tag of a Nitro instance, read on the live host only. The
+    /// fleet server matches an agent to its instance by it first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ec2_instance_id: Option<String>,
 }
 
 /// The OS families Warden knows how to assess.

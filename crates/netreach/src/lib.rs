@@ -12,6 +12,7 @@
 
 pub mod engine;
 pub mod findings;
+pub mod hosts;
 pub mod load;
 pub mod model;
 pub mod sets;

@@ -5,9 +5,12 @@
 //! samples and the package list are all it needs, so the same evaluation
 //! serves the server, tests and (later) `warden assess --duration`. Runtime
 //! telemetry reaches it as opaque JSON bodies; the Runtime Behavior package
-//! plugs in at the marked place.
+//! plugs in at the marked place. Network Reachability needs the AWS network
+//! description (`warden serve --aws DIR`), loaded once per run
+//! ([`NetworkDescription::for_run`]) and matched to each agent's instance.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use warden_model::{Finding as RuleFinding, Outcome, RuleOutcome, Severity, Snapshot};
 use warden_rules::{Package, best_practices, cis, cve};
@@ -44,6 +47,44 @@ pub struct EvaluationContext {
     pub vulndb: Option<PathBuf>,
     /// Today (`YYYY-MM-DD`), for support-status checks.
     pub today: String,
+    /// The AWS network description for the Network Reachability package.
+    pub network: NetworkDescription,
+}
+
+/// The AWS network description a run's evaluation uses.
+#[derive(Clone, Debug, Default)]
+pub enum NetworkDescription {
+    /// `warden serve` was started without `--aws DIR`.
+    #[default]
+    NotConfigured,
+    /// The folder could not be read (the error).
+    Unreadable(String),
+    /// Loaded and analysed for this run.
+    Loaded(Arc<warden_netreach::hosts::Analysis>),
+}
+
+impl NetworkDescription {
+    /// Reads `dir` (a folder of describe-* JSON, the `warden net load`
+    /// format) afresh. Called once per run evaluation that includes the
+    /// package, so the description in force when the run is evaluated is the
+    /// one on disk then: no restart or reload signal is needed after the
+    /// folder is refreshed (e.g. by `warden net collect`).
+    pub fn for_run(dir: Option<&Path>) -> NetworkDescription {
+        match dir {
+            None => NetworkDescription::NotConfigured,
+            Some(dir) => match warden_netreach::hosts::Analysis::load(dir) {
+                Ok(a) => NetworkDescription::Loaded(Arc::new(a)),
+                Err(e) => NetworkDescription::Unreadable(e),
+            },
+        }
+    }
+}
+
+/// What evaluation knows about one agent besides its telemetry.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct AgentIdentity<'a> {
+    /// The non-loopback IPv4 addresses the agent last reported.
+    pub ipv4_addresses: &'a [String],
 }
 
 /// One package's result for one agent.
@@ -62,11 +103,13 @@ pub enum PackageResult {
     NotEvaluated(Blocker),
 }
 
-/// Evaluates the packages for one agent's data: its host snapshot and its
-/// runtime telemetry bodies. Returns one result per package id, in order.
+/// Evaluates the packages for one agent's data: its host snapshot, its
+/// runtime telemetry bodies and its reported addresses. Returns one result
+/// per package id, in order.
 pub fn evaluate_agent(
     snapshot: &Snapshot,
     runtime: &[serde_json::Value],
+    identity: AgentIdentity,
     packages: &[String],
     ctx: &EvaluationContext,
 ) -> Vec<(String, PackageResult)> {
@@ -98,6 +141,7 @@ pub fn evaluate_agent(
                     Some(&cis::CisOptions::default()),
                 )),
                 RUNTIME_PACKAGE_ID => runtime_result(snapshot, runtime),
+                id if id == warden_netreach::findings::PACKAGE_ID => network_result(snapshot, identity, &ctx.network),
                 other => unreachable_blocker(other),
             };
             (id.clone(), result)
@@ -159,6 +203,42 @@ fn runtime_result(snapshot: &Snapshot, runtime: &[serde_json::Value]) -> Package
     PackageResult::Evaluated { findings, rules_evaluated, rules: outcomes }
 }
 
+/// The Network Reachability package for the agent's own EC2 instance, with
+/// its snapshot's listening sockets as listener knowledge. An agent matched
+/// to no instance (or to several) is not evaluated, and the reason says so.
+fn network_result(snapshot: &Snapshot, identity: AgentIdentity, network: &NetworkDescription) -> PackageResult {
+    use warden_netreach::hosts::InstanceMatch;
+    let analysis = match network {
+        NetworkDescription::Loaded(a) => a,
+        // `package_blocker` excludes the package before evaluation without a loaded description.
+        NetworkDescription::NotConfigured | NetworkDescription::Unreadable(_) => {
+            return unreachable_blocker(warden_netreach::findings::PACKAGE_ID);
+        }
+    };
+    let (instance_id, by) =
+        match analysis.match_instance(snapshot.host.ec2_instance_id.as_deref(), identity.ipv4_addresses) {
+            InstanceMatch::Matched { instance_id, by } => (instance_id, by),
+            InstanceMatch::Unmatched(reason) => {
+                return PackageResult::NotEvaluated(Blocker::new(ExclusionKind::NoInstanceMatch, reason));
+            }
+        };
+    let (outcomes, mut findings) = analysis.instance_package(&instance_id, snapshot);
+    // Which instance the agent was taken for, and why, is part of each finding's evidence.
+    for f in &mut findings {
+        f.evidence.push(warden_rules::message_only(format!("agent matched to EC2 instance {instance_id} by {by}")));
+    }
+    let blocked: Vec<&str> =
+        outcomes.iter().filter(|o| o.outcome == Outcome::CouldNotEvaluate).map(|o| o.reason.as_str()).collect();
+    if findings.is_empty() && !blocked.is_empty() {
+        return PackageResult::NotEvaluated(Blocker::new(
+            ExclusionKind::RulesNotEvaluable,
+            format!("instance {instance_id}: {}", blocked.join("; ")),
+        ));
+    }
+    let rules_evaluated = outcomes.len() - blocked.len();
+    PackageResult::Evaluated { findings, rules_evaluated, rules: outcomes }
+}
+
 /// A package evaluated with nothing found but rules that could not be
 /// evaluated is reported as not evaluated, never as "no issues".
 fn from_assessment(a: warden_model::Assessment) -> PackageResult {
@@ -205,7 +285,10 @@ pub fn no_issues_finding(package_id: &str, rules_evaluated: usize, hostname: &st
 /// deliver or its data could not be read.
 pub fn evaluate_run(state: &AppState, run: &Run) -> Result<(), String> {
     let store = state.store.as_ref();
-    let ctx = EvaluationContext { vulndb: state.config.vulndb.clone(), today: warden_collect::today() };
+    let wants_network = run.packages.iter().any(|p| p == warden_netreach::findings::PACKAGE_ID);
+    let network =
+        if wants_network { NetworkDescription::for_run(state.config.aws.as_deref()) } else { Default::default() };
+    let ctx = EvaluationContext { vulndb: state.config.vulndb.clone(), today: warden_collect::today(), network };
     store.clear_run_results(&run.id).map_err(|e| e.to_string())?;
     let mut errors = Vec::new();
     let mut findings = Vec::new();
@@ -258,7 +341,8 @@ pub fn evaluate_run(state: &AppState, run: &Run) -> Result<(), String> {
             continue;
         };
         let host = agent.host.hostname.clone().unwrap_or_else(|| agent.id.clone());
-        for (package, result) in evaluate_agent(&snapshot, &runtime, &run.packages, &ctx) {
+        let identity = AgentIdentity { ipv4_addresses: &agent.host.ipv4_addresses };
+        for (package, result) in evaluate_agent(&snapshot, &runtime, identity, &run.packages, &ctx) {
             match result {
                 PackageResult::NotEvaluated(blocker) => {
                     store.add_exclusion(&exclude(&package, blocker)).map_err(|e| e.to_string())?
@@ -325,7 +409,13 @@ pub(crate) mod tests {
         let second = serde_json::to_value(sampler.sample(warden_collect::runtime::unix_now() + 1)).unwrap();
         let runtime = [first.clone(), first, second, serde_json::json!({"not": "a delta"})];
         let packages = vec![RUNTIME_PACKAGE_ID.to_string()];
-        let results = evaluate_agent(&fixture("debian-weak"), &runtime, &packages, &EvaluationContext::default());
+        let results = evaluate_agent(
+            &fixture("debian-weak"),
+            &runtime,
+            AgentIdentity::default(),
+            &packages,
+            &EvaluationContext::default(),
+        );
         let PackageResult::Evaluated { rules_evaluated, findings, rules } = &results[0].1 else {
             panic!("{:?}", results[0])
         };
@@ -333,7 +423,13 @@ pub(crate) mod tests {
         assert!(*rules_evaluated > 0 && *rules_evaluated <= warden_rules::runtime::rules().len(), "{rules_evaluated}");
         assert!(findings.iter().all(|f| f.package == RUNTIME_PACKAGE_NAME));
         let garbage = [serde_json::json!({"not": "a delta"})];
-        let results = evaluate_agent(&fixture("debian-weak"), &garbage, &packages, &EvaluationContext::default());
+        let results = evaluate_agent(
+            &fixture("debian-weak"),
+            &garbage,
+            AgentIdentity::default(),
+            &packages,
+            &EvaluationContext::default(),
+        );
         assert!(
             matches!(&results[0].1, PackageResult::NotEvaluated(r) if r.reason.contains("could be read")),
             "{results:?}"
@@ -343,7 +439,13 @@ pub(crate) mod tests {
             serde_json::json!({"schema_version": 1, "sampler": "s", "seq": 1, "at": 1, "interval_secs": 10,
             "shared_objects": {"upserts": [{"path": "/l.so", "loaded_by": "/b", "chain": [{"mode": 33261, "uid": 0, "gid": 0}], "pid": 1}]}}),
         ];
-        let results = evaluate_agent(&fixture("debian-weak"), &old_agent, &packages, &EvaluationContext::default());
+        let results = evaluate_agent(
+            &fixture("debian-weak"),
+            &old_agent,
+            AgentIdentity::default(),
+            &packages,
+            &EvaluationContext::default(),
+        );
         assert!(
             matches!(&results[0].1, PackageResult::NotEvaluated(r) if r.reason.contains("schema version {1}") && r.reason.contains("upgrade the agent")),
             "{results:?}"
@@ -353,7 +455,13 @@ pub(crate) mod tests {
     #[test]
     fn every_package_evaluates_or_says_why_not() {
         let packages: Vec<String> = PACKAGES.iter().map(|p| p.0.to_string()).collect();
-        let results = evaluate_agent(&fixture("debian-weak"), &[], &packages, &EvaluationContext::default());
+        let results = evaluate_agent(
+            &fixture("debian-weak"),
+            &[],
+            AgentIdentity::default(),
+            &packages,
+            &EvaluationContext::default(),
+        );
         assert_eq!(results.iter().map(|r| r.0.as_str()).collect::<Vec<_>>(), packages);
         let PackageResult::Evaluated { findings, rules_evaluated, rules } = &results[0].1 else {
             panic!("{:?}", results[0])
@@ -368,6 +476,60 @@ pub(crate) mod tests {
         assert!(matches!(&results[4].1, PackageResult::NotEvaluated(r) if r.reason.contains("AWS")));
     }
 
+    /// Network Reachability on the moto world fixture: an agent at web-1's
+    /// address gets web-1's findings with its own listeners; an agent at no
+    /// instance's address, or with no description loaded, is excluded with the reason.
+    #[test]
+    fn network_reachability_matches_the_agent_to_its_instance() {
+        let aws = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/aws/moto-world");
+        let ctx = EvaluationContext { network: NetworkDescription::for_run(Some(&aws)), ..Default::default() };
+        let packages = vec![warden_netreach::findings::PACKAGE_ID.to_string()];
+        let mut snapshot = fixture("debian-weak");
+        snapshot.listening = warden_model::Fact::collected(vec![warden_model::ListeningSocket {
+            transport: warden_model::Transport::Tcp,
+            address: "0.0.0.0".into(),
+            port: 22,
+            inode: 7,
+            uid: 0,
+            user: Some("root".into()),
+            pid: Some(1),
+            process: Some("sshd".into()),
+            exe: Some("/usr/sbin/sshd".into()),
+        }]);
+        let web1 = ["192.0.2.9".to_string(), "10.0.1.10".to_string()];
+        let results = evaluate_agent(&snapshot, &[], AgentIdentity { ipv4_addresses: &web1 }, &packages, &ctx);
+        let PackageResult::Evaluated { findings, rules_evaluated } = &results[0].1 else { panic!("{results:?}") };
+        assert_eq!(*rules_evaluated, 1);
+        assert!(findings.iter().all(|f| f.attributes["INSTANCE_ID"] == "i-9ff9ec716ae40311d"), "{findings:#?}");
+        let ssh = findings.iter().find(|f| f.attributes.get("PORT").is_some_and(|p| p == "22")).unwrap();
+        assert_eq!(ssh.attributes["RULE_TYPE"], "RecognizedPortWithListener");
+        assert_eq!(ssh.attributes["PROCESS"], "/usr/sbin/sshd");
+        assert!(
+            ssh.evidence.iter().any(|e| e
+                .message
+                .contains("matched to EC2 instance i-9ff9ec716ae40311d by private address 10.0.1.10")),
+            "{:?}",
+            ssh.evidence
+        );
+
+        let elsewhere = ["192.0.2.9".to_string()];
+        let results = evaluate_agent(&snapshot, &[], AgentIdentity { ipv4_addresses: &elsewhere }, &packages, &ctx);
+        assert!(matches!(&results[0].1, PackageResult::NotEvaluated(r) if r.contains("192.0.2.9")), "{results:?}");
+        // The snapshot's instance id is used before addresses.
+        snapshot.host.ec2_instance_id = Some("i-3cee96c180a4e387d".into());
+        let results = evaluate_agent(&snapshot, &[], AgentIdentity { ipv4_addresses: &web1 }, &packages, &ctx);
+        let PackageResult::Evaluated { findings, .. } = &results[0].1 else { panic!("{results:?}") };
+        assert!(findings.iter().all(|f| f.attributes["INSTANCE_ID"] == "i-3cee96c180a4e387d"), "{findings:#?}");
+
+        let missing = std::path::Path::new("/nonexistent/warden-aws");
+        let ctx = EvaluationContext { network: NetworkDescription::for_run(Some(missing)), ..Default::default() };
+        let results = evaluate_agent(&snapshot, &[], AgentIdentity { ipv4_addresses: &web1 }, &packages, &ctx);
+        assert!(
+            matches!(&results[0].1, PackageResult::NotEvaluated(r) if r.contains("could not be read") && r.contains("/nonexistent/warden-aws")),
+            "{results:?}"
+        );
+    }
+
     #[test]
     fn nothing_found_with_rules_blocked_is_not_reported_as_no_issues() {
         // A root that is not the running system has no live kernel facts (DEP,
@@ -375,6 +537,7 @@ pub(crate) mod tests {
         let results = evaluate_agent(
             &fixture("debian-hardened"),
             &[],
+            AgentIdentity::default(),
             &["best-practices".to_string()],
             &EvaluationContext::default(),
         );

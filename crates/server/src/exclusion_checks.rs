@@ -36,6 +36,8 @@ pub enum ExclusionKind {
     UnknownOs,
     /// No AWS network description is loaded (Network Reachability).
     NoNetworkData,
+    /// The network description holds no single instance for this agent (Network Reachability).
+    NoInstanceMatch,
     /// No runtime samples were collected (Runtime Behavior Analysis).
     NoRuntimeData,
     /// Rules needed facts the collection could not provide.
@@ -48,7 +50,7 @@ pub enum ExclusionKind {
 
 impl ExclusionKind {
     /// Every kind.
-    pub const ALL: [ExclusionKind; 12] = [
+    pub const ALL: [ExclusionKind; 13] = [
         ExclusionKind::AgentUnhealthy,
         ExclusionKind::NoSnapshot,
         ExclusionKind::UnreadableData,
@@ -57,6 +59,7 @@ impl ExclusionKind {
         ExclusionKind::UnsupportedOs,
         ExclusionKind::UnknownOs,
         ExclusionKind::NoNetworkData,
+        ExclusionKind::NoInstanceMatch,
         ExclusionKind::NoRuntimeData,
         ExclusionKind::RulesNotEvaluable,
         ExclusionKind::UnknownPackage,
@@ -74,6 +77,7 @@ impl ExclusionKind {
             ExclusionKind::UnsupportedOs => "unsupported-os",
             ExclusionKind::UnknownOs => "unknown-os",
             ExclusionKind::NoNetworkData => "no-network-data",
+            ExclusionKind::NoInstanceMatch => "no-instance-match",
             ExclusionKind::NoRuntimeData => "no-runtime-data",
             ExclusionKind::RulesNotEvaluable => "rules-not-evaluable",
             ExclusionKind::UnknownPackage => "unknown-package",
@@ -97,6 +101,7 @@ impl ExclusionKind {
             ExclusionKind::UnsupportedOs => "Unsupported operating system",
             ExclusionKind::UnknownOs => "Unknown operating system",
             ExclusionKind::NoNetworkData => "No AWS network data",
+            ExclusionKind::NoInstanceMatch => "Agent not matched to an EC2 instance",
             ExclusionKind::NoRuntimeData => "No runtime behavior data",
             ExclusionKind::RulesNotEvaluable => "Rules could not be evaluated",
             ExclusionKind::UnknownPackage => "Unknown rules package",
@@ -125,7 +130,10 @@ impl ExclusionKind {
             }
             ExclusionKind::UnknownOs => "Make sure /etc/os-release is present and readable by the agent.",
             ExclusionKind::NoNetworkData => {
-                "Collect the AWS network description with `warden net collect` and assess it with `warden net`."
+                "Collect the AWS network description with `warden net collect` and start the server with `warden serve --aws DIR`."
+            }
+            ExclusionKind::NoInstanceMatch => {
+                "Make sure the network description holds this host's instance: its instance id (DMI asset tag) or private IPv4 addresses must identify exactly one instance."
             }
             ExclusionKind::NoRuntimeData => {
                 "Use an assessment duration long enough for the agent to take runtime samples."
@@ -187,9 +195,18 @@ pub fn package_blocker(package: &str, snapshot: Option<&Snapshot>, ctx: &Evaluat
                 None => Some(Blocker::new(ExclusionKind::UnknownOs, "the OS is unknown, so no CIS benchmark applies")),
             }
         }
-        p if p == warden_netreach::findings::PACKAGE_ID => {
-            Some(Blocker::new(ExclusionKind::NoNetworkData, "no AWS network description is loaded for this target"))
-        }
+        p if p == warden_netreach::findings::PACKAGE_ID => match &ctx.network {
+            crate::evaluate::NetworkDescription::NotConfigured => Some(Blocker::new(
+                ExclusionKind::NoNetworkData,
+                "no AWS network description is loaded (warden serve --aws DIR, a folder of describe-* JSON)",
+            )),
+            crate::evaluate::NetworkDescription::Unreadable(e) => Some(Blocker::new(
+                ExclusionKind::NoNetworkData,
+                format!("the AWS network description could not be read: {e}"),
+            )),
+            // Which instance the agent is, is decided when evaluating (`evaluate::network_result`).
+            crate::evaluate::NetworkDescription::Loaded(_) => None,
+        },
         other => Some(Blocker::new(ExclusionKind::UnknownPackage, format!("unknown rules package {other:?}"))),
     }
 }

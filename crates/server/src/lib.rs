@@ -59,6 +59,9 @@ pub struct ServerConfig {
     pub tls: Option<(PathBuf, PathBuf)>,
     /// Vulnerability database for the CVE package (`warden db` format).
     pub vulndb: Option<PathBuf>,
+    /// Folder of AWS describe-* JSON for the Network Reachability package
+    /// (`warden net load` format), read at each run's evaluation.
+    pub aws: Option<PathBuf>,
     /// Heartbeat interval told to agents, seconds.
     pub heartbeat_seconds: u64,
     /// How long a run waits for agents to report after collection ends, seconds.
@@ -79,6 +82,7 @@ impl ServerConfig {
             data_dir,
             tls: None,
             vulndb: None,
+            aws: None,
             heartbeat_seconds: 30,
             stop_grace_seconds: 120,
             tick: Duration::from_millis(500),
@@ -154,6 +158,7 @@ pub fn router(state: AppState) -> Router {
             inspector_backend::FleetSettings {
                 vulndb: state.config.vulndb.clone(),
                 heartbeat_seconds: state.config.heartbeat_seconds,
+                aws: state.config.aws.clone(),
             },
             &state.config.data_dir,
         ))

@@ -58,6 +58,18 @@ pub const GPG_PUBKEY: &str = "gpg-pubkey";
 
 /// Reads every rpm database found (see the module docs).
 pub fn collect(fs: &RootFs) -> Vec<Outcome> {
+    locate(fs)
+        .into_iter()
+        .map(|found| match found {
+            Ok((path, kind)) => read_db(fs, &path, kind),
+            Err((path, problem)) => Outcome::Unreadable(PackageFormat::Rpm, path, problem),
+        })
+        .collect()
+}
+
+/// The database of each rpm directory (symlinked directories once), or why
+/// it could not be looked at: (path, kind) or (path, problem).
+fn locate(fs: &RootFs) -> Vec<Result<(String, Kind), (String, Problem)>> {
     let mut seen = Vec::new();
     let mut out = Vec::new();
     for dir in RPM_DIRS {
@@ -65,7 +77,7 @@ pub fn collect(fs: &RootFs) -> Vec<Outcome> {
             Ok(p) => p,
             Err(problem) => {
                 if fs.exists(dir) {
-                    out.push(Outcome::Unreadable(PackageFormat::Rpm, dir.to_string(), problem));
+                    out.push(Err((dir.to_string(), problem)));
                 }
                 continue;
             }
@@ -78,8 +90,8 @@ pub fn collect(fs: &RootFs) -> Vec<Outcome> {
             let path = join(dir, file);
             match fs.stat(&path) {
                 Ok(None) => continue,
-                Ok(Some(_)) => out.push(read_db(fs, &path, kind)),
-                Err(problem) => out.push(Outcome::Unreadable(PackageFormat::Rpm, path, problem)),
+                Ok(Some(_)) => out.push(Ok((path, kind))),
+                Err(problem) => out.push(Err((path, problem))),
             }
             break;
         }
@@ -87,7 +99,46 @@ pub fn collect(fs: &RootFs) -> Vec<Outcome> {
     out
 }
 
-#[derive(Clone, Copy)]
+/// Calls `f(package name, file paths)` for every package of the root's rpm
+/// database (the first one found), one header at a time from an SQLite
+/// database. Returns the database's path; `Err` when there is none or it
+/// cannot be read. Unreadable records are skipped (the inventory reports them).
+pub fn for_each_file_list(fs: &RootFs, mut f: impl FnMut(&str, Vec<String>)) -> Result<String, String> {
+    let (path, kind) = match locate(fs).into_iter().next() {
+        Some(Ok(found)) => found,
+        Some(Err((path, problem))) => return Err(format!("{path}: {}", problem.message)),
+        None => return Err("no rpm database".to_string()),
+    };
+    let mut each = |blob: &[u8]| {
+        if let (Ok(h), Ok(files)) = (header::parse(blob), header::file_paths(blob)) {
+            f(&h.name, files);
+        }
+    };
+    match kind {
+        Kind::Sqlite => {
+            let host = fs.resolve(&path).map_err(|p| format!("{path}: {}", p.message))?;
+            sqlite::for_each(&host, |row| {
+                if let Ok((_, blob)) = row {
+                    each(&blob);
+                }
+            })
+            .map_err(|e| format!("{path}: {e}"))?;
+        }
+        Kind::Bdb => {
+            let host = fs.resolve(&path).map_err(|p| format!("{path}: {}", p.message))?;
+            let file = std::fs::File::open(&host).map_err(|e| format!("{path}: {}", io_message(&e)))?;
+            for (_, value) in read_bdb(file).map_err(|e| format!("{path}: {e}"))?.records {
+                if let Ok(blob) = value {
+                    each(&blob);
+                }
+            }
+        }
+        Kind::Ndb => return Err(format!("{path}: rpm ndb databases (Packages.db) are not read yet")),
+    }
+    Ok(path)
+}
+
+#[derive(Clone, Copy, Debug)]
 enum Kind {
     Sqlite,
     Bdb,

@@ -1,5 +1,7 @@
 //! Which installed package owns an executable: dpkg's file lists
-//! (`/var/lib/dpkg/info/*.list`) or apk's database (`/lib/apk/db/installed`).
+//! (`/var/lib/dpkg/info/*.list`), apk's database (`/lib/apk/db/installed`)
+//! or the file lists in rpm's package headers (`rpmdb.sqlite` or Berkeley DB
+//! `Packages`).
 //!
 //! Why it exists: the DEP and stack-cookie rules are about *third-party*
 //! executables, those the distribution did not build (Warden's definition,
@@ -12,8 +14,10 @@
 //! seen before, once per sample at most, and only lines whose file name
 //! matches a wanted path's are compared (through `canonicalize`, so
 //! `/bin/bash` in a list matches `/usr/bin/bash` on a merged-/usr system).
-//! rpm databases are not read yet: their executables get
-//! [`PackageOwner::Unknown`], and the rules fall back to a path rule.
+//! An rpm database is scanned one header at a time from SQLite (a Berkeley
+//! DB is read whole, as the inventory reads it); rpm's `ndb` format is not
+//! read, and its executables get [`PackageOwner::Unknown`], for which the
+//! rules fall back to a path rule.
 
 use std::collections::{HashMap, HashSet};
 use std::fs;
@@ -30,6 +34,8 @@ enum Database {
     Dpkg(PathBuf),
     /// `/lib/apk/db/installed` under the root.
     Apk(PathBuf),
+    /// An rpm directory under the root (the database is located at each scan).
+    Rpm,
     None(String),
 }
 
@@ -39,6 +45,8 @@ pub struct PackageOwners {
     root: PathBuf,
     database: Database,
     cache: HashMap<String, PackageOwner>,
+    /// The rpm database's path once found (its name in [`PackageOwner`]s).
+    rpm_database: String,
 }
 
 impl PackageOwners {
@@ -51,11 +59,11 @@ impl PackageOwners {
         } else if apk.is_file() {
             Database::Apk(apk)
         } else if root.join("var/lib/rpm").is_dir() || root.join("usr/lib/sysimage/rpm").is_dir() {
-            Database::None("file ownership is not read from rpm databases yet".to_string())
+            Database::Rpm
         } else {
             Database::None("no dpkg or apk database".to_string())
         };
-        PackageOwners { root: root.to_path_buf(), database, cache: HashMap::new() }
+        PackageOwners { root: root.to_path_buf(), database, cache: HashMap::new(), rpm_database: String::new() }
     }
 
     /// The owner of a path looked up before (by [`PackageOwners::resolve`]).
@@ -69,10 +77,18 @@ impl PackageOwners {
         if wanted.is_empty() {
             return;
         }
-        let found = match &self.database {
-            Database::Dpkg(dir) => self.scan_dpkg(dir, &wanted),
-            Database::Apk(file) => self.scan_apk(file, &wanted),
-            Database::None(reason) => {
+        let scanned = match &self.database {
+            Database::Dpkg(dir) => Ok(self.scan_dpkg(dir, &wanted)),
+            Database::Apk(file) => Ok(self.scan_apk(file, &wanted)),
+            Database::Rpm => self.scan_rpm(&wanted).map(|(database, found)| {
+                self.rpm_database = database;
+                found
+            }),
+            Database::None(reason) => Err(reason.clone()),
+        };
+        let found = match scanned {
+            Ok(found) => found,
+            Err(reason) => {
                 for p in wanted {
                     self.cache.insert(p.to_string(), PackageOwner::Unknown { reason: reason.clone() });
                 }
@@ -93,6 +109,7 @@ impl PackageOwners {
         match &self.database {
             Database::Dpkg(_) => "/var/lib/dpkg".to_string(),
             Database::Apk(_) => "/lib/apk/db/installed".to_string(),
+            Database::Rpm => self.rpm_database.clone(),
             Database::None(_) => String::new(),
         }
     }
@@ -142,6 +159,22 @@ impl PackageOwners {
         found
     }
 
+    /// Every header's file list against the wanted paths; the database's
+    /// path and the owners found, or why the database could not be read.
+    fn scan_rpm(&self, wanted: &[&str]) -> Result<(String, HashMap<String, String>), String> {
+        let fs = crate::RootFs::open(&self.root).map_err(|p| p.message)?;
+        let matches = self.matcher(wanted);
+        let mut found = HashMap::new();
+        let database = crate::packages::rpm::for_each_file_list(&fs, |package, files| {
+            for path in files {
+                if let Some(p) = matches(&path) {
+                    found.entry(p.to_string()).or_insert_with(|| package.to_string());
+                }
+            }
+        })?;
+        Ok((database, found))
+    }
+
     fn scan_apk(&self, file: &Path, wanted: &[&str]) -> HashMap<String, String> {
         let matches = self.matcher(wanted);
         let mut found = HashMap::new();
@@ -186,6 +219,42 @@ mod tests {
         assert_eq!(name("/usr/bin/bash"), "bash");
         assert_eq!(name("/usr/bin/ldd"), "libc6");
         assert_eq!(owners.get("/opt/vendor/agent"), Some(&PackageOwner::NotOwned { database: "/var/lib/dpkg".into() }));
+    }
+
+    /// A real rpm 4.18 SQLite database (`tests/fixtures/packages/rpm-files`,
+    /// made by its `generate.sh` with rpmbuild and `rpm -i --justdb`):
+    /// owners as `rpm -qf` gives them (`owners.txt`).
+    #[test]
+    fn rpm_headers_name_owners_as_rpm_qf_does() {
+        let fixture = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/packages/rpm-files");
+        let root = tempfile::tempdir().unwrap();
+        let r = root.path();
+        fs::create_dir_all(r.join("var/lib/rpm")).unwrap();
+        fs::copy(format!("{fixture}/rpmdb.sqlite"), r.join("var/lib/rpm/rpmdb.sqlite")).unwrap();
+        let expected = fs::read_to_string(format!("{fixture}/owners.txt")).unwrap();
+        let expected: Vec<(&str, &str)> = expected.lines().filter_map(|l| l.split_once(' ')).collect();
+        assert_eq!(expected.len(), 5);
+        let mut owners = PackageOwners::new(r);
+        owners.resolve(expected.iter().map(|(p, _)| *p));
+        for (path, owner) in &expected {
+            let database = "/var/lib/rpm/rpmdb.sqlite".to_string();
+            let want = match *owner {
+                "-" => PackageOwner::NotOwned { database },
+                name => PackageOwner::Package { name: name.to_string(), database },
+            };
+            assert_eq!(owners.get(path), Some(&want), "{path}");
+        }
+        // An ndb database is found but not read: unknown, saying so.
+        let ndb = tempfile::tempdir().unwrap();
+        fs::create_dir_all(ndb.path().join("usr/lib/sysimage/rpm")).unwrap();
+        fs::write(ndb.path().join("usr/lib/sysimage/rpm/Packages.db"), b"").unwrap();
+        let mut owners = PackageOwners::new(ndb.path());
+        owners.resolve(["/usr/bin/x"]);
+        assert!(
+            matches!(owners.get("/usr/bin/x"), Some(PackageOwner::Unknown { reason }) if reason.contains("ndb")),
+            "{:?}",
+            owners.get("/usr/bin/x")
+        );
     }
 
     #[test]

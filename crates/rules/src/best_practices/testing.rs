@@ -27,7 +27,11 @@ pub fn base_snapshot() -> Snapshot {
         collected_at: "2026-01-01T00:00:00Z".into(),
         root: "/test-root".into(),
         live: false,
-        host: Host { hostname: Some("test-host".into()), os: Fact::NotCollected { reason: nc() } },
+        host: Host {
+            hostname: Some("test-host".into()),
+            os: Fact::NotCollected { reason: nc() },
+            ec2_instance_id: None,
+        },
         sshd: Fact::Absent { reason: "no sshd".into() },
         login_defs: Fact::NotCollected { reason: nc() },
         pam: Fact::NotCollected { reason: nc() },

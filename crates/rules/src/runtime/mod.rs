@@ -121,9 +121,9 @@ pub const NO_DEP: RuleMeta = RuleMeta {
     description: "A third-party executable ran with an executable stack: its PT_GNU_STACK program header has the \
         execute flag, or (32-bit programs) it has no PT_GNU_STACK header, which makes the kernel map the stack \
         executable. Third-party means not listed by any installed package of the host's package database (dpkg, \
-        apk); where no database lists files (rpm, none), outside the distribution's directories (/bin, /sbin, \
-        /lib, /lib64, /usr/bin, /usr/sbin, /usr/lib, /usr/lib64, /usr/libexec). Distribution packages are \
-        built and answered for by the distribution; see docs/runtime.md. One finding per executable (path and \
+        apk, rpm); where none lists files (rpm's ndb format, none), outside the distribution's directories \
+        (/bin, /sbin, /lib, /lib64, /usr/bin, /usr/sbin, /usr/lib, /usr/lib64, /usr/libexec). Distribution \
+        packages are built and answered for by the distribution; see docs/runtime.md. One finding per executable (path and \
         content hash).",
     recommendation: "Rebuild the program without `-z execstack` (and fix any assembly file lacking a \
         `.note.GNU-stack` section), or ask its vendor for a build with a non-executable stack.",

@@ -307,7 +307,13 @@ fn preview_items(
     let mut agents = store.list_agents()?;
     agents.retain(|a| target.selects(group.as_ref(), a));
     agents.sort_by(|a, b| a.id.cmp(&b.id));
-    let ctx = EvaluationContext { vulndb: fleet.vulndb.clone(), today: warden_collect::today() };
+    // The network description is read only when the template asks for the package (it can be large).
+    let network = if template.packages.iter().any(|p| p == warden_netreach::findings::PACKAGE_ID) {
+        crate::evaluate::NetworkDescription::for_run(fleet.aws.as_deref())
+    } else {
+        crate::evaluate::NetworkDescription::NotConfigured
+    };
+    let ctx = EvaluationContext { vulndb: fleet.vulndb.clone(), today: warden_collect::today(), network };
     let mut items = Vec::new();
     for agent in &agents {
         let item = |package: &str, blocker: crate::exclusion_checks::Blocker| PreviewItem {

@@ -55,11 +55,13 @@ pub struct FleetSettings {
     pub vulndb: Option<std::path::PathBuf>,
     /// Heartbeat interval told to agents, seconds.
     pub heartbeat_seconds: u64,
+    /// `warden serve --aws`: the AWS network description folder.
+    pub aws: Option<std::path::PathBuf>,
 }
 
 impl Default for FleetSettings {
     fn default() -> Self {
-        FleetSettings { vulndb: None, heartbeat_seconds: 30 }
+        FleetSettings { vulndb: None, heartbeat_seconds: 30, aws: None }
     }
 }
 

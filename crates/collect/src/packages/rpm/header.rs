@@ -18,7 +18,11 @@
 //! the first string of an `I18NSTRING`/`STRING_ARRAY`), EPOCH (1003, `INT32`,
 //! absent for most packages), ARCH (1022) and SOURCERPM (1044), both optional.
 //! rpm writes `(none)` for a missing SOURCERPM in some tools' output; a
-//! literal `(none)` is treated as absent too. Every offset and length is
+//! literal `(none)` is treated as absent too. For executable ownership,
+//! [`file_paths`] reads the file list: DIRINDEXES (1116, `INT32` array),
+//! BASENAMES (1117) and DIRNAMES (1118, `STRING_ARRAY`s; path = dirname of
+//! the index + basename), or OLDFILENAMES (1027) in headers from before rpm
+//! 4.0's compressed file names. Every offset and length is
 //! checked against the data store before use: a bad blob is an `Err` with the
 //! reason, never a panic or an out-of-bounds slice. Strings that are not
 //! UTF-8 are converted lossily.
@@ -40,6 +44,14 @@ pub const TAG_EPOCH: u32 = 1003;
 pub const TAG_ARCH: u32 = 1022;
 /// `RPMTAG_SOURCERPM`.
 pub const TAG_SOURCERPM: u32 = 1044;
+/// `RPMTAG_OLDFILENAMES` (uncompressed file names, rpm < 4.0).
+pub const TAG_OLDFILENAMES: u32 = 1027;
+/// `RPMTAG_DIRINDEXES`.
+pub const TAG_DIRINDEXES: u32 = 1116;
+/// `RPMTAG_BASENAMES`.
+pub const TAG_BASENAMES: u32 = 1117;
+/// `RPMTAG_DIRNAMES`.
+pub const TAG_DIRNAMES: u32 = 1118;
 
 const TYPE_INT32: u32 = 4;
 const TYPE_STRING: u32 = 6;
@@ -87,6 +99,30 @@ pub fn parse(blob: &[u8]) -> Result<RpmHeader, String> {
     let arch = blob.string(TAG_ARCH)?;
     let source_rpm = blob.string(TAG_SOURCERPM)?.filter(|s| !s.is_empty() && s != "(none)");
     Ok(RpmHeader { name, version, release, epoch, arch, source_rpm })
+}
+
+/// The absolute paths of the files the header lists (empty for a package
+/// without files). `Err` when the lists are malformed or inconsistent.
+pub fn file_paths(blob: &[u8]) -> Result<Vec<String>, String> {
+    let blob = Blob::new(blob)?;
+    let Some(basenames) = blob.strings(TAG_BASENAMES)? else {
+        return Ok(blob.strings(TAG_OLDFILENAMES)?.unwrap_or_default());
+    };
+    let dirnames = blob.strings(TAG_DIRNAMES)?.ok_or("BASENAMES without DIRNAMES")?;
+    let indexes = blob.int32s(TAG_DIRINDEXES)?.ok_or("BASENAMES without DIRINDEXES")?;
+    if indexes.len() != basenames.len() {
+        return Err(format!("{} BASENAMES but {} DIRINDEXES", basenames.len(), indexes.len()));
+    }
+    basenames
+        .iter()
+        .zip(indexes)
+        .map(|(base, i)| {
+            let dir = dirnames
+                .get(i as usize)
+                .ok_or_else(|| format!("DIRINDEXES {i} past the {} DIRNAMES", dirnames.len()))?;
+            Ok(format!("{dir}{base}"))
+        })
+        .collect()
 }
 
 /// A checked view of a blob: index and data store within bounds.
@@ -161,6 +197,44 @@ impl<'a> Blob<'a> {
         let rest = &self.data[e.offset..];
         let end = rest.iter().position(|&b| b == 0).ok_or_else(|| format!("tag {tag}: string not terminated"))?;
         Ok(Some(String::from_utf8_lossy(&rest[..end]).into_owned()))
+    }
+
+    /// Every string of a `STRING_ARRAY` (or the one of a `STRING`), each
+    /// NUL-terminated inside the data store.
+    fn strings(&self, tag: u32) -> Result<Option<Vec<String>>, String> {
+        let Some(e) = self.find(tag)? else { return Ok(None) };
+        if e.kind != TYPE_STRING_ARRAY && e.kind != TYPE_STRING {
+            return Err(format!("tag {tag}: type {}, expected a string array", e.kind));
+        }
+        let mut rest = &self.data[e.offset..];
+        // Each string takes at least its NUL: a count beyond the bytes left is corrupt (and bounds the allocation).
+        if e.count as usize > rest.len() {
+            return Err(format!("tag {tag}: {} strings in {} bytes", e.count, rest.len()));
+        }
+        let mut out = Vec::with_capacity(e.count as usize);
+        for n in 0..e.count {
+            let end =
+                rest.iter().position(|&b| b == 0).ok_or_else(|| format!("tag {tag}: string {n} not terminated"))?;
+            out.push(String::from_utf8_lossy(&rest[..end]).into_owned());
+            rest = &rest[end + 1..];
+        }
+        Ok(Some(out))
+    }
+
+    /// Every value of an `INT32` array.
+    fn int32s(&self, tag: u32) -> Result<Option<Vec<u32>>, String> {
+        let Some(e) = self.find(tag)? else { return Ok(None) };
+        if e.kind != TYPE_INT32 {
+            return Err(format!("tag {tag}: type {}, expected INT32", e.kind));
+        }
+        if !e.offset.is_multiple_of(4) {
+            return Err(format!("tag {tag}: INT32 at unaligned offset {}", e.offset));
+        }
+        let bytes = (e.count as usize)
+            .checked_mul(4)
+            .and_then(|len| self.data.get(e.offset..e.offset.checked_add(len)?))
+            .ok_or_else(|| format!("tag {tag}: {} INT32 values past the data store", e.count))?;
+        Ok(Some(bytes.chunks_exact(4).map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]])).collect()))
     }
 
     fn int32(&self, tag: u32) -> Result<Option<u32>, String> {
@@ -278,6 +352,47 @@ pub(crate) mod tests {
         assert!(parse(&bad_epoch).unwrap_err().contains("expected INT32"));
     }
 
+    fn strings_entry(tag: u32, texts: &[&str]) -> (u32, u32, u32, Vec<u8>) {
+        let bytes = texts.iter().flat_map(|t| t.bytes().chain([0])).collect();
+        (tag, TYPE_STRING_ARRAY, texts.len() as u32, bytes)
+    }
+
+    fn int32s_entry(tag: u32, values: &[u32]) -> (u32, u32, u32, Vec<u8>) {
+        (tag, TYPE_INT32, values.len() as u32, values.iter().flat_map(|v| v.to_be_bytes()).collect())
+    }
+
+    #[test]
+    fn file_lists_join_dirnames_and_basenames() {
+        let blob = build(&[
+            string_entry(TAG_NAME, "tools"),
+            strings_entry(TAG_BASENAMES, &["tool", "daemon", "lib.so"]),
+            strings_entry(TAG_DIRNAMES, &["/usr/bin/", "/usr/sbin/", "/usr/lib64/"]),
+            int32s_entry(TAG_DIRINDEXES, &[0, 1, 2]),
+        ]);
+        assert_eq!(file_paths(&blob).unwrap(), ["/usr/bin/tool", "/usr/sbin/daemon", "/usr/lib64/lib.so"]);
+        let old = build(&[string_entry(TAG_NAME, "old"), strings_entry(TAG_OLDFILENAMES, &["/bin/old"])]);
+        assert_eq!(file_paths(&old).unwrap(), ["/bin/old"]);
+        assert_eq!(file_paths(&build(&[string_entry(TAG_NAME, "empty")])).unwrap(), Vec::<String>::new());
+        // Inconsistent lists are errors, not panics.
+        let past = build(&[
+            strings_entry(TAG_BASENAMES, &["a"]),
+            strings_entry(TAG_DIRNAMES, &["/x/"]),
+            int32s_entry(TAG_DIRINDEXES, &[3]),
+        ]);
+        assert!(file_paths(&past).unwrap_err().contains("past the 1 DIRNAMES"));
+        let short = build(&[
+            strings_entry(TAG_BASENAMES, &["a", "b"]),
+            strings_entry(TAG_DIRNAMES, &["/x/"]),
+            int32s_entry(TAG_DIRINDEXES, &[0]),
+        ]);
+        assert!(file_paths(&short).unwrap_err().contains("2 BASENAMES but 1 DIRINDEXES"));
+        let no_dirs = build(&[strings_entry(TAG_BASENAMES, &["a"]), int32s_entry(TAG_DIRINDEXES, &[0])]);
+        assert_eq!(file_paths(&no_dirs).unwrap_err(), "BASENAMES without DIRNAMES");
+        let mut too_many = build(&[strings_entry(TAG_BASENAMES, &["a"])]);
+        too_many[8 + 12..8 + 16].copy_from_slice(&1000u32.to_be_bytes());
+        assert!(file_paths(&too_many).unwrap_err().contains("strings in"));
+    }
+
     #[test]
     fn source_rpm_names_split_from_the_right() {
         assert_eq!(split_source_rpm("openssl-3.0.7-27.el9.src.rpm"), Some(("openssl", "3.0.7", "27.el9")));
@@ -295,6 +410,7 @@ pub(crate) mod tests {
         #[test]
         fn parse_never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..512)) {
             let _ = parse(&bytes);
+            let _ = file_paths(&bytes);
         }
 
         #[test]
@@ -306,6 +422,7 @@ pub(crate) mod tests {
             blob.extend_from_slice(&dl.to_be_bytes());
             blob.extend_from_slice(&rest);
             let _ = parse(&blob);
+            let _ = file_paths(&blob);
         }
     }
 }

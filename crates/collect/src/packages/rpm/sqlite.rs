@@ -24,6 +24,14 @@ pub type Row = (u32, Vec<u8>);
 /// `hnum` is not a valid record number or whose blob is not a blob is an
 /// `Err` inside the list.
 pub fn read(host_path: &Path) -> Result<Vec<Result<Row, String>>, String> {
+    let mut out = Vec::new();
+    for_each(host_path, |row| out.push(row))?;
+    Ok(out)
+}
+
+/// [`read`] one row at a time: only one blob is held at once, so a large
+/// database (100 MB on a full RHEL host) is scanned in little memory.
+pub fn for_each(host_path: &Path, mut f: impl FnMut(Result<Row, String>)) -> Result<(), String> {
     let uri = format!("file:{}?immutable=1", uri_escape(host_path));
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI;
     let conn = Connection::open_with_flags(&uri, flags).map_err(|e| format!("cannot open as SQLite: {e}"))?;
@@ -37,9 +45,8 @@ pub fn read(host_path: &Path) -> Result<Vec<Result<Row, String>>, String> {
             Ok((hnum, blob))
         })
         .map_err(|e| format!("cannot read the Packages table: {e}"))?;
-    let mut out = Vec::new();
     for row in rows {
-        out.push(match row {
+        f(match row {
             Ok((hnum, Ok(blob))) => match u32::try_from(hnum) {
                 Ok(n) => Ok((n, blob)),
                 Err(_) => Err(format!("record number {hnum} out of range")),
@@ -48,7 +55,7 @@ pub fn read(host_path: &Path) -> Result<Vec<Result<Row, String>>, String> {
             Err(e) => Err(format!("cannot read a row: {e}")),
         });
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Percent-escapes a path for an SQLite `file:` URI (everything but
