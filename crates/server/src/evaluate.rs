@@ -498,8 +498,11 @@ pub(crate) mod tests {
         }]);
         let web1 = ["192.0.2.9".to_string(), "10.0.1.10".to_string()];
         let results = evaluate_agent(&snapshot, &[], AgentIdentity { ipv4_addresses: &web1 }, &packages, &ctx);
-        let PackageResult::Evaluated { findings, rules_evaluated } = &results[0].1 else { panic!("{results:?}") };
+        let PackageResult::Evaluated { findings, rules_evaluated, rules } = &results[0].1 else {
+            panic!("{results:?}")
+        };
         assert_eq!(*rules_evaluated, 1);
+        assert_eq!(rules.len(), 1, "the package's one rule is stored for FULL reports");
         assert!(findings.iter().all(|f| f.attributes["INSTANCE_ID"] == "i-9ff9ec716ae40311d"), "{findings:#?}");
         let ssh = findings.iter().find(|f| f.attributes.get("PORT").is_some_and(|p| p == "22")).unwrap();
         assert_eq!(ssh.attributes["RULE_TYPE"], "RecognizedPortWithListener");
@@ -514,7 +517,11 @@ pub(crate) mod tests {
 
         let elsewhere = ["192.0.2.9".to_string()];
         let results = evaluate_agent(&snapshot, &[], AgentIdentity { ipv4_addresses: &elsewhere }, &packages, &ctx);
-        assert!(matches!(&results[0].1, PackageResult::NotEvaluated(r) if r.contains("192.0.2.9")), "{results:?}");
+        assert!(
+            matches!(&results[0].1, PackageResult::NotEvaluated(r)
+                if r.kind == ExclusionKind::NoInstanceMatch && r.reason.contains("192.0.2.9")),
+            "{results:?}"
+        );
         // The snapshot's instance id is used before addresses.
         snapshot.host.ec2_instance_id = Some("i-3cee96c180a4e387d".into());
         let results = evaluate_agent(&snapshot, &[], AgentIdentity { ipv4_addresses: &web1 }, &packages, &ctx);
@@ -525,7 +532,8 @@ pub(crate) mod tests {
         let ctx = EvaluationContext { network: NetworkDescription::for_run(Some(missing)), ..Default::default() };
         let results = evaluate_agent(&snapshot, &[], AgentIdentity { ipv4_addresses: &web1 }, &packages, &ctx);
         assert!(
-            matches!(&results[0].1, PackageResult::NotEvaluated(r) if r.contains("could not be read") && r.contains("/nonexistent/warden-aws")),
+            matches!(&results[0].1, PackageResult::NotEvaluated(r) if r.kind == ExclusionKind::NoNetworkData
+                && r.reason.contains("could not be read") && r.reason.contains("/nonexistent/warden-aws")),
             "{results:?}"
         );
     }

@@ -239,7 +239,15 @@ mod tests {
         let db = dir.path().join("warden.db");
         let mount = InspectorMount::open(InspectorConfig::default(), &db).unwrap();
         assert!(dir.path().join("inspector-master.key").exists(), "master key created beside the database");
-        assert!(mount.events().is_none());
+        // Without a topic map the event tables are open, but no topic exists.
+        let events = mount.events().expect("event tables open without a topic map");
+        let subscribe = warden_inspector::types::SubscribeToEventRequest {
+            resource_arn: "arn:aws:inspector:us-east-1:123456789012:target/0-aaaaaaaa/template/0-bbbbbbbb".into(),
+            event: warden_inspector::types::InspectorEvent::AssessmentRunCompleted,
+            topic_arn: "arn:aws:sns:us-east-1:123456789012:anything".into(),
+        };
+        let e = events.subscribe(&subscribe, warden_inspector::timestamp::Timestamp(1.0)).unwrap_err();
+        assert!(format!("{e:?}").contains("SnsTopicDoesNotExist"), "{e:?}");
         assert_eq!(mount.base_url(), None);
         let mount = mount.listening_on("https", "127.0.0.1:7443".parse().unwrap());
         assert_eq!(mount.base_url(), Some("https://127.0.0.1:7443"));

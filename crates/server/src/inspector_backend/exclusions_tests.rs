@@ -184,7 +184,13 @@ fn a_preview_excludes_what_a_run_would_and_says_why() {
 
         // The same decision evaluation makes for the same snapshot.
         let owned: Vec<String> = packages.iter().map(|p| p.to_string()).collect();
-        let evaluated = evaluate_agent(&snapshot, &[], &owned, &crate::evaluate::EvaluationContext::default());
+        let evaluated = evaluate_agent(
+            &snapshot,
+            &[],
+            crate::evaluate::AgentIdentity::default(),
+            &owned,
+            &crate::evaluate::EvaluationContext::default(),
+        );
         let excluded: Vec<(String, String)> = evaluated
             .iter()
             .filter_map(|(p, r)| match r {
@@ -221,7 +227,11 @@ fn a_preview_excludes_what_a_run_would_and_says_why() {
             ArnContext::new("us-west-2", "123456789012"),
             b"test paging secret",
         )
-        .with_fleet_settings(FleetSettings { vulndb: Some("/var/lib/warden/vuln.db".into()), heartbeat_seconds: 30 }),
+        .with_fleet_settings(FleetSettings {
+            vulndb: Some("/var/lib/warden/vuln.db".into()),
+            heartbeat_seconds: 30,
+            aws: None,
+        }),
     };
     run_async(async {
         let token = create_preview(&f, &template_arn).await;
