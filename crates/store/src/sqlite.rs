@@ -244,6 +244,41 @@ fn state_changes(c: &Connection, id: &str) -> rusqlite::Result<Vec<StateChange>>
     rows.collect()
 }
 
+/// Inserts run `id` of `template` in state CREATED, with the template's
+/// duration, packages and attributes copied, its first state change, and the
+/// default name "Run N for TEMPLATE" unless `name` is given. Both ways of
+/// making a run (the fleet API's and the Inspector API's exclusive start)
+/// call it inside their own transaction.
+fn insert_created_run(
+    tx: &rusqlite::Transaction<'_>,
+    id: &str,
+    template: &Template,
+    name: Option<&str>,
+    now: UnixMillis,
+) -> Result<()> {
+    let count: u64 = tx
+        .query_row("SELECT COUNT(*) FROM runs WHERE template_id = ?1", [&template.id], |r| r.get(0))
+        .map_err(backend)?;
+    let name = name.map(str::to_string).unwrap_or_else(|| format!("Run {} for {}", count + 1, template.name));
+    tx.execute(
+        "INSERT INTO runs (id, template_id, name, state, duration_seconds, sampling_interval_seconds, packages, \
+         user_attributes, created_at, state_changed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+        params![
+            id,
+            template.id,
+            name,
+            RunState::Created.as_str(),
+            template.duration_seconds,
+            template.sampling_interval_seconds,
+            json(&template.packages),
+            json(&template.user_attributes),
+            now
+        ],
+    )
+    .map_err(taken(|| format!("run name {name:?} is already taken for this template")))?;
+    push_state(tx, id, RunState::Created, now).map_err(backend)
+}
+
 fn push_state(c: &Connection, id: &str, state: RunState, now: UnixMillis) -> rusqlite::Result<()> {
     c.execute(
         "INSERT INTO run_state_changes (run_id, position, state, changed_at) \
@@ -710,27 +745,7 @@ impl FleetStore for SqliteStore {
         let id = new_id();
         self.with_store(|c| {
             let tx = c.transaction().map_err(backend)?;
-            let count: u64 = tx
-                .query_row("SELECT COUNT(*) FROM runs WHERE template_id = ?1", [template_id], |r| r.get(0))
-                .map_err(backend)?;
-            let name = name.map(str::to_string).unwrap_or_else(|| format!("Run {} for {}", count + 1, t.name));
-            tx.execute(
-                "INSERT INTO runs (id, template_id, name, state, duration_seconds, sampling_interval_seconds, packages, \
-                 user_attributes, created_at, state_changed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
-                params![
-                    id,
-                    template_id,
-                    name,
-                    RunState::Created.as_str(),
-                    t.duration_seconds,
-                    t.sampling_interval_seconds,
-                    json(&t.packages),
-                    json(&t.user_attributes),
-                    now
-                ],
-            )
-            .map_err(taken(|| format!("run name {name:?} is already taken for this template")))?;
-            push_state(&tx, &id, RunState::Created, now).map_err(backend)?;
+            insert_created_run(&tx, &id, &t, name, now)?;
             tx.commit().map_err(backend)
         })?;
         self.get_run(&id)

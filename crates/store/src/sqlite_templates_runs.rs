@@ -9,10 +9,10 @@
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, TransactionBehavior, params, params_from_iter};
 
-use super::{SqliteStore, TEMPLATE_COLUMNS, active_states_sql, backend, json, push_state, taken};
+use super::{SqliteStore, TEMPLATE_COLUMNS, active_states_sql, backend, insert_created_run, json, taken};
 use crate::{
-    Attribute, BusyAgent, FleetStore, NewTemplate, Result, RunPageKey, RunQuery, RunRef, RunStart, RunState,
-    StoreError, Template, TemplateRunSummary, TimeRange, UnixMillis, new_id,
+    Attribute, BusyAgent, FleetStore, NewTemplate, Result, RunPageKey, RunQuery, RunRef, RunStart, StoreError,
+    Template, TemplateRunSummary, TimeRange, UnixMillis, new_id,
 };
 
 pub(super) fn create_inspector_template(
@@ -143,27 +143,7 @@ pub(super) fn start_exclusive_run(
         if !busy.is_empty() {
             return Ok(Some(busy));
         }
-        let count: u64 = tx
-            .query_row("SELECT COUNT(*) FROM runs WHERE template_id = ?1", [template_id], |r| r.get(0))
-            .map_err(backend)?;
-        let name = name.map(str::to_string).unwrap_or_else(|| format!("Run {} for {}", count + 1, template.name));
-        tx.execute(
-            "INSERT INTO runs (id, template_id, name, state, duration_seconds, sampling_interval_seconds, packages, \
-             user_attributes, created_at, state_changed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
-            params![
-                id,
-                template_id,
-                name,
-                RunState::Created.as_str(),
-                template.duration_seconds,
-                template.sampling_interval_seconds,
-                json(&template.packages),
-                json(&template.user_attributes),
-                now
-            ],
-        )
-        .map_err(taken(|| format!("run name {name:?} is already taken for this template")))?;
-        push_state(&tx, &id, RunState::Created, now).map_err(backend)?;
+        insert_created_run(&tx, &id, &template, name, now)?;
         for agent in agent_ids {
             tx.execute(
                 "INSERT OR IGNORE INTO run_agents (run_id, agent_id, status, assigned_at) VALUES (?1, ?2, 'pending', ?3)",

@@ -1,7 +1,7 @@
 //! Tests of the Inspector templates/tags/runs queries over a real in-memory SQLite store.
 
 use super::*;
-use crate::{Agent, AgentHostInfo, RunUpdate};
+use crate::{Agent, AgentHostInfo, RunState, RunUpdate};
 
 fn store() -> SqliteStore {
     SqliteStore::open_in_memory().unwrap()
