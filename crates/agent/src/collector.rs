@@ -10,15 +10,21 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 
+use serde_json::value::RawValue;
+
 use warden_collect::runtime::{Sampler, SamplerConfig};
 
 /// Collection for runs.
 pub trait RunCollector {
     /// The full host snapshot, as `warden collect` writes it (package
-    /// inventories and the facts the CIS content needs included).
-    fn snapshot(&mut self) -> Result<serde_json::Value, String>;
+    /// inventories and the facts the CIS content needs included), serialized.
+    ///
+    /// Serialized JSON rather than a `serde_json::Value`: a `Value` tree of a
+    /// host snapshot takes several times the memory of its text, and the
+    /// agent's memory budget is 20 MB.
+    fn snapshot(&mut self) -> Result<Box<RawValue>, String>;
     /// One runtime sample for `run`, or `None` when there is nothing new.
-    fn sample(&mut self, run: &str) -> Option<serde_json::Value>;
+    fn sample(&mut self, run: &str) -> Option<Box<RawValue>>;
     /// The run ended: drop its state.
     fn end_run(&mut self, run: &str);
 }
@@ -54,18 +60,18 @@ pub fn full_snapshot_options() -> warden_collect::Options {
 }
 
 impl RunCollector for HostCollector {
-    fn snapshot(&mut self) -> Result<serde_json::Value, String> {
+    fn snapshot(&mut self) -> Result<Box<RawValue>, String> {
         let snapshot = warden_collect::collect(&self.root, &full_snapshot_options()).map_err(|p| p.to_string())?;
-        serde_json::to_value(&snapshot).map_err(|e| e.to_string())
+        serde_json::value::to_raw_value(&snapshot).map_err(|e| e.to_string())
     }
 
-    fn sample(&mut self, run: &str) -> Option<serde_json::Value> {
+    fn sample(&mut self, run: &str) -> Option<Box<RawValue>> {
         let root = self.root.clone();
         let sampler = self.samplers.entry(run.to_string()).or_insert_with(|| {
             Sampler::new(SamplerConfig { proc_root: root.join("proc"), root, ..SamplerConfig::default() })
         });
         let delta = sampler.sample(warden_collect::runtime::unix_now());
-        serde_json::to_value(&delta).ok()
+        serde_json::value::to_raw_value(&delta).ok()
     }
 
     fn end_run(&mut self, run: &str) {

@@ -19,9 +19,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use warden_model::fleet::{
     AgentActivity, AgentHostInfo, Assignment, EnrollRequest, EnrollResponse, HeartbeatRequest, HeartbeatResponse,
-    RunPhase, RunProgress, TelemetryDocument, TelemetryKind,
+    RunPhase, RunProgress, TelemetryKind,
 };
 
 pub use collector::{HostCollector, RunCollector};
@@ -326,7 +327,7 @@ impl<C: RunCollector> Agent<C> {
             }
             if r.next_sample.is_none_or(|n| Instant::now() >= n) {
                 if let Some(body) = self.collector.sample(&id) {
-                    self.queue(&id, TelemetryKind::Runtime, body);
+                    self.queue(&id, TelemetryKind::Runtime, &body);
                 }
                 if let Some(r) = self.runs.get_mut(&id) {
                     r.next_sample = Some(Instant::now() + Duration::from_secs(r.interval_seconds.max(1)));
@@ -349,11 +350,10 @@ impl<C: RunCollector> Agent<C> {
     }
 
     /// Queues a document under the run's next seq.
-    fn queue(&mut self, run: &str, kind: TelemetryKind, body: serde_json::Value) {
+    fn queue(&mut self, run: &str, kind: TelemetryKind, body: &RawValue) {
         let Some(r) = self.runs.get_mut(run) else { return };
         let seq = r.next_seq;
-        let doc = TelemetryDocument { seq, kind, body };
-        let Ok(bytes) = serde_json::to_vec(&doc) else { return };
+        let Ok(bytes) = serde_json::to_vec(&OutgoingDocument { seq, kind, body }) else { return };
         match self.spool.push(run, seq, &bytes, kind == TelemetryKind::Snapshot) {
             Ok(true) => {
                 r.next_seq += 1;
@@ -502,10 +502,34 @@ impl<C: RunCollector> Agent<C> {
         };
         self.runs.insert(run.to_string(), record);
         match self.collector.snapshot() {
-            Ok(body) => self.queue(run, TelemetryKind::Snapshot, body),
+            Ok(body) => self.queue(run, TelemetryKind::Snapshot, &body),
             Err(e) => self.finish(run, RunPhase::Failed, Some(format!("host snapshot failed: {e}"))),
         }
+        release_free_memory();
         self.save_runs();
+    }
+}
+
+/// A [`warden_model::fleet::TelemetryDocument`] as the agent sends it: the same JSON, with the
+/// body already serialized (see [`RunCollector::snapshot`]).
+#[derive(Serialize)]
+struct OutgoingDocument<'a> {
+    seq: u64,
+    kind: TelemetryKind,
+    body: &'a RawValue,
+}
+
+/// Gives the heap's free pages back to the kernel.
+///
+/// Why: the host snapshot allocates a few MB once per run and frees them;
+/// glibc keeps freed memory for reuse (and raises its trim threshold after
+/// large frees), so without this the agent's RSS stays at the snapshot's
+/// peak for the whole run, on every host it runs on.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim has no preconditions; it only returns free pages.
+    unsafe {
+        libc::malloc_trim(0);
     }
 }
 
@@ -560,6 +584,21 @@ mod tests {
         assert!(b.waiting());
         b.succeed();
         assert!(!b.waiting());
+    }
+
+    /// The server reads what the agent sends as the model's
+    /// `TelemetryDocument`: the two must stay the same JSON.
+    #[test]
+    fn outgoing_documents_parse_as_the_servers_telemetry_document() {
+        let body =
+            serde_json::value::to_raw_value(&serde_json::json!({"host": {"hostname": "h"}, "n": [1, 2]})).unwrap();
+        for kind in [TelemetryKind::Snapshot, TelemetryKind::Runtime] {
+            let bytes = serde_json::to_vec(&OutgoingDocument { seq: 7, kind, body: &body }).unwrap();
+            let doc: warden_model::fleet::TelemetryDocument = serde_json::from_slice(&bytes).unwrap();
+            assert_eq!(doc.seq, 7);
+            assert_eq!(doc.kind, kind);
+            assert_eq!(doc.body, serde_json::json!({"host": {"hostname": "h"}, "n": [1, 2]}));
+        }
     }
 
     #[test]

@@ -143,15 +143,14 @@ impl PackageOwners {
             let name = entry.file_name().to_string_lossy().into_owned();
             let Some(package) = name.strip_suffix(".list") else { continue };
             let package = package.split(':').next().unwrap_or(package);
-            let Ok(text) = crate::rootfs::read_host_file(&entry.path().to_string_lossy(), LIST_LIMIT) else {
-                continue;
-            };
-            for line in text.lines() {
-                if let Some(p) = matches(line) {
-                    found.entry(p.to_string()).or_insert_with(|| package.to_string());
-                    remaining.remove(p);
-                }
-            }
+            // Streamed: one package's list can be several MB (google-cloud-cli's: 4 MB).
+            let _unreadable_list_is_skipped =
+                crate::rootfs::for_each_host_line(&entry.path().to_string_lossy(), LIST_LIMIT, |line| {
+                    if let Some(p) = matches(line) {
+                        found.entry(p.to_string()).or_insert_with(|| package.to_string());
+                        remaining.remove(p);
+                    }
+                });
             if remaining.is_empty() {
                 break;
             }
@@ -178,20 +177,20 @@ impl PackageOwners {
     fn scan_apk(&self, file: &Path, wanted: &[&str]) -> HashMap<String, String> {
         let matches = self.matcher(wanted);
         let mut found = HashMap::new();
-        let Ok(text) = crate::rootfs::read_host_file(&file.to_string_lossy(), LIST_LIMIT) else { return found };
         let (mut package, mut dir) = (String::new(), String::new());
-        for line in text.lines() {
-            if let Some(p) = line.strip_prefix("P:") {
-                package = p.to_string();
-            } else if let Some(d) = line.strip_prefix("F:") {
-                dir = d.to_string();
-            } else if let Some(r) = line.strip_prefix("R:") {
-                let path = format!("/{dir}/{r}");
-                if let Some(p) = matches(&path) {
-                    found.entry(p.to_string()).or_insert_with(|| package.clone());
+        let _unreadable_database_finds_nothing =
+            crate::rootfs::for_each_host_line(&file.to_string_lossy(), LIST_LIMIT, |line| {
+                if let Some(p) = line.strip_prefix("P:") {
+                    package = p.to_string();
+                } else if let Some(d) = line.strip_prefix("F:") {
+                    dir = d.to_string();
+                } else if let Some(r) = line.strip_prefix("R:") {
+                    let path = format!("/{dir}/{r}");
+                    if let Some(p) = matches(&path) {
+                        found.entry(p.to_string()).or_insert_with(|| package.clone());
+                    }
                 }
-            }
-        }
+            });
         found
     }
 }
