@@ -4,7 +4,8 @@
 use std::os::unix::fs::PermissionsExt;
 
 use super::*;
-use crate::inspector_backend::agents::tests::{Fixture, ctx, fixture, run_async, run_with_agents, template};
+use crate::inspector_backend::agents::tests::{run_with_agents, template};
+use crate::inspector_backend::test_support::{Fixture, backend_over, block_on, ctx, fixture};
 use warden_inspector::events::{Events, TopicMap};
 use warden_store::{PublishedStep, RunState};
 
@@ -21,12 +22,7 @@ fn with_events(dir: &std::path::Path) -> (Fixture, Arc<Events>) {
     std::fs::set_permissions(&map, std::fs::Permissions::from_mode(0o600)).unwrap();
     let events = Arc::new(Events::open(&dir.join("events.db"), TopicMap::load(&map).unwrap()).unwrap());
     let f = fixture();
-    let backend = StoreBackend::new(
-        f.store.clone() as Arc<dyn FleetStore>,
-        ArnContext::new("us-west-2", "123456789012"),
-        b"test paging secret",
-    )
-    .with_events(events.clone());
+    let backend = backend_over(f.store.clone()).with_events(events.clone());
     (Fixture { store: f.store, backend }, events)
 }
 
@@ -40,7 +36,7 @@ fn subscriptions_need_an_existing_template_and_a_mapped_topic() {
     let (f, _) = with_events(dir.path());
     let tpl = template(&f.store, None, &["cve"]);
     let arn = f.backend.template_arn(&tpl).unwrap();
-    run_async(async {
+    block_on(async {
         for event in [InspectorEvent::AssessmentRunCompleted, InspectorEvent::FindingReported] {
             f.backend.subscribe_to_event(&ctx(), subscribe(&arn, event, TOPIC)).await.unwrap();
         }
@@ -105,7 +101,7 @@ fn without_a_topic_map_subscriptions_are_refused_clearly() {
     let f = fixture();
     let tpl = template(&f.store, None, &["cve"]);
     let arn = f.backend.template_arn(&tpl).unwrap();
-    run_async(async {
+    block_on(async {
         let e = f.backend.subscribe_to_event(&ctx(), subscribe(&arn, InspectorEvent::FindingReported, TOPIC)).await;
         let Err(ApiError::UnsupportedFeature { message }) = e else { panic!("{e:?}") };
         assert!(message.contains("topic map"), "{message}");

@@ -328,3 +328,6 @@ warden_inspector::for_each_operation!(forward_to_areas);
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+pub(crate) mod test_support;

@@ -13,11 +13,11 @@ use std::time::Instant;
 use warden_model::{Evidence, Outcome, RuleOutcome, Severity};
 use warden_report::{ReportFormat, ReportType};
 use warden_store::{
-    Agent, AgentHostInfo, AssetAttributes, Attribute, FleetStore, NewFinding, NewTemplate, RunRuleOutcome, RunState,
-    RunUpdate, SqliteStore,
+    AssetAttributes, Attribute, FleetStore, NewFinding, NewTemplate, RunRuleOutcome, RunState, RunUpdate, SqliteStore,
 };
 
 use super::build::build_run_report;
+use crate::inspector_backend::test_support::stub_agent;
 
 const AGENTS: usize = 10;
 const FINDINGS_PER_AGENT: usize = 5_000;
@@ -58,19 +58,7 @@ fn stored_run(store: &SqliteStore) -> String {
     let mut agent_ids = Vec::new();
     for a in 0..AGENTS {
         let id = format!("i-{a:017x}");
-        store
-            .insert_agent(&Agent {
-                id: id.clone(),
-                public_key: vec![7; 32],
-                tags: Default::default(),
-                host: AgentHostInfo { hostname: Some(format!("host-{a}")), ..Default::default() },
-                enrolled_at: 1,
-                last_heartbeat_at: None,
-                activity: None,
-                activity_details: None,
-                retired_at: None,
-            })
-            .unwrap();
+        store.insert_agent(&stub_agent(&id, &format!("host-{a}"))).unwrap();
         agent_ids.push(id);
     }
     store.assign_run_agents(&run.id, &agent_ids, 4).unwrap();
