@@ -53,20 +53,7 @@ fn serve(backend: StoreBackend, credentials: Arc<dyn CredentialStore>) -> String
 /// Runs `aws inspector ARGS...` with only the test's credentials: (success, stdout, stderr).
 fn cli(h: &Harness, args: &[&str]) -> (bool, String, String) {
     let mut cmd = Command::new("aws");
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", h.dir.path())
-        .env("AWS_CONFIG_FILE", h.dir.path().join("no-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", h.dir.path().join("no-credentials"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env("AWS_ACCESS_KEY_ID", &h.key.access_key_id)
-        .env("AWS_SECRET_ACCESS_KEY", &h.key.secret_access_key);
-    for var in ["PYENV_ROOT", "PYENV_VERSION", "PYTHONPATH"] {
-        if let Some(v) = std::env::var_os(var) {
-            cmd.env(var, v);
-        }
-    }
+    common::aws_cli_env(&mut cmd, h.dir.path(), &h.key.access_key_id, &h.key.secret_access_key, None);
     cmd.arg("inspector").args(args).args(["--endpoint-url", &h.endpoint, "--region", "us-west-2", "--output", "json"]);
     let out = cmd.output().expect("the AWS CLI (`aws`) must be installed");
     (

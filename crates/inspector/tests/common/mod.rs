@@ -25,6 +25,12 @@ use warden_inspector::rules_packages::Catalogue;
 use warden_inspector::sigv4::{SigV4Config, SignedRequest, authorization};
 use warden_inspector::types::*;
 
+// The webhook receiver, topic map and AWS CLI environment the server's tests share.
+#[path = "../support/e2e_support.rs"]
+mod e2e_support;
+#[allow(unused_imports)] // a test binary uses only some of them
+pub use e2e_support::*;
+
 /// The test double (see the module comment).
 pub struct DoubleBackend {
     pub pager: Pager,
