@@ -32,22 +32,13 @@ struct Harness {
 }
 
 fn serve(backend: StoreBackend, credentials: Arc<dyn CredentialStore>) -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            let service = Arc::new(InspectorService {
-                backend,
-                credentials,
-                sigv4: SigV4Config { region: Some("us-west-2".into()) },
-                body_limit: DEFAULT_BODY_LIMIT,
-            });
-            axum::serve(listener, router(service)).await.unwrap();
-        });
+    let service = Arc::new(InspectorService {
+        backend,
+        credentials,
+        sigv4: SigV4Config { region: Some("us-west-2".into()) },
+        body_limit: DEFAULT_BODY_LIMIT,
     });
-    format!("http://{}", rx.recv().unwrap())
+    format!("http://{}", common::serve_on_loopback(router(service)))
 }
 
 /// Runs `aws inspector ARGS...` with only the test's credentials: (success, stdout, stderr).

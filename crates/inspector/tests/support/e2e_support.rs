@@ -1,6 +1,7 @@
 //! End-to-end test pieces both the Inspector protocol crate's tests and the
-//! server's tests need: a webhook receiver on loopback, a topic map file, and
-//! an AWS CLI environment that holds only the test's credentials.
+//! server's tests need: an HTTP server on loopback (the Inspector API, a
+//! webhook receiver), a topic map file, and an AWS CLI environment that holds
+//! only the test's credentials.
 //!
 //! Why it lives here and is included by `#[path]`: `warden-server` depends on
 //! `warden-inspector`, not the other way round, and a dev-only crate for three
@@ -21,32 +22,37 @@ use axum::routing::post;
 /// What a webhook receiver got: the headers and body of every POST, in order.
 pub type Received = Arc<Mutex<Vec<(HeaderMap, String)>>>;
 
-/// Starts a real HTTP receiver of `POST /hook` on a fresh loopback port (on a
-/// thread of its own; it lives until the test process exits). Every request
-/// is recorded in `received` and answered with `answer(n)`, `n` counting the
-/// requests so far, this one included (so a test can fail the first delivery).
-pub fn webhook_receiver(received: Received, answer: fn(usize) -> StatusCode) -> SocketAddr {
+/// Serves `app` on a fresh loopback port, on a thread and runtime of its own
+/// (two workers: a blocking client in the test must not starve it); the
+/// server lives until the test process exits.
+pub fn serve_on_loopback(app: axum::Router) -> SocketAddr {
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
             tx.send(listener.local_addr().unwrap()).unwrap();
-            let app = axum::Router::new().route(
-                "/hook",
-                post(move |headers: HeaderMap, body: String| {
-                    let received = received.clone();
-                    async move {
-                        let mut requests = received.lock().unwrap();
-                        requests.push((headers, body));
-                        answer(requests.len())
-                    }
-                }),
-            );
             axum::serve(listener, app).await.unwrap();
         });
     });
     rx.recv().unwrap()
+}
+
+/// Starts a real HTTP receiver of `POST /hook` on loopback. Every request is
+/// recorded in `received` and answered with `answer(n)`, `n` counting the
+/// requests so far, this one included (so a test can fail the first delivery).
+pub fn webhook_receiver(received: Received, answer: fn(usize) -> StatusCode) -> SocketAddr {
+    serve_on_loopback(axum::Router::new().route(
+        "/hook",
+        post(move |headers: HeaderMap, body: String| {
+            let received = received.clone();
+            async move {
+                let mut requests = received.lock().unwrap();
+                requests.push((headers, body));
+                answer(requests.len())
+            }
+        }),
+    ))
 }
 
 /// Writes a one-topic map (mode 0600, as `TopicMap::load` demands) and returns its path.
