@@ -2,8 +2,8 @@
 //! store; also the template and run set-up the events and exclusions tests share.
 
 use super::*;
-use crate::inspector_backend::test_support::{Fixture, block_on, ctx, enroll, fixture};
-use warden_store::{NewTemplate, Run, SqliteStore};
+use crate::inspector_backend::test_support::{Fixture, block_on, ctx, enroll, fixture, nightly};
+use warden_store::{Run, SqliteStore};
 
 /// A target (optionally selecting by one tag) and a template of `packages` on it.
 pub(in crate::inspector_backend) fn template(
@@ -13,19 +13,7 @@ pub(in crate::inspector_backend) fn template(
 ) -> warden_store::Template {
     let group = tag.map(|(k, v)| store.create_resource_group(&[Attribute::new(k, v)], 1).unwrap().id);
     let target = store.create_target(&format!("target-{}", warden_store::new_id()), group.as_deref(), &[], 1).unwrap();
-    store
-        .create_template(
-            &NewTemplate {
-                target_id: target.id,
-                name: "nightly".into(),
-                duration_seconds: 3600,
-                sampling_interval_seconds: 30,
-                packages: packages.iter().map(|p| p.to_string()).collect(),
-                user_attributes: vec![],
-            },
-            1,
-        )
-        .unwrap()
+    store.create_template(&nightly(&target.id, packages), 1).unwrap()
 }
 
 /// A run of `template` with `agents` assigned, and its ARN.

@@ -8,7 +8,7 @@ use warden_model::{Evidence, Severity as WardenSeverity};
 use warden_store::{AssetAttributes, NewFinding, NewTemplate, SqliteStore};
 
 use super::*;
-use crate::inspector_backend::test_support::{ACCOUNT, CVE_US_EAST_1, REGION, backend_over, block_on, ctx};
+use crate::inspector_backend::test_support::{ACCOUNT, CVE_US_EAST_1, REGION, backend_over, block_on, ctx, nightly};
 
 /// `cis` in us-east-1 (any region's real ARN names the package).
 const CIS_US_EAST_1: &str = "arn:aws:inspector:us-east-1:316112463485:rulespackage/0-rExsr2X8";
@@ -34,14 +34,7 @@ impl Fixture {
         let target = store.create_target("web", None, &[], 1_000).unwrap();
         let template = store
             .create_template(
-                &NewTemplate {
-                    target_id: target.id.clone(),
-                    name: "nightly".into(),
-                    duration_seconds: 3600,
-                    sampling_interval_seconds: 30,
-                    packages: vec!["cve".into(), "cis".into()],
-                    user_attributes: vec![attr("team", "web")],
-                },
+                &NewTemplate { user_attributes: vec![attr("team", "web")], ..nightly(&target.id, &["cve", "cis"]) },
                 1_000,
             )
             .unwrap();

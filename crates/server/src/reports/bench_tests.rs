@@ -17,7 +17,7 @@ use warden_store::{
 };
 
 use super::build::build_run_report;
-use crate::inspector_backend::test_support::stub_agent;
+use crate::inspector_backend::test_support::{nightly, stub_agent};
 
 const AGENTS: usize = 10;
 const FINDINGS_PER_AGENT: usize = 5_000;
@@ -42,17 +42,7 @@ fn reset_peak() {
 fn stored_run(store: &SqliteStore) -> String {
     let target = store.create_target("bench fleet", None, &[], 1).unwrap();
     let template = store
-        .create_template(
-            &NewTemplate {
-                target_id: target.id,
-                name: "bench".into(),
-                duration_seconds: 3600,
-                sampling_interval_seconds: 30,
-                packages: vec!["best-practices".into(), "cve".into()],
-                user_attributes: vec![],
-            },
-            2,
-        )
+        .create_template(&NewTemplate { name: "bench".into(), ..nightly(&target.id, &["best-practices", "cve"]) }, 2)
         .unwrap();
     let run = store.create_run(&template.id, None, 3).unwrap();
     let mut agent_ids = Vec::new();

@@ -12,7 +12,7 @@ use warden_report::ReportType;
 use warden_store::{Agent, Attribute, FindingQuery, NewTemplate, Run, RunAgentStatus, RunState, RunUpdate};
 
 use super::build::{USER_ATTRIBUTE_PREFIX, build_run_report};
-use crate::inspector_backend::test_support::stub_agent;
+use crate::inspector_backend::test_support::{nightly, stub_agent};
 use crate::{AppState, ServerConfig, now_ms};
 
 /// A server state over a database in `dir` (the admin token file is written there too).
@@ -46,12 +46,8 @@ pub(crate) fn evaluated_run(state: &AppState) -> Run {
     let template = store
         .create_template(
             &NewTemplate {
-                target_id: target.id,
-                name: "nightly".into(),
-                duration_seconds: 3600,
-                sampling_interval_seconds: 30,
-                packages: vec!["best-practices".into(), "cve".into()],
                 user_attributes: vec![Attribute::new("team", "ops")],
+                ..nightly(&target.id, &["best-practices", "cve"])
             },
             11,
         )
