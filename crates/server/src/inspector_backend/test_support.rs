@@ -9,9 +9,14 @@
 
 use std::collections::BTreeMap;
 
-use warden_store::{Agent, AgentHostInfo, NewTemplate, SqliteStore};
+use warden_store::{Agent, AgentHostInfo, SqliteStore};
 
 use super::*;
+
+// The template request the end-to-end tests (`tests/common`) start from too.
+#[path = "../../tests/support/templates.rs"]
+mod templates;
+pub(crate) use templates::nightly;
 
 /// The test server's region and account (every ARN it hands out has them).
 pub(crate) const REGION: &str = "us-west-2";
@@ -51,19 +56,6 @@ pub(crate) fn ctx() -> RequestContext {
 /// Runs `f` on a current-thread runtime (the operations need no timers).
 pub(crate) fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
-}
-
-/// A template `nightly` of `packages` on `target_id`: an hour's collection,
-/// 30 s sampling, no user attributes (tests change what they need).
-pub(crate) fn nightly(target_id: &str, packages: &[&str]) -> NewTemplate {
-    NewTemplate {
-        target_id: target_id.into(),
-        name: "nightly".into(),
-        duration_seconds: 3600,
-        sampling_interval_seconds: 30,
-        packages: packages.iter().map(|p| p.to_string()).collect(),
-        user_attributes: vec![],
-    }
 }
 
 /// An enrolled agent never heard from, known only by its host name.

@@ -4,7 +4,11 @@
 
 #![allow(dead_code)]
 
-use warden_store::{FleetStore, NewTemplate, Template};
+use warden_store::{FleetStore, Template};
+
+#[path = "../support/templates.rs"]
+mod templates;
+pub use templates::nightly;
 
 #[path = "../../../inspector/tests/support/e2e_support.rs"]
 mod e2e_support;
@@ -13,17 +17,5 @@ pub use e2e_support::*;
 
 /// A template named `nightly` of `packages` on the target.
 pub fn nightly_template(store: &dyn FleetStore, target_id: &str, packages: &[&str]) -> Template {
-    store
-        .create_template(
-            &NewTemplate {
-                target_id: target_id.into(),
-                name: "nightly".into(),
-                duration_seconds: 3600,
-                sampling_interval_seconds: 30,
-                packages: packages.iter().map(|p| p.to_string()).collect(),
-                user_attributes: vec![],
-            },
-            1,
-        )
-        .unwrap()
+    store.create_template(&nightly(target_id, packages), 1).unwrap()
 }
