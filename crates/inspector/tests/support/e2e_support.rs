@@ -4,9 +4,10 @@
 //! only the test's credentials.
 //!
 //! Why it lives here and is included by `#[path]`: `warden-server` depends on
-//! `warden-inspector`, not the other way round, and a dev-only crate for three
+//! `warden-inspector`, not the other way round, and a dev-only crate for four
 //! functions would cost more than it saves. This file names nothing of either
-//! crate, so each test `common` module includes it as it is.
+//! crate, so each crate's test `common` module (and the server's unit-test
+//! `inspector_backend::test_support`) includes it as it is.
 
 #![allow(dead_code)]
 

@@ -1,11 +1,9 @@
 //! Event subscriptions and run notifications over a real in-memory SQLite
 //! store and real `Events` tables (SQLite in a temporary directory).
 
-use std::os::unix::fs::PermissionsExt;
-
 use super::*;
 use crate::inspector_backend::agents::tests::{run_with_agents, template};
-use crate::inspector_backend::test_support::{Fixture, backend_over, block_on, ctx, fixture};
+use crate::inspector_backend::test_support::{Fixture, backend_over, block_on, ctx, fixture, write_topic_map};
 use warden_inspector::events::{Events, TopicMap};
 use warden_store::{PublishedStep, RunState};
 
@@ -13,13 +11,7 @@ const TOPIC: &str = "arn:aws:sns:us-west-2:123456789012:inspector-events";
 
 /// A fixture whose backend serves events through a real topic map file.
 fn with_events(dir: &std::path::Path) -> (Fixture, Arc<Events>) {
-    let map = dir.join("topics.toml");
-    std::fs::write(
-        &map,
-        format!("[[topic]]\narn = \"{TOPIC}\"\nurl = \"http://127.0.0.1:9/hook\"\nsecret = \"0123456789abcdef\"\n"),
-    )
-    .unwrap();
-    std::fs::set_permissions(&map, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let map = write_topic_map(dir, TOPIC, "http://127.0.0.1:9/hook", "0123456789abcdef");
     let events = Arc::new(Events::open(&dir.join("events.db"), TopicMap::load(&map).unwrap()).unwrap());
     let f = fixture();
     let backend = backend_over(f.store.clone()).with_events(events.clone());

@@ -18,6 +18,11 @@ use super::*;
 mod templates;
 pub(crate) use templates::nightly;
 
+// The topic map writer of the Inspector crate's end-to-end test pieces.
+#[path = "../../../inspector/tests/support/e2e_support.rs"]
+mod e2e_support;
+pub(crate) use e2e_support::write_topic_map;
+
 /// The test server's region and account (every ARN it hands out has them).
 pub(crate) const REGION: &str = "us-west-2";
 pub(crate) const ACCOUNT: &str = "123456789012";
