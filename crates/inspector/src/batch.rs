@@ -7,6 +7,7 @@
 //! same way. A store plans one lookup for the valid ARNs, then finishes.
 
 use std::collections::{BTreeMap, HashSet};
+use std::convert::Infallible;
 
 use crate::arn::{ArnKind, InspectorArn};
 use crate::types::{FailedItemDetails, FailedItemErrorCode};
@@ -59,17 +60,31 @@ impl BatchRequest {
         self,
         mut found: impl FnMut(&InspectorArn, &str) -> Option<T>,
     ) -> (Vec<T>, BTreeMap<String, FailedItemDetails>) {
+        match self.try_finish(|arn, text| Ok::<_, Infallible>(found(arn, text))) {
+            Ok(finished) => finished,
+            Err(never) => match never {},
+        }
+    }
+
+    /// [`finish`](Self::finish) for a lookup that can fail as a whole (a
+    /// store error, an item that cannot be put on the wire): `Ok(None)` is a
+    /// missing item, the first `Err` stops the lookup and is returned, since
+    /// one broken item makes the whole answer untrustworthy.
+    pub fn try_finish<T, E>(
+        self,
+        mut found: impl FnMut(&InspectorArn, &str) -> Result<Option<T>, E>,
+    ) -> Result<(Vec<T>, BTreeMap<String, FailedItemDetails>), E> {
         let mut failed = self.failed;
         let mut items = Vec::new();
         for (arn, text) in self.valid.iter().zip(&self.valid_text) {
-            match found(arn, text) {
+            match found(arn, text)? {
                 Some(item) => items.push(item),
                 None => {
                     failed.insert(text.clone(), failure(FailedItemErrorCode::ItemDoesNotExist));
                 }
             }
         }
-        (items, failed)
+        Ok((items, failed))
     }
 }
 
@@ -93,5 +108,38 @@ mod tests {
         assert_eq!(code(known), FailedItemErrorCode::DuplicateArn);
         assert_eq!(code(template), FailedItemErrorCode::InvalidArn);
         assert_eq!(failed.len(), 4);
+    }
+
+    const FIRST: &str = "arn:aws:inspector:us-east-1:123456789012:target/0-aaaaaaaa";
+    const SECOND: &str = "arn:aws:inspector:us-east-1:123456789012:target/0-bbbbbbbb";
+    const THIRD: &str = "arn:aws:inspector:us-east-1:123456789012:target/0-cccccccc";
+
+    #[test]
+    fn try_finish_sorts_found_and_missing_like_finish() {
+        let arns: Vec<String> = [FIRST, SECOND, "not-an-arn", THIRD].map(String::from).to_vec();
+        let batch = BatchRequest::new(&arns, ArnKind::Target);
+        let (items, failed) = batch
+            .try_finish(|_, text| Ok::<_, String>((text != SECOND).then_some(text.len())))
+            .expect("no lookup fails");
+        assert_eq!(items, vec![FIRST.len(), THIRD.len()]);
+        assert_eq!(failed[SECOND].failure_code, FailedItemErrorCode::ItemDoesNotExist);
+        assert_eq!(failed["not-an-arn"].failure_code, FailedItemErrorCode::InvalidArn);
+        assert_eq!(failed.len(), 2);
+    }
+
+    #[test]
+    fn try_finish_returns_the_first_error_and_looks_no_further() {
+        let arns: Vec<String> = [FIRST, SECOND, THIRD].map(String::from).to_vec();
+        let batch = BatchRequest::new(&arns, ArnKind::Target);
+        let mut asked = Vec::new();
+        let outcome = batch.try_finish(|_, text| {
+            asked.push(text.to_string());
+            match text {
+                FIRST => Ok(Some(())),
+                other => Err(format!("store broke on {other}")),
+            }
+        });
+        assert_eq!(outcome, Err(format!("store broke on {SECOND}")));
+        assert_eq!(asked, vec![FIRST.to_string(), SECOND.to_string()]);
     }
 }

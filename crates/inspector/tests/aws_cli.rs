@@ -11,7 +11,6 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 
@@ -37,31 +36,10 @@ fn harness() -> Harness {
     Harness { endpoint: format!("http://{addr}"), store, backend, capture, dir }
 }
 
-/// Environment that makes the CLI and boto3 use only what the test gives them.
-fn aws_env(cmd: &mut Command, dir: &Path, akid: &str, secret: &str, token: Option<&str>) {
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", dir)
-        .env("AWS_CONFIG_FILE", dir.join("no-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", dir.join("no-credentials"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env("AWS_ACCESS_KEY_ID", akid)
-        .env("AWS_SECRET_ACCESS_KEY", secret);
-    if let Some(t) = token {
-        cmd.env("AWS_SESSION_TOKEN", t);
-    }
-    for var in ["PYENV_ROOT", "PYENV_VERSION", "PYTHONPATH"] {
-        if let Some(v) = std::env::var_os(var) {
-            cmd.env(var, v);
-        }
-    }
-}
-
 /// Runs `aws inspector ARGS...`: (success, stdout, stderr).
 fn cli(h: &Harness, key: (&str, &str, Option<&str>), args: &[&str]) -> (bool, String, String) {
     let mut cmd = Command::new("aws");
-    aws_env(&mut cmd, h.dir.path(), key.0, key.1, key.2);
+    common::aws_cli_env(&mut cmd, h.dir.path(), key.0, key.1, key.2);
     cmd.args(["inspector"]).args(args).args([
         "--endpoint-url",
         &h.endpoint,
@@ -80,7 +58,13 @@ fn cli(h: &Harness, key: (&str, &str, Option<&str>), args: &[&str]) -> (bool, St
 
 fn boto3(h: &Harness, key: &NewApiKey, op: &str, params: &str, extra: &[&str]) -> Value {
     let mut cmd = Command::new("python3");
-    aws_env(&mut cmd, h.dir.path(), &key.access_key_id, &key.secret_access_key, key.session_token.as_deref());
+    common::aws_cli_env(
+        &mut cmd,
+        h.dir.path(),
+        &key.access_key_id,
+        &key.secret_access_key,
+        key.session_token.as_deref(),
+    );
     cmd.arg(common::fixture("boto3_client.py")).args([&h.endpoint, op, params]).args(extra);
     let out = cmd.output().expect("python3 with boto3 must be installed");
     assert!(out.status.success(), "boto3_client.py: {}", String::from_utf8_lossy(&out.stderr));

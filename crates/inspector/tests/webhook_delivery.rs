@@ -2,41 +2,15 @@
 //! fails the first delivery with HTTP 500 and accepts the retry. The worker
 //! runs with an injected clock, so the backoff is checked without waiting.
 
-use std::os::unix::fs::PermissionsExt;
+mod common;
+
 use std::sync::{Arc, Mutex};
 
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
+use axum::http::StatusCode;
+use common::{Received, webhook_receiver, write_topic_map};
 use warden_inspector::events::{DeliveryWorker, Event, Events, TopicMap, signature_header};
 use warden_inspector::timestamp::Timestamp;
 use warden_inspector::types::{AssessmentRunNotificationSnsStatusCode, InspectorEvent, SubscribeToEventRequest};
-
-type Received = Arc<Mutex<Vec<(HeaderMap, String)>>>;
-
-/// Starts the receiver; the first request gets 500, later ones 204.
-fn receiver(received: Received) -> std::net::SocketAddr {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            let app = axum::Router::new().route(
-                "/hook",
-                post(move |headers: HeaderMap, body: String| {
-                    let received = received.clone();
-                    async move {
-                        let mut r = received.lock().unwrap();
-                        r.push((headers, body));
-                        if r.len() == 1 { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::NO_CONTENT }
-                    }
-                }),
-            );
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    rx.recv().unwrap()
-}
 
 const TEMPLATE: &str = "arn:aws:inspector:us-east-1:123456789012:target/0-aaaaaaaa/template/0-bbbbbbbb";
 const RUN: &str = "arn:aws:inspector:us-east-1:123456789012:target/0-aaaaaaaa/template/0-bbbbbbbb/run/0-cccccccc";
@@ -46,15 +20,12 @@ const SECRET: &str = "webhook-secret-0123456789";
 #[test]
 fn a_failed_delivery_is_retried_after_backoff_and_logged() {
     let received: Received = Arc::new(Mutex::new(Vec::new()));
-    let addr = receiver(received.clone());
+    // The first delivery fails with 500, the retry is accepted.
+    let addr = webhook_receiver(received.clone(), |n| {
+        if n == 1 { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::NO_CONTENT }
+    });
     let dir = tempfile::tempdir().unwrap();
-    let map_path = dir.path().join("topics.toml");
-    std::fs::write(
-        &map_path,
-        format!("[[topic]]\narn = \"{TOPIC}\"\nurl = \"http://{addr}/hook\"\nsecret = \"{SECRET}\"\n"),
-    )
-    .unwrap();
-    std::fs::set_permissions(&map_path, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let map_path = write_topic_map(dir.path(), TOPIC, &format!("http://{addr}/hook"), SECRET);
     let events = Arc::new(Events::open(&dir.path().join("warden.db"), TopicMap::load(&map_path).unwrap()).unwrap());
     events
         .subscribe(

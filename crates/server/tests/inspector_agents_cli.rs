@@ -32,41 +32,19 @@ struct Harness {
 }
 
 fn serve(backend: StoreBackend, credentials: Arc<dyn CredentialStore>) -> String {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            let service = Arc::new(InspectorService {
-                backend,
-                credentials,
-                sigv4: SigV4Config { region: Some("us-west-2".into()) },
-                body_limit: DEFAULT_BODY_LIMIT,
-            });
-            axum::serve(listener, router(service)).await.unwrap();
-        });
+    let service = Arc::new(InspectorService {
+        backend,
+        credentials,
+        sigv4: SigV4Config { region: Some("us-west-2".into()) },
+        body_limit: DEFAULT_BODY_LIMIT,
     });
-    format!("http://{}", rx.recv().unwrap())
+    format!("http://{}", common::serve_on_loopback(router(service)))
 }
 
 /// Runs `aws inspector ARGS...` with only the test's credentials: (success, stdout, stderr).
 fn cli(h: &Harness, args: &[&str]) -> (bool, String, String) {
     let mut cmd = Command::new("aws");
-    cmd.env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("HOME", h.dir.path())
-        .env("AWS_CONFIG_FILE", h.dir.path().join("no-config"))
-        .env("AWS_SHARED_CREDENTIALS_FILE", h.dir.path().join("no-credentials"))
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_MAX_ATTEMPTS", "1")
-        .env("AWS_ACCESS_KEY_ID", &h.key.access_key_id)
-        .env("AWS_SECRET_ACCESS_KEY", &h.key.secret_access_key);
-    for var in ["PYENV_ROOT", "PYENV_VERSION", "PYTHONPATH"] {
-        if let Some(v) = std::env::var_os(var) {
-            cmd.env(var, v);
-        }
-    }
+    common::aws_cli_env(&mut cmd, h.dir.path(), &h.key.access_key_id, &h.key.secret_access_key, None);
     cmd.arg("inspector").args(args).args(["--endpoint-url", &h.endpoint, "--region", "us-west-2", "--output", "json"]);
     let out = cmd.output().expect("the AWS CLI (`aws`) must be installed");
     (

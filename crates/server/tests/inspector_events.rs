@@ -10,8 +10,8 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
+use axum::http::StatusCode;
+use common::{Received, webhook_receiver};
 use tokio::sync::watch;
 use warden_inspector::arn::ArnContext;
 use warden_inspector::events::{DeliveryWorker, Events, TopicMap, signature_header};
@@ -23,32 +23,6 @@ use warden_store::{AssetAttributes, FleetStore, NewFinding, RunState, RunUpdate,
 
 const TOPIC: &str = "arn:aws:sns:us-west-2:123456789012:inspector-events";
 const SECRET: &str = "publisher-test-secret-0123";
-
-type Received = Arc<Mutex<Vec<(HeaderMap, String)>>>;
-
-/// A webhook receiver on loopback that accepts everything.
-fn receiver(received: Received) -> std::net::SocketAddr {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            let app = axum::Router::new().route(
-                "/hook",
-                post(move |headers: HeaderMap, body: String| {
-                    let received = received.clone();
-                    async move {
-                        received.lock().unwrap().push((headers, body));
-                        StatusCode::NO_CONTENT
-                    }
-                }),
-            );
-            axum::serve(listener, app).await.unwrap();
-        });
-    });
-    rx.recv().unwrap()
-}
 
 fn open(dir: &std::path::Path, topics: &std::path::Path) -> (Arc<dyn FleetStore>, Arc<Events>) {
     let db = dir.join("warden.db");
@@ -106,7 +80,7 @@ async fn publish_until_done(store: Arc<dyn FleetStore>, events: Arc<Events>, arn
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_run_event_is_delivered_once_across_a_restart() {
     let received: Received = Arc::new(Mutex::new(Vec::new()));
-    let addr = receiver(received.clone());
+    let addr = webhook_receiver(received.clone(), |_| StatusCode::NO_CONTENT);
     let dir = tempfile::tempdir().unwrap();
     let topics = common::write_topic_map(dir.path(), TOPIC, &format!("http://{addr}/hook"), SECRET);
     let arns = ArnContext::new("us-west-2", "123456789012");

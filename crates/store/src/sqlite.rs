@@ -687,34 +687,7 @@ impl FleetStore for SqliteStore {
     }
 
     fn create_template(&self, n: &NewTemplate, now: UnixMillis) -> Result<Template> {
-        self.get_target(&n.target_id)?;
-        let t = Template {
-            id: new_id(),
-            target_id: n.target_id.clone(),
-            name: n.name.clone(),
-            duration_seconds: n.duration_seconds,
-            sampling_interval_seconds: n.sampling_interval_seconds,
-            packages: n.packages.clone(),
-            user_attributes: n.user_attributes.clone(),
-            created_at: now,
-        };
-        self.with_store(|c| {
-            c.execute(
-                &format!("INSERT INTO templates ({TEMPLATE_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)"),
-                params![
-                    t.id,
-                    t.target_id,
-                    t.name,
-                    t.duration_seconds,
-                    t.sampling_interval_seconds,
-                    json(&t.packages),
-                    json(&t.user_attributes),
-                    now
-                ],
-            )
-            .map_err(taken(|| format!("template name {:?} is already taken for this target", t.name)))
-        })?;
-        Ok(t)
+        templates_runs::insert_template(self, n, None, now)
     }
 
     fn get_template(&self, id: &str) -> Result<Template> {
@@ -1155,7 +1128,7 @@ impl FleetStore for SqliteStore {
         rules_package_arns: &[String],
         now: UnixMillis,
     ) -> Result<Template> {
-        templates_runs::create_inspector_template(self, template, rules_package_arns, now)
+        templates_runs::insert_template(self, template, Some(rules_package_arns), now)
     }
 
     fn template_rules_package_arns(&self, template_id: &str) -> Result<Option<Vec<String>>> {

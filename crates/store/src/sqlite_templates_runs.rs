@@ -15,10 +15,12 @@ use crate::{
     Template, TemplateRunSummary, TimeRange, UnixMillis, new_id,
 };
 
-pub(super) fn create_inspector_template(
+/// Makes a template of `n`. The fleet API's keep no rules package ARNs
+/// (`None`, stored NULL); the Inspector API's keep the ARNs as given.
+pub(super) fn insert_template(
     store: &SqliteStore,
     n: &NewTemplate,
-    rules_package_arns: &[String],
+    rules_package_arns: Option<&[String]>,
     now: UnixMillis,
 ) -> Result<Template> {
     store.get_target(&n.target_id)?;
@@ -47,7 +49,7 @@ pub(super) fn create_inspector_template(
                 json(&t.packages),
                 json(&t.user_attributes),
                 now,
-                json(&rules_package_arns)
+                rules_package_arns.map(|arns| json(&arns))
             ],
         )
         .map_err(taken(|| format!("template name {:?} is already taken for this target", t.name)))

@@ -1,26 +1,8 @@
 //! Tests of the Inspector templates/tags/runs queries over a real in-memory SQLite store.
 
 use super::*;
-use crate::{Agent, AgentHostInfo, RunState, RunUpdate};
-
-fn store() -> SqliteStore {
-    SqliteStore::open_in_memory().unwrap()
-}
-
-fn agent(s: &SqliteStore, id: &str) {
-    s.insert_agent(&Agent {
-        id: id.into(),
-        public_key: vec![7; 32],
-        tags: Default::default(),
-        host: AgentHostInfo::default(),
-        enrolled_at: 1,
-        last_heartbeat_at: None,
-        activity: None,
-        activity_details: None,
-        retired_at: None,
-    })
-    .unwrap();
-}
+use crate::sqlite::tests::{agent, store};
+use crate::{RunState, RunUpdate};
 
 fn new_template(target_id: &str, name: &str, duration: u64, packages: &[&str]) -> NewTemplate {
     NewTemplate {
@@ -84,7 +66,7 @@ fn templates_keep_their_arns_tags_and_run_summary() {
 fn an_exclusive_start_refuses_agents_of_a_run_not_yet_ended() {
     let s = store();
     for a in ["i-a", "i-b", "i-c"] {
-        agent(&s, a);
+        s.insert_agent(&agent(a, &[])).unwrap();
     }
     let target = s.create_target("web", None, &[], 1).unwrap();
     let t = s.create_inspector_template(&new_template(&target.id, "t", 3600, &["cve"]), &[], 2).unwrap();

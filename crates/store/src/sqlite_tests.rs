@@ -5,11 +5,12 @@ use crate::{AgentHealthCode, AssetAttributes, HealthThresholds, token_hash};
 use proptest::prelude::*;
 use warden_model::Evidence;
 
-fn store() -> SqliteStore {
+pub(super) fn store() -> SqliteStore {
     SqliteStore::open_in_memory().unwrap()
 }
 
-fn agent(id: &str, tags: &[(&str, &str)]) -> Agent {
+/// An enrolled agent `host-{id}` with `tags`, never heard from.
+pub(super) fn agent(id: &str, tags: &[(&str, &str)]) -> Agent {
     Agent {
         id: id.into(),
         public_key: vec![7; 32],

@@ -25,6 +25,12 @@ use warden_inspector::rules_packages::Catalogue;
 use warden_inspector::sigv4::{SigV4Config, SignedRequest, authorization};
 use warden_inspector::types::*;
 
+// The webhook receiver, topic map and AWS CLI environment the server's tests share.
+#[path = "../support/e2e_support.rs"]
+mod e2e_support;
+#[allow(unused_imports)] // a test binary uses only some of them
+pub use e2e_support::*;
+
 /// The test double (see the module comment).
 pub struct DoubleBackend {
     pub pager: Pager,
@@ -104,43 +110,34 @@ pub type Capture = Arc<Mutex<Vec<Value>>>;
 /// Serves `backend` on a fresh loopback port (on a thread of its own); the
 /// server lives until the test process exits. Every request is recorded in `capture`.
 pub fn serve(backend: Arc<DoubleBackend>, credentials: Arc<dyn CredentialStore>, capture: Capture) -> SocketAddr {
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            tx.send(listener.local_addr().unwrap()).unwrap();
-            let service = Arc::new(InspectorService {
-                backend,
-                credentials,
-                sigv4: SigV4Config { region: Some("us-east-1".into()) },
-                body_limit: DEFAULT_BODY_LIMIT,
-            });
-            let app = router(service).layer(axum::middleware::from_fn(
-                move |req: axum::extract::Request, next: axum::middleware::Next| {
-                    let capture = capture.clone();
-                    async move {
-                        let (parts, body) = req.into_parts();
-                        let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
-                        let headers: Vec<Value> = parts
-                            .headers
-                            .iter()
-                            .map(|(n, v)| serde_json::json!([n.as_str(), v.to_str().unwrap_or("")]))
-                            .collect();
-                        capture.lock().unwrap().push(serde_json::json!({
-                            "method": parts.method.as_str(),
-                            "path": parts.uri.to_string(),
-                            "headers": headers,
-                            "body": String::from_utf8_lossy(&bytes),
-                        }));
-                        next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await
-                    }
-                },
-            ));
-            axum::serve(listener, app).await.unwrap();
-        });
+    let service = Arc::new(InspectorService {
+        backend,
+        credentials,
+        sigv4: SigV4Config { region: Some("us-east-1".into()) },
+        body_limit: DEFAULT_BODY_LIMIT,
     });
-    rx.recv().unwrap()
+    let app = router(service).layer(axum::middleware::from_fn(
+        move |req: axum::extract::Request, next: axum::middleware::Next| {
+            let capture = capture.clone();
+            async move {
+                let (parts, body) = req.into_parts();
+                let bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap();
+                let headers: Vec<Value> = parts
+                    .headers
+                    .iter()
+                    .map(|(n, v)| serde_json::json!([n.as_str(), v.to_str().unwrap_or("")]))
+                    .collect();
+                capture.lock().unwrap().push(serde_json::json!({
+                    "method": parts.method.as_str(),
+                    "path": parts.uri.to_string(),
+                    "headers": headers,
+                    "body": String::from_utf8_lossy(&bytes),
+                }));
+                next.run(axum::extract::Request::from_parts(parts, axum::body::Body::from(bytes))).await
+            }
+        },
+    ));
+    serve_on_loopback(app)
 }
 
 /// Signs a request the way botocore does (header SigV4).

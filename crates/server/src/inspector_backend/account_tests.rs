@@ -1,12 +1,12 @@
 //! The cross-account role over a real in-memory SQLite store.
 
 use super::*;
-use crate::inspector_backend::agents::tests::{ctx, fixture, run_async};
+use crate::inspector_backend::test_support::{block_on, ctx, fixture};
 
 #[test]
 fn the_role_is_validated_stored_and_described() {
     let f = fixture();
-    run_async(async {
+    block_on(async {
         let e = f.backend.describe_cross_account_access_role(&ctx(), DescribeCrossAccountAccessRoleRequest {}).await;
         assert!(
             matches!(e, Err(ApiError::AccessDenied { code: AccessDeniedErrorCode::AccessDeniedToIamRole, .. })),

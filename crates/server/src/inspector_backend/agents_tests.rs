@@ -1,61 +1,9 @@
 //! Run agents, agent previews and telemetry over a real in-memory SQLite
-//! store; also the fixture the other area tests of this engineer share.
+//! store; also the template and run set-up the events and exclusions tests share.
 
 use super::*;
-use std::collections::BTreeMap;
-use warden_store::{AgentHostInfo, NewTemplate, Run, SqliteStore};
-
-/// A backend and direct access to its store (to set up agents, runs and telemetry).
-pub(in crate::inspector_backend) struct Fixture {
-    pub store: Arc<SqliteStore>,
-    pub backend: StoreBackend,
-}
-
-pub(in crate::inspector_backend) fn fixture() -> Fixture {
-    let store = Arc::new(SqliteStore::open_in_memory().unwrap());
-    let backend = StoreBackend::new(
-        store.clone() as Arc<dyn FleetStore>,
-        ArnContext::new("us-west-2", "123456789012"),
-        b"test paging secret",
-    );
-    Fixture { store, backend }
-}
-
-pub(in crate::inspector_backend) fn ctx() -> RequestContext {
-    RequestContext { access_key_id: "AKIATEST".into(), request_id: "r".into() }
-}
-
-pub(in crate::inspector_backend) fn run_async<T>(f: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
-}
-
-/// Enrolls an agent; `heartbeat` is the last heartbeat time (none: never heard from).
-pub(in crate::inspector_backend) fn enroll(
-    store: &SqliteStore,
-    id: &str,
-    tags: &[(&str, &str)],
-    heartbeat: Option<UnixMillis>,
-) {
-    store
-        .insert_agent(&warden_store::Agent {
-            id: id.into(),
-            public_key: vec![7; 32],
-            tags: tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect::<BTreeMap<_, _>>(),
-            host: AgentHostInfo {
-                hostname: Some(format!("host-{id}")),
-                operating_system: Some("Debian GNU/Linux 12 (bookworm)".into()),
-                kernel_version: Some("6.1.0-18-amd64".into()),
-                agent_version: Some("0.9.0".into()),
-                ipv4_addresses: vec!["10.0.0.5".into(), "172.17.0.1".into()],
-            },
-            enrolled_at: 1,
-            last_heartbeat_at: heartbeat,
-            activity: heartbeat.map(|_| "idle".to_string()),
-            activity_details: None,
-            retired_at: None,
-        })
-        .unwrap();
-}
+use crate::inspector_backend::test_support::{Fixture, block_on, ctx, enroll, fixture, nightly};
+use warden_store::{Run, SqliteStore};
 
 /// A target (optionally selecting by one tag) and a template of `packages` on it.
 pub(in crate::inspector_backend) fn template(
@@ -65,19 +13,7 @@ pub(in crate::inspector_backend) fn template(
 ) -> warden_store::Template {
     let group = tag.map(|(k, v)| store.create_resource_group(&[Attribute::new(k, v)], 1).unwrap().id);
     let target = store.create_target(&format!("target-{}", warden_store::new_id()), group.as_deref(), &[], 1).unwrap();
-    store
-        .create_template(
-            &NewTemplate {
-                target_id: target.id,
-                name: "nightly".into(),
-                duration_seconds: 3600,
-                sampling_interval_seconds: 30,
-                packages: packages.iter().map(|p| p.to_string()).collect(),
-                user_attributes: vec![],
-            },
-            1,
-        )
-        .unwrap()
+    store.create_template(&nightly(&target.id, packages), 1).unwrap()
 }
 
 /// A run of `template` with `agents` assigned, and its ARN.
@@ -119,7 +55,7 @@ fn run_agents_carry_health_and_telemetry_and_filter() {
         )
         .unwrap();
 
-    run_async(async {
+    block_on(async {
         let all = f.backend.list_assessment_run_agents(&ctx(), list_request(&arn, None, None)).await.unwrap();
         assert_eq!(all.assessment_run_agents.len(), 3);
         assert_eq!(all.next_token, None);
@@ -177,7 +113,7 @@ fn run_arns_that_name_no_run_are_told_apart_from_malformed_ones() {
     let f = fixture();
     let tpl = template(&f.store, None, &["cve"]);
     let (_, arn) = run_with_agents(&f, &tpl, &[]);
-    run_async(async {
+    block_on(async {
         let other_account = arn.replace("123456789012", "210987654321");
         let other_template = {
             let (head, run) = arn.split_once("/run/").unwrap();
@@ -222,7 +158,7 @@ fn preview_agents_lists_what_the_target_selects_now() {
     f.store.retire_agent("i-00000000000000ret", now).unwrap();
     let tpl = template(&f.store, Some(("role", "web")), &["cve"]);
     let target_arn = f.backend.target_arn(&tpl.target_id).unwrap();
-    run_async(async {
+    block_on(async {
         let request = |token: Option<String>| PreviewAgentsRequest {
             preview_agents_arn: target_arn.clone(),
             next_token: token,

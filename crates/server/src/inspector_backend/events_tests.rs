@@ -1,10 +1,9 @@
 //! Event subscriptions and run notifications over a real in-memory SQLite
 //! store and real `Events` tables (SQLite in a temporary directory).
 
-use std::os::unix::fs::PermissionsExt;
-
 use super::*;
-use crate::inspector_backend::agents::tests::{Fixture, ctx, fixture, run_async, run_with_agents, template};
+use crate::inspector_backend::agents::tests::{run_with_agents, template};
+use crate::inspector_backend::test_support::{Fixture, backend_over, block_on, ctx, fixture, write_topic_map};
 use warden_inspector::events::{Events, TopicMap};
 use warden_store::{PublishedStep, RunState};
 
@@ -12,21 +11,10 @@ const TOPIC: &str = "arn:aws:sns:us-west-2:123456789012:inspector-events";
 
 /// A fixture whose backend serves events through a real topic map file.
 fn with_events(dir: &std::path::Path) -> (Fixture, Arc<Events>) {
-    let map = dir.join("topics.toml");
-    std::fs::write(
-        &map,
-        format!("[[topic]]\narn = \"{TOPIC}\"\nurl = \"http://127.0.0.1:9/hook\"\nsecret = \"0123456789abcdef\"\n"),
-    )
-    .unwrap();
-    std::fs::set_permissions(&map, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let map = write_topic_map(dir, TOPIC, "http://127.0.0.1:9/hook", "0123456789abcdef");
     let events = Arc::new(Events::open(&dir.join("events.db"), TopicMap::load(&map).unwrap()).unwrap());
     let f = fixture();
-    let backend = StoreBackend::new(
-        f.store.clone() as Arc<dyn FleetStore>,
-        ArnContext::new("us-west-2", "123456789012"),
-        b"test paging secret",
-    )
-    .with_events(events.clone());
+    let backend = backend_over(f.store.clone()).with_events(events.clone());
     (Fixture { store: f.store, backend }, events)
 }
 
@@ -40,7 +28,7 @@ fn subscriptions_need_an_existing_template_and_a_mapped_topic() {
     let (f, _) = with_events(dir.path());
     let tpl = template(&f.store, None, &["cve"]);
     let arn = f.backend.template_arn(&tpl).unwrap();
-    run_async(async {
+    block_on(async {
         for event in [InspectorEvent::AssessmentRunCompleted, InspectorEvent::FindingReported] {
             f.backend.subscribe_to_event(&ctx(), subscribe(&arn, event, TOPIC)).await.unwrap();
         }
@@ -105,7 +93,7 @@ fn without_a_topic_map_subscriptions_are_refused_clearly() {
     let f = fixture();
     let tpl = template(&f.store, None, &["cve"]);
     let arn = f.backend.template_arn(&tpl).unwrap();
-    run_async(async {
+    block_on(async {
         let e = f.backend.subscribe_to_event(&ctx(), subscribe(&arn, InspectorEvent::FindingReported, TOPIC)).await;
         let Err(ApiError::UnsupportedFeature { message }) = e else { panic!("{e:?}") };
         assert!(message.contains("topic map"), "{message}");

@@ -191,27 +191,19 @@ impl StoreBackend {
         request: DescribeExclusionsRequest,
     ) -> Result<DescribeExclusionsResponse, ApiError> {
         let batch = BatchRequest::new(&request.exclusion_arns, ArnKind::Exclusion);
-        let mut internal = None;
-        let (found, failed_items) = batch.finish(|arn, text| {
-            let Resource::Exclusion { run, exclusion, .. } = &arn.resource else { return None };
-            if !self.owns(arn) {
-                return None;
-            }
+        let (found, failed_items) = batch.try_finish(|arn, text| {
+            let Some(Resource::Exclusion { run, exclusion, .. }) = self.owned(arn) else { return Ok(None) };
             // The ARN must be the run's own (right target and template segments).
-            let run_arn = arn.run_arn()?.to_string();
-            self.run_for_arn(&run_arn).ok()?;
-            match self.store.get_exclusion(run.as_str(), exclusion.as_str()) {
-                Ok(record) => Some((text.to_string(), self.describe_exclusion(text, &record))),
-                Err(StoreError::NotFound(..)) => None,
-                Err(e) => {
-                    internal = Some(ApiError::internal(e.to_string()));
-                    None
-                }
+            let Some(run_arn) = arn.run_arn() else { return Ok(None) };
+            if self.run_for_arn(&run_arn.to_string()).is_err() {
+                return Ok(None);
             }
-        });
-        if let Some(e) = internal {
-            return Err(e);
-        }
+            match self.store.get_exclusion(run.as_str(), exclusion.as_str()) {
+                Ok(record) => Ok(Some((text.to_string(), self.describe_exclusion(text, &record)))),
+                Err(StoreError::NotFound(..)) => Ok(None),
+                Err(e) => Err(ApiError::internal(e.to_string())),
+            }
+        })?;
         Ok(DescribeExclusionsResponse { exclusions: found.into_iter().collect(), failed_items })
     }
 

@@ -2,7 +2,8 @@
 
 use super::*;
 use crate::evaluate::{PackageResult, evaluate_agent};
-use crate::inspector_backend::agents::tests::{Fixture, ctx, enroll, fixture, run_async, run_with_agents, template};
+use crate::inspector_backend::agents::tests::{run_with_agents, template};
+use crate::inspector_backend::test_support::{Fixture, backend_over, block_on, ctx, enroll, fixture};
 
 fn exclusion(run_id: &str, agent: &str, package: &str, kind: ExclusionKind) -> StoredExclusion {
     StoredExclusion {
@@ -54,7 +55,7 @@ fn list_and_describe_run_exclusions() {
         let agent = format!("i-{i:017}");
         f.store.add_exclusion(&exclusion(&run.id, &agent, "cve", ExclusionKind::NoVulnerabilityDatabase)).unwrap();
     }
-    run_async(async {
+    block_on(async {
         let request = |next: Option<String>| ListExclusionsRequest {
             assessment_run_arn: run_arn.clone(),
             next_token: next,
@@ -145,7 +146,7 @@ fn a_preview_excludes_what_a_run_would_and_says_why() {
     let tpl = template(&f.store, Some(("role", "web")), &packages);
     let template_arn = f.backend.template_arn(&tpl).unwrap();
 
-    run_async(async {
+    block_on(async {
         let token = create_preview(&f, &template_arn).await;
         assert_eq!(token.len(), 36);
         assert_eq!(&token[14..15], "4", "a version 4 UUID: {token}");
@@ -222,18 +223,13 @@ fn a_preview_excludes_what_a_run_would_and_says_why() {
     // With a vulnerability database configured, the CVE package is not excluded for a host with an inventory.
     let f = Fixture {
         store: f.store.clone(),
-        backend: StoreBackend::new(
-            f.store.clone() as Arc<dyn FleetStore>,
-            ArnContext::new("us-west-2", "123456789012"),
-            b"test paging secret",
-        )
-        .with_fleet_settings(FleetSettings {
+        backend: backend_over(f.store.clone()).with_fleet_settings(FleetSettings {
             vulndb: Some("/var/lib/warden/vuln.db".into()),
             heartbeat_seconds: 30,
             aws: None,
         }),
     };
-    run_async(async {
+    block_on(async {
         let token = create_preview(&f, &template_arn).await;
         let previews = completed(&f, &template_arn, &token).await.exclusion_previews.unwrap();
         assert!(
@@ -253,7 +249,7 @@ fn previews_page_refuse_a_second_generation_and_resume_after_a_restart() {
     }
     let tpl = template(&f.store, None, &["best-practices", "cve", "cis"]);
     let template_arn = f.backend.template_arn(&tpl).unwrap();
-    run_async(async {
+    block_on(async {
         // A generation of this template in flight: a second one is refused.
         in_flight().insert("in-flight-token".into(), tpl.id.clone());
         let e = f

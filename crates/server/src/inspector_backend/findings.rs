@@ -83,15 +83,12 @@ impl StoreBackend {
     ) -> Result<DescribeFindingsResponse, ApiError> {
         let batch = BatchRequest::new(&request.finding_arns, ArnKind::Finding);
         let details = self.stored_findings(&batch)?;
-        let mut internal = None;
-        let (findings, failed_items) = batch.finish(|arn, text| {
-            let detail = details.get(&self.finding_key(arn)?)?;
-            self.describe_finding(text, detail).map_err(|e| internal = Some(e)).ok()
-        });
-        match internal {
-            Some(e) => Err(e),
-            None => Ok(DescribeFindingsResponse { findings, failed_items }),
-        }
+        let (findings, failed_items) =
+            batch.try_finish(|arn, text| match self.finding_key(arn).and_then(|key| details.get(&key)) {
+                Some(detail) => self.describe_finding(text, detail).map(Some),
+                None => Ok(None),
+            })?;
+        Ok(DescribeFindingsResponse { findings, failed_items })
     }
 
     pub(crate) async fn list_findings(

@@ -8,20 +8,10 @@ use warden_model::{Evidence, Severity as WardenSeverity};
 use warden_store::{AssetAttributes, NewFinding, NewTemplate, SqliteStore};
 
 use super::*;
+use crate::inspector_backend::test_support::{ACCOUNT, CVE_US_EAST_1, REGION, backend_over, block_on, ctx, nightly};
 
-const REGION: &str = "us-west-2";
-const ACCOUNT: &str = "123456789012";
-/// `cve` and `cis` in us-east-1 (any region's real ARN names the package).
-const CVE_US_EAST_1: &str = "arn:aws:inspector:us-east-1:316112463485:rulespackage/0-gEjTy7T7";
+/// `cis` in us-east-1 (any region's real ARN names the package).
 const CIS_US_EAST_1: &str = "arn:aws:inspector:us-east-1:316112463485:rulespackage/0-rExsr2X8";
-
-fn ctx() -> RequestContext {
-    RequestContext { access_key_id: "AKIATEST".into(), request_id: "r".into() }
-}
-
-fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
-}
 
 fn attr(k: &str, v: &str) -> Attribute {
     Attribute::new(k, v)
@@ -44,21 +34,13 @@ impl Fixture {
         let target = store.create_target("web", None, &[], 1_000).unwrap();
         let template = store
             .create_template(
-                &NewTemplate {
-                    target_id: target.id.clone(),
-                    name: "nightly".into(),
-                    duration_seconds: 3600,
-                    sampling_interval_seconds: 30,
-                    packages: vec!["cve".into(), "cis".into()],
-                    user_attributes: vec![attr("team", "web")],
-                },
+                &NewTemplate { user_attributes: vec![attr("team", "web")], ..nightly(&target.id, &["cve", "cis"]) },
                 1_000,
             )
             .unwrap();
         let runs =
             (0..runs).map(|i| store.create_run(&template.id, Some(&format!("run {i}")), 1_000).unwrap()).collect();
-        let backend =
-            StoreBackend::new(store.clone(), ArnContext::new(REGION, ACCOUNT), b"test paging secret for findings");
+        let backend = backend_over(store.clone());
         Fixture { store, backend, runs }
     }
 

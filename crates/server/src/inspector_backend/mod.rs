@@ -166,6 +166,12 @@ impl StoreBackend {
         arn.partition == self.arns.partition && arn.region == self.arns.region && arn.account == self.arns.account
     }
 
+    /// What `arn` names, when it is this server's (partition, region and
+    /// account); `None` makes a batch describe report the item missing.
+    fn owned<'a>(&self, arn: &'a InspectorArn) -> Option<&'a Resource> {
+        self.owns(arn).then_some(&arn.resource)
+    }
+
     fn describe_target(&self, target: &warden_store::Target) -> Result<AssessmentTarget, ApiError> {
         Ok(AssessmentTarget {
             arn: self.target_arn(&target.id)?,
@@ -210,6 +216,16 @@ impl StoreBackend {
             assessment_run_arns: arns.into_iter().take(10).collect(),
             truncated,
             message: message.to_string(),
+        }
+    }
+
+    /// The error of a refused delete: runs still in progress are
+    /// `AssessmentRunInProgressException` saying `busy`, a missing item is
+    /// `NoSuchEntity` with `not_found`, anything else internal.
+    fn delete_error(&self, e: StoreError, busy: &str, not_found: NoSuchEntityErrorCode) -> ApiError {
+        match e {
+            StoreError::InProgress(runs) => self.runs_in_progress_error(&runs, busy),
+            other => store_error(other, not_found),
         }
     }
 
@@ -312,3 +328,6 @@ warden_inspector::for_each_operation!(forward_to_areas);
 
 #[cfg(test)]
 mod tests;
+
+#[cfg(test)]
+pub(crate) mod test_support;

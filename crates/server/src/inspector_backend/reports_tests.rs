@@ -10,6 +10,7 @@ use warden_store::{FindingQuery, RunState};
 
 use super::*;
 use crate::AppState;
+use crate::inspector_backend::test_support::{backend_over, ctx};
 use crate::reports::tests::{evaluated_run, get, state_in};
 
 const BASE: &str = "https://warden.example:8443";
@@ -17,12 +18,7 @@ const BASE: &str = "https://warden.example:8443";
 fn backend(state: &AppState) -> StoreBackend {
     let master = MasterKey::load_or_create(&MasterKey::default_path(&state.config.db_path)).unwrap();
     let links = ReportLinks::new(BASE, &master, state.store.clone(), &state.config.data_dir);
-    StoreBackend::new(state.store.clone(), ArnContext::new("us-west-2", "123456789012"), b"paging")
-        .with_report_links(links)
-}
-
-fn ctx() -> RequestContext {
-    RequestContext { access_key_id: "AKIATEST".into(), request_id: "r".into() }
+    backend_over(state.store.clone()).with_report_links(links)
 }
 
 fn request(arn: &str, format: ReportFileFormat, report_type: ReportType) -> GetAssessmentReportRequest {
@@ -231,7 +227,7 @@ fn runs_in_progress_unknown_or_foreign_have_no_report() {
         assert!(matches!(&e, ApiError::InvalidInput { .. }), "{e:?}");
 
         // A server without report links says it does not serve reports.
-        let plain = StoreBackend::new(state.store.clone(), ArnContext::new("us-west-2", "123456789012"), b"paging");
+        let plain = backend_over(state.store.clone());
         let e = plain
             .get_assessment_report(&ctx(), request(&arn, ReportFileFormat::Html, ReportType::Full))
             .await

@@ -109,9 +109,8 @@ impl StoreBackend {
         request: DeleteAssessmentRunRequest,
     ) -> Result<(), ApiError> {
         let run = self.stored_run(&request.assessment_run_arn)?;
-        self.store.delete_run(&run.id).map_err(|e| match e {
-            StoreError::InProgress(runs) => self.runs_in_progress_error(&runs, "the assessment run has not ended"),
-            other => store_error(other, NoSuchEntityErrorCode::AssessmentRunDoesNotExist),
+        self.store.delete_run(&run.id).map_err(|e| {
+            self.delete_error(e, "the assessment run has not ended", NoSuchEntityErrorCode::AssessmentRunDoesNotExist)
         })
     }
 
@@ -121,22 +120,16 @@ impl StoreBackend {
         request: DescribeAssessmentRunsRequest,
     ) -> Result<DescribeAssessmentRunsResponse, ApiError> {
         let batch = BatchRequest::new(&request.assessment_run_arns, ArnKind::Run);
-        let mut internal = None;
-        let (assessment_runs, failed_items) = batch.finish(|arn, _| {
-            let Resource::Run { target, template, run } = &arn.resource else { return None };
-            if !self.owns(arn) {
-                return None;
+        let (assessment_runs, failed_items) = batch.try_finish(|arn, _| {
+            let Some(Resource::Run { target, template, run }) = self.owned(arn) else { return Ok(None) };
+            match self.store.get_run(run.as_str()) {
+                Ok(stored) if stored.template_id == template.as_str() && stored.target_id == target.as_str() => {
+                    self.describe_run(&stored).map(Some)
+                }
+                _ => Ok(None),
             }
-            let stored = self.store.get_run(run.as_str()).ok()?;
-            if stored.template_id != template.as_str() || stored.target_id != target.as_str() {
-                return None;
-            }
-            self.describe_run(&stored).map_err(|e| internal = Some(e)).ok()
-        });
-        match internal {
-            Some(e) => Err(e),
-            None => Ok(DescribeAssessmentRunsResponse { assessment_runs, failed_items }),
-        }
+        })?;
+        Ok(DescribeAssessmentRunsResponse { assessment_runs, failed_items })
     }
 
     pub(crate) async fn list_assessment_runs(

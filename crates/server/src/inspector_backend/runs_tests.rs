@@ -2,26 +2,15 @@
 //! run the fleet's real scheduler (and its real evaluation) on that store.
 
 use super::*;
-use crate::inspector_backend::templates::tests::{
-    CIS_US_WEST_2, CVE_US_EAST_1, CVE_US_WEST_2, backend, backend_over, block_on, ctx, describe_template, new_target,
-    new_template, template_request,
+use crate::inspector_backend::templates::tests::{describe_template, new_target, new_template, template_request};
+use crate::inspector_backend::test_support::{
+    CIS_US_WEST_2, CVE_US_EAST_1, CVE_US_WEST_2, backend, backend_over, block_on, ctx, stub_agent,
 };
-use warden_store::{Agent, AgentHostInfo, SqliteStore};
+use warden_store::{AgentHostInfo, SqliteStore};
 
+/// An agent enrolled but never heard from.
 fn enroll(store: &dyn FleetStore, id: &str) {
-    store
-        .insert_agent(&Agent {
-            id: id.into(),
-            public_key: vec![7; 32],
-            tags: Default::default(),
-            host: AgentHostInfo { hostname: Some(format!("host-{id}")), ..Default::default() },
-            enrolled_at: 1,
-            last_heartbeat_at: None,
-            activity: None,
-            activity_details: None,
-            retired_at: None,
-        })
-        .unwrap();
+    store.insert_agent(&stub_agent(id, &format!("host-{id}"))).unwrap();
 }
 
 async fn start(b: &StoreBackend, template: &str, name: Option<&str>) -> Result<String, ApiError> {

@@ -22,10 +22,7 @@ impl StoreBackend {
     ) -> Result<DescribeResourceGroupsResponse, ApiError> {
         let batch = BatchRequest::new(&request.resource_group_arns, ArnKind::ResourceGroup);
         let (resource_groups, failed_items) = batch.finish(|arn, text| {
-            let Resource::ResourceGroup(id) = &arn.resource else { return None };
-            if !self.owns(arn) {
-                return None;
-            }
+            let Some(Resource::ResourceGroup(id)) = self.owned(arn) else { return None };
             let group = self.store.get_resource_group(id.as_str()).ok()?;
             Some(ResourceGroup {
                 arn: text.to_string(),
@@ -60,19 +57,12 @@ impl StoreBackend {
         request: DescribeAssessmentTargetsRequest,
     ) -> Result<DescribeAssessmentTargetsResponse, ApiError> {
         let batch = BatchRequest::new(&request.assessment_target_arns, ArnKind::Target);
-        let mut internal = None;
-        let (assessment_targets, failed_items) = batch.finish(|arn, _| {
-            let Resource::Target(id) = &arn.resource else { return None };
-            if !self.owns(arn) {
-                return None;
-            }
-            let target = self.store.get_target(id.as_str()).ok()?;
-            self.describe_target(&target).map_err(|e| internal = Some(e)).ok()
-        });
-        match internal {
-            Some(e) => Err(e),
-            None => Ok(DescribeAssessmentTargetsResponse { assessment_targets, failed_items }),
-        }
+        let (assessment_targets, failed_items) = batch.try_finish(|arn, _| {
+            let Some(Resource::Target(id)) = self.owned(arn) else { return Ok(None) };
+            let Ok(target) = self.store.get_target(id.as_str()) else { return Ok(None) };
+            self.describe_target(&target).map(Some)
+        })?;
+        Ok(DescribeAssessmentTargetsResponse { assessment_targets, failed_items })
     }
 
     pub(crate) async fn list_assessment_targets(
@@ -123,11 +113,12 @@ impl StoreBackend {
         request: DeleteAssessmentTargetRequest,
     ) -> Result<(), ApiError> {
         let id = self.target_id(&request.assessment_target_arn)?;
-        self.store.delete_target(&id).map_err(|e| match e {
-            StoreError::InProgress(runs) => {
-                self.runs_in_progress_error(&runs, "the target has assessment runs in progress")
-            }
-            other => store_error(other, NoSuchEntityErrorCode::AssessmentTargetDoesNotExist),
+        self.store.delete_target(&id).map_err(|e| {
+            self.delete_error(
+                e,
+                "the target has assessment runs in progress",
+                NoSuchEntityErrorCode::AssessmentTargetDoesNotExist,
+            )
         })
     }
 

@@ -67,11 +67,12 @@ impl StoreBackend {
         request: DeleteAssessmentTemplateRequest,
     ) -> Result<(), ApiError> {
         let template = self.stored_template(&request.assessment_template_arn)?;
-        self.store.delete_template(&template.id).map_err(|e| match e {
-            StoreError::InProgress(runs) => {
-                self.runs_in_progress_error(&runs, "the template has assessment runs in progress")
-            }
-            other => store_error(other, NoSuchEntityErrorCode::AssessmentTemplateDoesNotExist),
+        self.store.delete_template(&template.id).map_err(|e| {
+            self.delete_error(
+                e,
+                "the template has assessment runs in progress",
+                NoSuchEntityErrorCode::AssessmentTemplateDoesNotExist,
+            )
         })
     }
 
@@ -81,22 +82,14 @@ impl StoreBackend {
         request: DescribeAssessmentTemplatesRequest,
     ) -> Result<DescribeAssessmentTemplatesResponse, ApiError> {
         let batch = BatchRequest::new(&request.assessment_template_arns, ArnKind::Template);
-        let mut internal = None;
-        let (assessment_templates, failed_items) = batch.finish(|arn, _| {
-            let Resource::Template { target, template } = &arn.resource else { return None };
-            if !self.owns(arn) {
-                return None;
+        let (assessment_templates, failed_items) = batch.try_finish(|arn, _| {
+            let Some(Resource::Template { target, template }) = self.owned(arn) else { return Ok(None) };
+            match self.store.get_template(template.as_str()) {
+                Ok(stored) if stored.target_id == target.as_str() => self.describe_template(&stored).map(Some),
+                _ => Ok(None),
             }
-            let stored = self.store.get_template(template.as_str()).ok()?;
-            if stored.target_id != target.as_str() {
-                return None;
-            }
-            self.describe_template(&stored).map_err(|e| internal = Some(e)).ok()
-        });
-        match internal {
-            Some(e) => Err(e),
-            None => Ok(DescribeAssessmentTemplatesResponse { assessment_templates, failed_items }),
-        }
+        })?;
+        Ok(DescribeAssessmentTemplatesResponse { assessment_templates, failed_items })
     }
 
     pub(crate) async fn list_assessment_templates(

@@ -1,30 +1,8 @@
 //! Assessment templates and their tags over a real in-memory SQLite store,
-//! plus the helpers the runs tests share.
+//! plus the template helpers the runs tests share.
 
 use super::*;
-use warden_store::SqliteStore;
-
-/// CVE in us-east-1 and CIS in us-west-2: real AWS rules package ARNs.
-pub(crate) const CVE_US_EAST_1: &str = "arn:aws:inspector:us-east-1:316112463485:rulespackage/0-gEjTy7T7";
-pub(crate) const CIS_US_WEST_2: &str = "arn:aws:inspector:us-west-2:758058086616:rulespackage/0-H5hpSawc";
-/// CVE in us-west-2 (the test server's own region).
-pub(crate) const CVE_US_WEST_2: &str = "arn:aws:inspector:us-west-2:758058086616:rulespackage/0-9hgA516p";
-
-pub(crate) fn backend_over(store: Arc<dyn FleetStore>) -> StoreBackend {
-    StoreBackend::new(store, ArnContext::new("us-west-2", "123456789012"), b"test paging secret")
-}
-
-pub(crate) fn backend() -> StoreBackend {
-    backend_over(Arc::new(SqliteStore::open_in_memory().unwrap()))
-}
-
-pub(crate) fn ctx() -> RequestContext {
-    RequestContext { access_key_id: "AKIATEST".into(), request_id: "r".into() }
-}
-
-pub(crate) fn block_on<T>(f: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
-}
+use crate::inspector_backend::test_support::{CIS_US_WEST_2, CVE_US_EAST_1, CVE_US_WEST_2, backend, block_on, ctx};
 
 pub(crate) async fn new_target(b: &StoreBackend, name: &str) -> String {
     b.create_assessment_target(

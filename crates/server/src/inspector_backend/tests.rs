@@ -1,25 +1,12 @@
 //! The store-backed backend over a real SQLite fleet store (in memory).
 
 use super::*;
-use warden_store::SqliteStore;
-
-fn backend() -> StoreBackend {
-    let store: Arc<dyn FleetStore> = Arc::new(SqliteStore::open_in_memory().unwrap());
-    StoreBackend::new(store, ArnContext::new("us-west-2", "123456789012"), b"test paging secret")
-}
-
-fn ctx() -> RequestContext {
-    RequestContext { access_key_id: "AKIATEST".into(), request_id: "r".into() }
-}
-
-fn run<T>(f: impl std::future::Future<Output = T>) -> T {
-    tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
-}
+use crate::inspector_backend::test_support::{backend, block_on, ctx};
 
 #[test]
 fn targets_round_trip_through_the_store() {
     let b = backend();
-    run(async {
+    block_on(async {
         let group = b
             .create_resource_group(
                 &ctx(),
@@ -119,7 +106,7 @@ fn targets_round_trip_through_the_store() {
 #[test]
 fn unknown_resource_group_is_no_such_entity() {
     let b = backend();
-    let err = run(b.create_assessment_target(
+    let err = block_on(b.create_assessment_target(
         &ctx(),
         CreateAssessmentTargetRequest {
             assessment_target_name: "x".into(),
@@ -132,7 +119,7 @@ fn unknown_resource_group_is_no_such_entity() {
         "{err:?}"
     );
     // Another account's group is not this server's either.
-    let err = run(b.create_assessment_target(
+    let err = block_on(b.create_assessment_target(
         &ctx(),
         CreateAssessmentTargetRequest {
             assessment_target_name: "x".into(),
@@ -146,7 +133,7 @@ fn unknown_resource_group_is_no_such_entity() {
 #[test]
 fn list_targets_filters_by_pattern_and_pages_by_at_most_100() {
     let b = backend();
-    run(async {
+    block_on(async {
         for i in 0..130 {
             let name = if i % 2 == 0 { format!("web-{i:03}") } else { format!("db-{i:03}") };
             b.create_assessment_target(

@@ -13,11 +13,11 @@ use std::time::Instant;
 use warden_model::{Evidence, Outcome, RuleOutcome, Severity};
 use warden_report::{ReportFormat, ReportType};
 use warden_store::{
-    Agent, AgentHostInfo, AssetAttributes, Attribute, FleetStore, NewFinding, NewTemplate, RunRuleOutcome, RunState,
-    RunUpdate, SqliteStore,
+    AssetAttributes, Attribute, FleetStore, NewFinding, NewTemplate, RunRuleOutcome, RunState, RunUpdate, SqliteStore,
 };
 
 use super::build::build_run_report;
+use crate::inspector_backend::test_support::{nightly, stub_agent};
 
 const AGENTS: usize = 10;
 const FINDINGS_PER_AGENT: usize = 5_000;
@@ -42,35 +42,13 @@ fn reset_peak() {
 fn stored_run(store: &SqliteStore) -> String {
     let target = store.create_target("bench fleet", None, &[], 1).unwrap();
     let template = store
-        .create_template(
-            &NewTemplate {
-                target_id: target.id,
-                name: "bench".into(),
-                duration_seconds: 3600,
-                sampling_interval_seconds: 30,
-                packages: vec!["best-practices".into(), "cve".into()],
-                user_attributes: vec![],
-            },
-            2,
-        )
+        .create_template(&NewTemplate { name: "bench".into(), ..nightly(&target.id, &["best-practices", "cve"]) }, 2)
         .unwrap();
     let run = store.create_run(&template.id, None, 3).unwrap();
     let mut agent_ids = Vec::new();
     for a in 0..AGENTS {
         let id = format!("i-{a:017x}");
-        store
-            .insert_agent(&Agent {
-                id: id.clone(),
-                public_key: vec![7; 32],
-                tags: Default::default(),
-                host: AgentHostInfo { hostname: Some(format!("host-{a}")), ..Default::default() },
-                enrolled_at: 1,
-                last_heartbeat_at: None,
-                activity: None,
-                activity_details: None,
-                retired_at: None,
-            })
-            .unwrap();
+        store.insert_agent(&stub_agent(&id, &format!("host-{a}"))).unwrap();
         agent_ids.push(id);
     }
     store.assign_run_agents(&run.id, &agent_ids, 4).unwrap();

@@ -9,11 +9,10 @@ use axum::http::{Request, StatusCode};
 use tower::ServiceExt;
 use warden_model::Outcome;
 use warden_report::ReportType;
-use warden_store::{
-    Agent, AgentHostInfo, Attribute, FindingQuery, NewTemplate, Run, RunAgentStatus, RunState, RunUpdate,
-};
+use warden_store::{Agent, Attribute, FindingQuery, NewTemplate, Run, RunAgentStatus, RunState, RunUpdate};
 
 use super::build::{USER_ATTRIBUTE_PREFIX, build_run_report};
+use crate::inspector_backend::test_support::{nightly, stub_agent};
 use crate::{AppState, ServerConfig, now_ms};
 
 /// A server state over a database in `dir` (the admin token file is written there too).
@@ -27,22 +26,12 @@ pub(crate) fn admin_token(state: &AppState) -> String {
     std::fs::read_to_string(crate::admin_token_path(&state.config)).unwrap().trim().to_string()
 }
 
+/// A Debian 12 web agent never heard from.
 fn agent(id: &str, hostname: &str) -> Agent {
-    Agent {
-        id: id.into(),
-        public_key: vec![7; 32],
-        tags: BTreeMap::from([("role".to_string(), "web".to_string())]),
-        host: AgentHostInfo {
-            hostname: Some(hostname.into()),
-            operating_system: Some("Debian GNU/Linux 12 (bookworm)".into()),
-            ..Default::default()
-        },
-        enrolled_at: 1,
-        last_heartbeat_at: None,
-        activity: None,
-        activity_details: None,
-        retired_at: None,
-    }
+    let mut agent = stub_agent(id, hostname);
+    agent.tags = BTreeMap::from([("role".to_string(), "web".to_string())]);
+    agent.host.operating_system = Some("Debian GNU/Linux 12 (bookworm)".into());
+    agent
 }
 
 /// Two agents: `web-1` sent a real snapshot of the `debian-weak` fixture
@@ -57,12 +46,8 @@ pub(crate) fn evaluated_run(state: &AppState) -> Run {
     let template = store
         .create_template(
             &NewTemplate {
-                target_id: target.id,
-                name: "nightly".into(),
-                duration_seconds: 3600,
-                sampling_interval_seconds: 30,
-                packages: vec!["best-practices".into(), "cve".into()],
                 user_attributes: vec![Attribute::new("team", "ops")],
+                ..nightly(&target.id, &["best-practices", "cve"])
             },
             11,
         )

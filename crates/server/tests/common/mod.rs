@@ -1,35 +1,21 @@
-//! Pieces the server's end-to-end tests share: a topic map file and a
-//! template over a real fleet store.
+//! Pieces the server's end-to-end tests share: a template over a real fleet
+//! store, and (from the Inspector crate's tests) a webhook receiver, a topic
+//! map file and the AWS CLI environment.
 
 #![allow(dead_code)]
 
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use warden_store::{FleetStore, Template};
 
-use warden_store::{FleetStore, NewTemplate, Template};
+#[path = "../support/templates.rs"]
+mod templates;
+pub use templates::nightly;
 
-/// Writes a one-topic map (mode 0600, as `TopicMap::load` demands) and returns its path.
-pub fn write_topic_map(dir: &Path, topic_arn: &str, url: &str, secret: &str) -> PathBuf {
-    let path = dir.join("topics.toml");
-    std::fs::write(&path, format!("[[topic]]\narn = \"{topic_arn}\"\nurl = \"{url}\"\nsecret = \"{secret}\"\n"))
-        .unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    path
-}
+#[path = "../../../inspector/tests/support/e2e_support.rs"]
+mod e2e_support;
+#[allow(unused_imports)] // a test binary uses only some of them
+pub use e2e_support::*;
 
 /// A template named `nightly` of `packages` on the target.
 pub fn nightly_template(store: &dyn FleetStore, target_id: &str, packages: &[&str]) -> Template {
-    store
-        .create_template(
-            &NewTemplate {
-                target_id: target_id.into(),
-                name: "nightly".into(),
-                duration_seconds: 3600,
-                sampling_interval_seconds: 30,
-                packages: packages.iter().map(|p| p.to_string()).collect(),
-                user_attributes: vec![],
-            },
-            1,
-        )
-        .unwrap()
+    store.create_template(&nightly(target_id, packages), 1).unwrap()
 }
