@@ -250,10 +250,8 @@ pub enum TargetCommand {
         /// Target id.
         id: String,
     },
-    /// Upload the target's own AWS network data (replacing any earlier
-    /// upload): every *.json under DIR, the folder `warden net collect`
-    /// writes. Network Reachability in runs of the target uses it instead of
-    /// the server's `--aws DIR`.
+    /// Upload the target's AWS network data (every *.json under DIR, replacing an earlier
+    /// upload): its runs' Network Reachability uses it instead of the server's `--aws DIR`.
     #[command(name = "network-load")]
     NetworkLoad {
         /// Target id.
@@ -750,15 +748,11 @@ impl Client {
 
     pub(crate) fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
         let body = body.map(|b| serde_json::to_vec(&b).expect("JSON values serialise"));
-        self.call_with(method, path, body)
+        self.call_raw(method, path, body)
     }
 
     /// Like [`Client::call`] with a body already serialised (a large upload built in place).
-    pub(crate) fn call_bytes(&self, method: &str, path: &str, body: Vec<u8>) -> Result<Value, String> {
-        self.call_with(method, path, Some(body))
-    }
-
-    fn call_with(&self, method: &str, path: &str, body: Option<Vec<u8>>) -> Result<Value, String> {
+    pub(crate) fn call_raw(&self, method: &str, path: &str, body: Option<Vec<u8>>) -> Result<Value, String> {
         let resp_body = self.send(method, path, body)?;
         if resp_body.is_empty() {
             return Ok(Value::Null);

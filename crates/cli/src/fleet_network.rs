@@ -72,7 +72,7 @@ pub fn bundle_body(dir: &Path) -> Result<Vec<u8>, String> {
 /// `warden target network-load TARGET --aws DIR`.
 pub fn load(c: &Client, target: &str, dir: &Path) -> Result<(), String> {
     let body = bundle_body(dir)?;
-    let v = c.call_bytes("PUT", &format!("/v1/targets/{}/network", seg(target)?), body)?;
+    let v = c.call_raw("PUT", &format!("/v1/targets/{}/network", seg(target)?), Some(body))?;
     c.print(&v, |v| {
         print_summary(v);
         for w in v["warnings"].as_array().into_iter().flatten().take(20) {

@@ -61,13 +61,20 @@ fn target(state: &AppState, name: &str) -> String {
     state.store.create_target(name, None, &[], now_ms()).unwrap().id
 }
 
-#[tokio::test]
-async fn upload_show_replace_and_clear() {
+/// A server state in a temporary folder (kept while the first value lives),
+/// its admin token, a target and the target's network route.
+fn server_with_target() -> (tempfile::TempDir, AppState, String, String, String) {
     let dir = tempfile::tempdir().unwrap();
     let state = state_in(dir.path());
     let token = admin_token(&state);
     let t = target(&state, "web");
     let uri = format!("/v1/targets/{t}/network");
+    (dir, state, token, t, uri)
+}
+
+#[tokio::test]
+async fn upload_show_replace_and_clear() {
+    let (_dir, state, token, t, uri) = server_with_target();
 
     // moto-world: real moto output under <account>/<region>/.
     let expected = warden_netreach::load::load_dir(&fixture("moto-world")).unwrap();
@@ -114,11 +121,7 @@ async fn upload_show_replace_and_clear() {
 
 #[tokio::test]
 async fn admin_token_required_and_unknown_targets_are_404() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = state_in(dir.path());
-    let token = admin_token(&state);
-    let t = target(&state, "web");
-    let uri = format!("/v1/targets/{t}/network");
+    let (_dir, state, token, t, uri) = server_with_target();
     for method in ["PUT", "GET", "DELETE"] {
         let (status, _) = call(&state, method, &uri, None, fixture_body("handmade"), None).await;
         assert_eq!(status, StatusCode::UNAUTHORIZED, "{method} without a token");
@@ -133,11 +136,7 @@ async fn admin_token_required_and_unknown_targets_are_404() {
 
 #[tokio::test]
 async fn bad_bundles_are_400_naming_what_is_wrong() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = state_in(dir.path());
-    let token = admin_token(&state);
-    let t = target(&state, "web");
-    let uri = format!("/v1/targets/{t}/network");
+    let (_dir, state, token, t, uri) = server_with_target();
     let cases: Vec<(&[u8], &str)> = vec![
         (b"{\"files\": {\"a.json\": {\"Vpcs\": [", "invalid JSON body"),
         (b"", "empty body"),
@@ -161,11 +160,7 @@ async fn bad_bundles_are_400_naming_what_is_wrong() {
 
 #[tokio::test]
 async fn the_upload_limit_is_its_own() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = state_in(dir.path());
-    let token = admin_token(&state);
-    let t = target(&state, "web");
-    let uri = format!("/v1/targets/{t}/network");
+    let (_dir, state, token, _, uri) = server_with_target();
     // Over the global 1 MiB, under 64 MiB: accepted.
     let padding = "x".repeat(3 << 20);
     let body = serde_json::to_vec(&json!({"files": {"vpcs.json": {"Vpcs": [], "NextToken": padding}}})).unwrap();
@@ -186,10 +181,7 @@ async fn the_upload_limit_is_its_own() {
 
 #[tokio::test]
 async fn deleting_the_target_deletes_its_network_data() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = state_in(dir.path());
-    let token = admin_token(&state);
-    let t = target(&state, "web");
+    let (_dir, state, token, t, _) = server_with_target();
     let (status, _) =
         call(&state, "PUT", &format!("/v1/targets/{t}/network"), Some(&token), fixture_body("handmade"), None).await;
     assert_eq!(status, StatusCode::OK);
@@ -203,10 +195,7 @@ async fn deleting_the_target_deletes_its_network_data() {
 
 #[tokio::test]
 async fn a_run_uses_the_upload_before_the_servers_folder() {
-    let dir = tempfile::tempdir().unwrap();
-    let state = state_in(dir.path());
-    let token = admin_token(&state);
-    let t = target(&state, "web");
+    let (_dir, state, token, t, _) = server_with_target();
     let store = state.store.as_ref();
     let moto = fixture("moto-world");
 
