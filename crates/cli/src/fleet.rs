@@ -250,6 +250,28 @@ pub enum TargetCommand {
         /// Target id.
         id: String,
     },
+    /// Upload the target's AWS network data (every *.json under DIR, replacing an earlier
+    /// upload): its runs' Network Reachability uses it instead of the server's `--aws DIR`.
+    #[command(name = "network-load")]
+    NetworkLoad {
+        /// Target id.
+        id: String,
+        /// Folder of `aws ec2/elbv2 describe-*` JSON (the `warden net load` format).
+        #[arg(long = "aws", value_name = "DIR")]
+        aws: PathBuf,
+    },
+    /// What network data is uploaded for the target (404 when none).
+    #[command(name = "network-show")]
+    NetworkShow {
+        /// Target id.
+        id: String,
+    },
+    /// Remove the target's uploaded network data (runs fall back to the server's `--aws DIR`).
+    #[command(name = "network-clear")]
+    NetworkClear {
+        /// Target id.
+        id: String,
+    },
 }
 
 /// `warden template`.
@@ -494,6 +516,9 @@ pub fn run(command: FleetCommand) -> Result<ExitCode, String> {
                 TargetCommand::Delete { id } => {
                     c.call("DELETE", &format!("/v1/targets/{}", seg(&id)?), None)?;
                 }
+                TargetCommand::NetworkLoad { id, aws } => crate::fleet_network::load(&c, &id, &aws)?,
+                TargetCommand::NetworkShow { id } => crate::fleet_network::show(&c, &id)?,
+                TargetCommand::NetworkClear { id } => crate::fleet_network::clear(&c, &id)?,
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -615,7 +640,7 @@ fn run_command(command: RunCommand, c: &Client) -> Result<ExitCode, String> {
 }
 
 /// An id as one URL path segment: only the characters ids have.
-fn seg(id: &str) -> Result<String, String> {
+pub(crate) fn seg(id: &str) -> Result<String, String> {
     if !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.')) {
         Ok(id.to_string())
     } else {
@@ -721,8 +746,13 @@ impl Client {
         Ok(resp.body)
     }
 
-    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
+    pub(crate) fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
         let body = body.map(|b| serde_json::to_vec(&b).expect("JSON values serialise"));
+        self.call_raw(method, path, body)
+    }
+
+    /// Like [`Client::call`] with a body already serialised (a large upload built in place).
+    pub(crate) fn call_raw(&self, method: &str, path: &str, body: Option<Vec<u8>>) -> Result<Value, String> {
         let resp_body = self.send(method, path, body)?;
         if resp_body.is_empty() {
             return Ok(Value::Null);
@@ -730,7 +760,7 @@ impl Client {
         serde_json::from_slice(&resp_body).map_err(|e| format!("{method} {path}: answer is not JSON: {e}"))
     }
 
-    fn print(&self, v: &Value, text: impl FnOnce(&Value)) {
+    pub(crate) fn print(&self, v: &Value, text: impl FnOnce(&Value)) {
         if self.json { self.pretty(v) } else { text(v) }
     }
 

@@ -90,6 +90,26 @@ fn a_twenty_second_run_over_two_of_three_agents() {
     assert_eq!(f.raw("GET", "/readyz", &[], None).status, 200);
 }
 
+/// The fixture's instance search-1, which the test host plays.
+const SEARCH_1: &str = "i-0a9e1f1ee7c4b3a28";
+
+/// The address the test host's agent reports that search-1 is given.
+fn test_host_ip() -> String {
+    warden_agent::host_info()
+        .ipv4_addresses
+        .iter()
+        .find(|a| a.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.octets()[0] != 198))
+        .expect("the test host needs a non-loopback IPv4 address outside 198.0.0.0/8 (the other instance's range)")
+        .clone()
+}
+
+/// Another address in the test host's /24: search-1 moved away from the agent.
+fn moved_ip(agent_ip: &str) -> String {
+    let (net, last) = agent_ip.rsplit_once('.').unwrap();
+    let last: u8 = last.parse().unwrap();
+    format!("{net}.{}", if last == 250 { 251 } else { 250 })
+}
+
 /// The fixture network with the test host as instance search-1: the
 /// template's placeholders become the host's address and its /24 and /16.
 fn write_network(dir: &std::path::Path, agent_ip: &str) {
@@ -119,14 +139,7 @@ fn write_network(dir: &std::path::Path, agent_ip: &str) {
 /// address, the instance no longer matches and the agent is excluded, saying why.
 #[test]
 fn network_reachability_for_the_agents_own_instance() {
-    const SEARCH_1: &str = "i-0a9e1f1ee7c4b3a28";
-    let host = warden_agent::host_info();
-    let agent_ip = host
-        .ipv4_addresses
-        .iter()
-        .find(|a| a.parse::<std::net::Ipv4Addr>().is_ok_and(|ip| ip.octets()[0] != 198))
-        .expect("the test host needs a non-loopback IPv4 address outside 198.0.0.0/8 (the other instance's range)")
-        .clone();
+    let agent_ip = test_host_ip();
     let aws = tempfile::tempdir().unwrap();
     write_network(aws.path(), &agent_ip);
     // Something listens on 9200 (this listener, or whatever already holds the port) during the run.
@@ -180,11 +193,7 @@ fn network_reachability_for_the_agents_own_instance() {
     assert!(attr(port("9200"), "PROCESS").is_some_and(|p| !p.is_empty()), "the listening process is named");
 
     // The folder changes: search-1 now has another address, read at the next evaluation.
-    let moved = agent_ip.rsplit_once('.').map(|(net, last)| {
-        let last: u8 = last.parse().unwrap();
-        format!("{net}.{}", if last == 250 { 251 } else { 250 })
-    });
-    write_network(aws.path(), &moved.unwrap());
+    write_network(aws.path(), &moved_ip(&agent_ip));
     let template = r["template_id"].as_str().unwrap();
     let second = f.ok("POST", "/v1/runs", Some(json!({"template_id": template})))["id"].as_str().unwrap().to_string();
     let r = f.wait_run(&second);
@@ -195,6 +204,111 @@ fn network_reachability_for_the_agents_own_instance() {
     assert_eq!(exclusions[0]["package"], "network-reachability");
     let reason = exclusions[0]["reason"].as_str().unwrap();
     assert!(reason.contains(&agent_ip) && reason.contains("no instance"), "{reason}");
+}
+
+/// `warden target ...` against the fleet's server; panics with its stderr on failure.
+fn target_cli(f: &Fleet, args: &[&str]) -> String {
+    let out = std::process::Command::new(fleet::WARDEN)
+        .arg("target")
+        .args(args)
+        .args(["--server", &f.url, "--token", &f.token])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "warden target {args:?}: {stderr}");
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Target and template of one network-reachability run over the `role=search` agent.
+fn network_template(f: &Fleet) -> (String, String) {
+    let target =
+        f.ok("POST", "/v1/targets", Some(json!({"name": "search", "tags": [{"key": "role", "value": "search"}]})));
+    let target = target["id"].as_str().unwrap().to_string();
+    let template = f.ok(
+        "POST",
+        "/v1/templates",
+        Some(json!({"target_id": target, "name": "net", "duration_seconds": 3, "packages": ["network-reachability"]})),
+    );
+    (target, template["id"].as_str().unwrap().to_string())
+}
+
+/// Runs the template; the findings, each of search-1 (the agent's instance).
+fn network_run(f: &Fleet, template: &str) -> (serde_json::Value, Vec<serde_json::Value>) {
+    let run = f.ok("POST", "/v1/runs", Some(json!({"template_id": template})))["id"].as_str().unwrap().to_string();
+    let r = f.wait_run(&run);
+    assert_eq!(r["state"], "COMPLETED", "{r:#}");
+    (r, f.findings(&run))
+}
+
+fn instance_of(finding: &serde_json::Value) -> Option<&str> {
+    let attrs = finding["attributes"].as_array()?;
+    attrs.iter().find(|a| a["key"] == "INSTANCE_ID")?["value"].as_str()
+}
+
+/// Network Reachability from data uploaded for the target with the CLI, on
+/// a server started WITHOUT `--aws`: the agent is matched to search-1 and
+/// the evidence names the upload; cleared, the next run is excluded with
+/// `no-network-data`.
+#[test]
+fn network_reachability_from_data_uploaded_for_the_target() {
+    let agent_ip = test_host_ip();
+    let aws = tempfile::tempdir().unwrap();
+    write_network(aws.path(), &agent_ip);
+    let mut f = Fleet::start();
+    f.add_agent("search", "role=search");
+    let (target, template) = network_template(&f);
+
+    let loaded = target_cli(&f, &["network-load", &target, "--aws", aws.path().to_str().unwrap()]);
+    assert!(loaded.contains(&format!("target {target}: ")) && loaded.contains("2 instances"), "{loaded}");
+    let shown: serde_json::Value = serde_json::from_str(&target_cli(&f, &["network-show", &target, "--json"])).unwrap();
+    assert_eq!(shown["instances"], 2, "{shown:#}");
+    let sha = shown["sha256"].as_str().unwrap().to_string();
+
+    let (r, findings) = network_run(&f, &template);
+    assert_eq!(r["exclusions"], json!([]), "the agent matched an instance: {r:#}");
+    assert!(!findings.is_empty());
+    assert!(findings.iter().all(|x| instance_of(x) == Some(SEARCH_1)), "{findings:#?}");
+    let evidence = findings[0]["evidence"].to_string();
+    assert!(
+        evidence.contains(&format!("network description: uploaded for target {target} (sha256 {sha}")),
+        "{evidence}"
+    );
+
+    target_cli(&f, &["network-clear", &target]);
+    let (status, _) = f.api("GET", &format!("/v1/targets/{target}/network"), None);
+    assert_eq!(status, 404);
+    let (r, findings) = network_run(&f, &template);
+    assert!(findings.is_empty());
+    let exclusions = r["exclusions"].as_array().unwrap();
+    assert_eq!(exclusions.len(), 1, "{exclusions:?}");
+    assert_eq!(exclusions[0]["kind"], "no-network-data", "{exclusions:?}");
+    assert!(exclusions[0]["reason"].as_str().unwrap().contains("network-load"), "{exclusions:?}");
+}
+
+/// Uploaded data beats the server's `--aws` folder: the folder has search-1
+/// at another address (no match), the upload at the agent's. Cleared, the
+/// run falls back to the folder, and the exclusion names it.
+#[test]
+fn uploaded_network_data_beats_the_servers_folder() {
+    let agent_ip = test_host_ip();
+    let (folder, upload) = (tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap());
+    write_network(folder.path(), &moved_ip(&agent_ip));
+    write_network(upload.path(), &agent_ip);
+    let mut f = Fleet::start_with(&["--aws", folder.path().to_str().unwrap()], None);
+    f.add_agent("search", "role=search");
+    let (target, template) = network_template(&f);
+    target_cli(&f, &["network-load", &target, "--aws", upload.path().to_str().unwrap()]);
+
+    let (r, findings) = network_run(&f, &template);
+    assert_eq!(r["exclusions"], json!([]), "matched in the upload, not the folder: {r:#}");
+    assert!(!findings.is_empty() && findings.iter().all(|x| instance_of(x) == Some(SEARCH_1)), "{findings:#?}");
+
+    target_cli(&f, &["network-clear", &target]);
+    let (r, findings) = network_run(&f, &template);
+    assert!(findings.is_empty());
+    let reason = r["exclusions"][0]["reason"].as_str().unwrap().to_string();
+    assert!(reason.contains(&agent_ip) && reason.contains("no instance"), "{reason}");
+    assert!(reason.contains(&format!("network description: --aws {}", folder.path().display())), "{reason}");
 }
 
 /// A wrong `--aws` folder stops the server at start, naming the option.

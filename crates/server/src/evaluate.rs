@@ -6,8 +6,9 @@
 //! serves the server, tests and (later) `warden assess --duration`. Runtime
 //! telemetry reaches it as opaque JSON bodies; the Runtime Behavior package
 //! plugs in at the marked place. Network Reachability needs the AWS network
-//! description (`warden serve --aws DIR`), loaded once per run
-//! ([`NetworkDescription::for_run`]) and matched to each agent's instance.
+//! description: the one uploaded for the run's target, else `warden serve
+//! --aws DIR`; loaded once per run ([`NetworkDescription::for_target`]) and
+//! matched to each agent's instance.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -15,7 +16,8 @@ use std::sync::Arc;
 use warden_model::{Finding as RuleFinding, Outcome, RuleOutcome, Severity, Snapshot};
 use warden_rules::{Package, best_practices, cis, cve};
 use warden_store::{
-    AssetAttributes, Attribute, Exclusion, NewFinding, Run, RunAgentStatus, RunRuleOutcome, RunState, RunUpdate,
+    AssetAttributes, Attribute, Exclusion, FleetStore, NewFinding, Run, RunAgentStatus, RunRuleOutcome, RunState,
+    RunUpdate,
 };
 
 use crate::exclusion_checks::{Blocker, ExclusionKind, package_blocker};
@@ -51,16 +53,28 @@ pub struct EvaluationContext {
     pub network: NetworkDescription,
 }
 
-/// The AWS network description a run's evaluation uses.
+/// The AWS network description a run's evaluation uses. `source` says
+/// which one, for exclusions and evidence: `uploaded for target T (sha256
+/// ..., at ...)` or `--aws DIR`.
 #[derive(Clone, Debug, Default)]
 pub enum NetworkDescription {
-    /// `warden serve` was started without `--aws DIR`.
+    /// Nothing uploaded for the target and `warden serve` was started without `--aws DIR`.
     #[default]
     NotConfigured,
-    /// The folder could not be read (the error).
-    Unreadable(String),
+    /// The description could not be read.
+    Unreadable {
+        /// Which description.
+        source: String,
+        /// Why.
+        error: String,
+    },
     /// Loaded and analysed for this run.
-    Loaded(Arc<warden_netreach::hosts::Analysis>),
+    Loaded {
+        /// Which description.
+        source: String,
+        /// Its analysis.
+        analysis: Arc<warden_netreach::hosts::Analysis>,
+    },
 }
 
 impl NetworkDescription {
@@ -70,13 +84,20 @@ impl NetworkDescription {
     /// one on disk then: no restart or reload signal is needed after the
     /// folder is refreshed (e.g. by `warden net collect`).
     pub fn for_run(dir: Option<&Path>) -> NetworkDescription {
-        match dir {
-            None => NetworkDescription::NotConfigured,
-            Some(dir) => match warden_netreach::hosts::Analysis::load(dir) {
-                Ok(a) => NetworkDescription::Loaded(Arc::new(a)),
-                Err(e) => NetworkDescription::Unreadable(e),
-            },
+        let Some(dir) = dir else { return NetworkDescription::NotConfigured };
+        let source = format!("--aws {}", dir.display());
+        match warden_netreach::hosts::Analysis::load(dir) {
+            Ok(a) => NetworkDescription::Loaded { source, analysis: Arc::new(a) },
+            Err(error) => NetworkDescription::Unreadable { source, error },
         }
+    }
+
+    /// The description for a run of `target_id`: the one uploaded for the
+    /// target (`PUT /v1/targets/{id}/network`) when there is one, else
+    /// [`NetworkDescription::for_run`] of `dir`. Read once per run evaluation
+    /// (or exclusions preview) that includes the package.
+    pub fn for_target(store: &dyn FleetStore, target_id: &str, dir: Option<&Path>) -> NetworkDescription {
+        crate::target_network::uploaded_description(store, target_id).unwrap_or_else(|| Self::for_run(dir))
     }
 }
 
@@ -208,10 +229,10 @@ fn runtime_result(snapshot: &Snapshot, runtime: &[serde_json::Value]) -> Package
 /// to no instance (or to several) is not evaluated, and the reason says so.
 fn network_result(snapshot: &Snapshot, identity: AgentIdentity, network: &NetworkDescription) -> PackageResult {
     use warden_netreach::hosts::InstanceMatch;
-    let analysis = match network {
-        NetworkDescription::Loaded(a) => a,
+    let (analysis, source) = match network {
+        NetworkDescription::Loaded { analysis, source } => (analysis, source),
         // `package_blocker` excludes the package before evaluation without a loaded description.
-        NetworkDescription::NotConfigured | NetworkDescription::Unreadable(_) => {
+        NetworkDescription::NotConfigured | NetworkDescription::Unreadable { .. } => {
             return unreachable_blocker(warden_netreach::findings::PACKAGE_ID);
         }
     };
@@ -219,6 +240,7 @@ fn network_result(snapshot: &Snapshot, identity: AgentIdentity, network: &Networ
         match analysis.match_instance(snapshot.host.ec2_instance_id.as_deref(), identity.ipv4_addresses) {
             InstanceMatch::Matched { instance_id, by } => (instance_id, by),
             InstanceMatch::Unmatched(reason) => {
+                let reason = format!("{reason} (network description: {source})");
                 return PackageResult::NotEvaluated(Blocker::new(ExclusionKind::NoInstanceMatch, reason));
             }
         };
@@ -226,6 +248,7 @@ fn network_result(snapshot: &Snapshot, identity: AgentIdentity, network: &Networ
     // Which instance the agent was taken for, and why, is part of each finding's evidence.
     for f in &mut findings {
         f.evidence.push(warden_rules::message_only(format!("agent matched to EC2 instance {instance_id} by {by}")));
+        f.evidence.push(warden_rules::message_only(format!("network description: {source}")));
     }
     let blocked: Vec<&str> =
         outcomes.iter().filter(|o| o.outcome == Outcome::CouldNotEvaluate).map(|o| o.reason.as_str()).collect();
@@ -286,8 +309,11 @@ pub fn no_issues_finding(package_id: &str, rules_evaluated: usize, hostname: &st
 pub fn evaluate_run(state: &AppState, run: &Run) -> Result<(), String> {
     let store = state.store.as_ref();
     let wants_network = run.packages.iter().any(|p| p == warden_netreach::findings::PACKAGE_ID);
-    let network =
-        if wants_network { NetworkDescription::for_run(state.config.aws.as_deref()) } else { Default::default() };
+    let network = if wants_network {
+        NetworkDescription::for_target(store, &run.target_id, state.config.aws.as_deref())
+    } else {
+        Default::default()
+    };
     let ctx = EvaluationContext { vulndb: state.config.vulndb.clone(), today: warden_collect::today(), network };
     store.clear_run_results(&run.id).map_err(|e| e.to_string())?;
     let mut errors = Vec::new();

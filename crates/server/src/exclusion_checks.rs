@@ -130,7 +130,7 @@ impl ExclusionKind {
             }
             ExclusionKind::UnknownOs => "Make sure /etc/os-release is present and readable by the agent.",
             ExclusionKind::NoNetworkData => {
-                "Collect the AWS network description with `warden net collect` and start the server with `warden serve --aws DIR`."
+                "Collect the AWS network description with `warden net collect`, then upload it for the target with `warden target network-load TARGET --aws DIR` (or start the server with `warden serve --aws DIR` for every target)."
             }
             ExclusionKind::NoInstanceMatch => {
                 "Make sure the network description holds this host's instance: its instance id (DMI asset tag) or private IPv4 addresses must identify exactly one instance."
@@ -198,14 +198,15 @@ pub fn package_blocker(package: &str, snapshot: Option<&Snapshot>, ctx: &Evaluat
         p if p == warden_netreach::findings::PACKAGE_ID => match &ctx.network {
             crate::evaluate::NetworkDescription::NotConfigured => Some(Blocker::new(
                 ExclusionKind::NoNetworkData,
-                "no AWS network description is loaded (warden serve --aws DIR, a folder of describe-* JSON)",
+                "no AWS network description: none uploaded for the target (warden target network-load) \
+                 and the server runs without --aws DIR",
             )),
-            crate::evaluate::NetworkDescription::Unreadable(e) => Some(Blocker::new(
+            crate::evaluate::NetworkDescription::Unreadable { source, error } => Some(Blocker::new(
                 ExclusionKind::NoNetworkData,
-                format!("the AWS network description could not be read: {e}"),
+                format!("the AWS network description ({source}) could not be read: {error}"),
             )),
             // Which instance the agent is, is decided when evaluating (`evaluate::network_result`).
-            crate::evaluate::NetworkDescription::Loaded(_) => None,
+            crate::evaluate::NetworkDescription::Loaded { .. } => None,
         },
         other => Some(Blocker::new(ExclusionKind::UnknownPackage, format!("unknown rules package {other:?}"))),
     }

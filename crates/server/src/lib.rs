@@ -27,6 +27,7 @@ pub mod inspector_mount;
 pub mod metrics;
 pub mod reports;
 pub mod scheduler;
+pub mod target_network;
 pub mod tls;
 
 use std::net::SocketAddr;
@@ -43,7 +44,8 @@ use warden_store::{FleetStore, SqliteStore, StoreError, UnixMillis};
 
 /// Largest telemetry body accepted (a host snapshot with big package inventories).
 pub const TELEMETRY_BODY_LIMIT: usize = 16 * 1024 * 1024;
-/// Largest body accepted anywhere else.
+/// Largest body accepted anywhere else (but `PUT /v1/targets/{id}/network`,
+/// [`target_network::NETWORK_BODY_LIMIT`]).
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
 /// How the server runs.
@@ -148,6 +150,7 @@ pub fn router(state: AppState) -> Router {
         .route("/metrics", get(metrics::render))
         .merge(agent)
         .merge(admin_api::routes())
+        .merge(target_network::routes())
         .merge(reports::routes(&state.config))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .layer(axum::middleware::from_fn(refuse_declared_oversize))
@@ -178,7 +181,14 @@ async fn refuse_declared_oversize(
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let limit = if req.uri().path().starts_with("/agent/v1/runs/") { TELEMETRY_BODY_LIMIT } else { BODY_LIMIT };
+    let path = req.uri().path();
+    let limit = if path.starts_with("/agent/v1/runs/") {
+        TELEMETRY_BODY_LIMIT
+    } else if target_network::is_upload_path(path) {
+        target_network::NETWORK_BODY_LIMIT
+    } else {
+        BODY_LIMIT
+    };
     let declared = req
         .headers()
         .get(axum::http::header::CONTENT_LENGTH)

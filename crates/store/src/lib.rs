@@ -17,12 +17,14 @@
 pub mod model;
 mod report_jobs;
 mod sqlite;
+mod target_network;
 
 use std::collections::BTreeMap;
 
 pub use model::*;
 pub use report_jobs::*;
 pub use sqlite::SqliteStore;
+pub use target_network::*;
 use warden_model::Severity;
 
 /// Every store error. The variants say what the caller can do about it.
@@ -57,7 +59,7 @@ pub enum PutOutcome {
 
 /// The fleet store. Implementations are internally synchronised; callers in
 /// async code run these on a blocking thread.
-pub trait FleetStore: Send + Sync {
+pub trait FleetStore: TargetNetworkStore + Send + Sync {
     /// The database answers and every migration is applied.
     fn ready(&self) -> Result<()>;
     /// Bytes of database on disk (for benchmarks); 0 when not known.
@@ -348,6 +350,14 @@ pub trait FleetStore: Send + Sync {
     ) -> Result<ReportJob>;
     /// Records how a job ended.
     fn finish_report_job(&self, id: &str, result: &ReportJobResult, now: UnixMillis) -> Result<ReportJob>;
+
+    // (section boundary: keep these comment lines so parallel additions merge)
+
+    // --- per-target network data ---
+    // (migration 0006) `put_target_network`, `get_target_network`,
+    // `target_network_bundle`, `delete_target_network` are declared in the
+    // supertrait [`TargetNetworkStore`] so that `SqliteStore` implements them
+    // in `sqlite_target_network.rs`, outside this trait's one impl block.
 }
 
 /// SHA-256 of a token: what the store keeps instead of the token.

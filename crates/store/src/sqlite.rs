@@ -36,6 +36,7 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
         include_str!("../migrations/sqlite/0004_inspector_agents_exclusions.sql"),
     ),
     (5, "0005_inspector_reports.sql", include_str!("../migrations/sqlite/0005_inspector_reports.sql")),
+    (6, "0006_target_network.sql", include_str!("../migrations/sqlite/0006_target_network.sql")),
 ];
 
 /// The SQLite fleet store.
@@ -1625,6 +1626,8 @@ impl FleetStore for SqliteStore {
 /// The Inspector API's findings queries (migration 0003).
 #[path = "sqlite_inspector_findings.rs"]
 mod inspector_findings;
+#[path = "sqlite_target_network.rs"]
+mod target_network;
 #[path = "sqlite_templates_runs.rs"]
 mod templates_runs;
 

@@ -1,4 +1,6 @@
-//! Loading a folder of AWS CLI describe-* JSON into the [`Network`] model.
+//! Loading a folder of AWS CLI describe-* JSON into the [`Network`] model
+//! ([`load_dir`]), or the same files held in memory ([`load_files`], e.g. a
+//! bundle uploaded for one fleet target): one core reads both.
 //!
 //! Why it exists: the simplest way to assess an AWS estate without giving
 //! Warden credentials is to run the read-only `aws ec2 describe-*` and
@@ -63,6 +65,7 @@ mod security;
 mod shapes;
 mod vpc;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -233,23 +236,69 @@ struct Record {
     items: Vec<Value>,
 }
 
-/// Loads every describe-* output under `dir`.
+/// Loads every describe-* output under `dir`: lists its `*.json` files,
+/// reads them, and hands them to the same core as [`load_files`].
 pub fn load_dir(dir: &Path) -> Result<Loaded, LoadError> {
     let entries = std::fs::read_dir(dir).map_err(|source| LoadError { path: dir.to_path_buf(), source })?;
     let mut b = Builder::default();
-    let mut files = Vec::new();
-    collect_files(dir, entries, &mut files, &mut b);
-    files.sort();
+    let mut paths = Vec::new();
+    collect_files(dir, entries, &mut paths, &mut b);
+    let files = paths.into_iter().map(|path| (relative(dir, &path), Contents::Disk(path))).collect();
+    Ok(load_core(b, files))
+}
+
+/// Loads describe-* outputs held in memory, as (path relative to the
+/// folder, `/`-separated; contents) pairs, exactly as [`load_dir`] would
+/// load a folder holding those files: the same layout rules (account and
+/// region folders, file stems naming resources, the manifest at the top),
+/// the same warnings. Paths that `load_dir` would not read (a component
+/// starting with `.`, a name not ending in `.json`) are ignored likewise.
+pub fn load_files(files: &[(String, Vec<u8>)]) -> Loaded {
+    let files = files
+        .iter()
+        .filter(|(path, _)| is_listed(path))
+        .map(|(path, bytes)| (path.clone(), Contents::Memory(bytes)))
+        .collect();
+    load_core(Builder::default(), files)
+}
+
+/// Whether a relative path is one [`collect_files`] would list.
+fn is_listed(path: &str) -> bool {
+    !path.split('/').any(|c| c.starts_with('.'))
+        && Path::new(path).extension().is_some_and(|e| e.eq_ignore_ascii_case("json"))
+}
+
+/// Where a file's contents are: read from disk one file at a time (so a
+/// large folder is never held in memory twice), or already in memory.
+enum Contents<'a> {
+    Disk(PathBuf),
+    Memory(&'a [u8]),
+}
+
+impl Contents<'_> {
+    fn read(&self) -> Result<Cow<'_, [u8]>, String> {
+        match self {
+            Contents::Disk(path) => std::fs::read(path).map(Cow::Owned).map_err(|e| format!("cannot read file: {e}")),
+            Contents::Memory(bytes) => Ok(Cow::Borrowed(bytes)),
+        }
+    }
+}
+
+/// The one loading core: files in path order (component by component, so
+/// "which definition came first" does not depend on where the files came
+/// from), each parsed into records, records applied in dependency order.
+fn load_core(mut b: Builder, mut files: Vec<(String, Contents<'_>)>) -> Loaded {
+    files.sort_by(|a, b| a.0.split('/').cmp(b.0.split('/')));
     let mut records = Vec::new();
-    for path in files {
-        read_file(dir, &path, &mut records, &mut b);
+    for (file, contents) in files {
+        read_file(file, contents, &mut records, &mut b);
     }
     records.sort_by_key(|r| r.kind);
     for r in records {
         b.apply(r);
     }
     b.finish();
-    Ok(Loaded { network: b.net, summary: b.summary })
+    Loaded { network: b.net, summary: b.summary }
 }
 
 /// Recursively lists `*.json` files; unreadable sub-folders become warnings.
@@ -294,19 +343,19 @@ fn is_region(s: &str) -> bool {
         && parts[parts.len() - 1].bytes().all(|c| c.is_ascii_digit())
 }
 
-fn read_file(root: &Path, path: &Path, records: &mut Vec<Record>, b: &mut Builder) {
-    let file = relative(root, path);
+/// Parses one file (`file` relative, `/`-separated) into records.
+fn read_file(file: String, contents: Contents<'_>, records: &mut Vec<Record>, b: &mut Builder) {
     let dirs: Vec<&str> = file.split('/').collect();
     let dirs = &dirs[..dirs.len().saturating_sub(1)];
     let src = Source {
-        stem: path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
+        stem: Path::new(&file).file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default(),
         account: dirs.iter().rev().find(|d| is_account(d)).map(|d| d.to_string()),
         region: dirs.iter().rev().find(|d| is_region(d)).map(|d| d.to_string()),
         file,
     };
-    let text = match std::fs::read(path) {
+    let text = match contents.read() {
         Ok(bytes) => bytes,
-        Err(e) => return b.skip(&src.file, &src.file, format!("cannot read file: {e}")),
+        Err(message) => return b.skip(&src.file, &src.file, message),
     };
     let is_manifest = src.file == MANIFEST;
     let value: Value = match serde_json::from_slice(&text) {

@@ -301,7 +301,7 @@ fn preview_items(
     agents.sort_by(|a, b| a.id.cmp(&b.id));
     // The network description is read only when the template asks for the package (it can be large).
     let network = if template.packages.iter().any(|p| p == warden_netreach::findings::PACKAGE_ID) {
-        crate::evaluate::NetworkDescription::for_run(fleet.aws.as_deref())
+        crate::evaluate::NetworkDescription::for_target(store, &template.target_id, fleet.aws.as_deref())
     } else {
         crate::evaluate::NetworkDescription::NotConfigured
     };
