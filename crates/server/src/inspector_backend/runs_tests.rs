@@ -568,3 +568,55 @@ fn runs_live_their_whole_lifecycle_under_the_real_scheduler() {
         scheduler.await.unwrap();
     });
 }
+
+/// Polls the run until `moved` says it left where it was; false when 20 s
+/// pass first (the scheduler in that test ticks every 60 s, so only a wake-up
+/// can move the run in time).
+async fn moves_within_20s(b: &StoreBackend, arn: &str, moved: impl Fn(&AssessmentRun) -> bool) -> bool {
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::time::Instant::now() < give_up {
+        if moved(&describe_run(b, arn).await) {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// StartAssessmentRun and StopAssessmentRun wake the scheduler: with a 60 s
+/// tick, a started run still leaves CREATED, and a stopped one leaves
+/// COLLECTING_DATA, well within 20 s.
+#[test]
+fn starting_and_stopping_a_run_wakes_the_scheduler_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn FleetStore> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let agent = "i-0000000000000000c";
+    enroll(store.as_ref(), agent);
+    let mut state = scheduled_state(store.clone(), dir.path());
+    Arc::make_mut(&mut state.config).tick = std::time::Duration::from_secs(60);
+    let b = backend_over(store.clone()).with_run_changes(state.changes.clone());
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(async {
+        let target = store.create_target("one agent", None, &[agent.to_string()], crate::now_ms()).unwrap();
+        let template = new_template(&b, &b.target_arn(&target.id).unwrap(), "weekly", &[CVE_US_WEST_2]).await;
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let scheduler = tokio::spawn(crate::scheduler::run(state.clone(), stop_rx));
+        // Let the scheduler finish its first pass and go to sleep for its 60 s tick.
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+
+        let arn = start(&b, &template, None).await.unwrap();
+        assert!(
+            moves_within_20s(&b, &arn, |r| r.state != AssessmentRunState::Created).await,
+            "the started run waited for the scheduler's next tick"
+        );
+        assert!(moves_within_20s(&b, &arn, |r| r.state == AssessmentRunState::CollectingData).await);
+        stop(&b, &arn, None).await.unwrap();
+        assert!(
+            moves_within_20s(&b, &arn, |r| r.state != AssessmentRunState::CollectingData).await,
+            "the stopped run waited for the scheduler's next tick"
+        );
+
+        stop_tx.send(true).unwrap();
+        scheduler.await.unwrap();
+    });
+}
