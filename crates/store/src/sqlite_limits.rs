@@ -52,3 +52,7 @@ pub(super) fn check_agents_in_runs(c: &Connection, limits: &Limits, run_id: &str
     }
     Ok(())
 }
+
+#[cfg(test)]
+#[path = "sqlite_limits_tests.rs"]
+mod tests;
