@@ -620,3 +620,37 @@ fn starting_and_stopping_a_run_wakes_the_scheduler_at_once() {
         scheduler.await.unwrap();
     });
 }
+
+/// A run made as `POST /v1/runs` makes it (no agents yet) meets the
+/// agents-in-runs limit when the real scheduler assigns its agents: it ends
+/// FAILED with the limit named as its failure, and nothing is assigned.
+#[test]
+fn a_fleet_run_over_the_agents_limit_fails_naming_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = warden_store::Limits { agents_in_runs: 1, ..warden_store::Limits::UNLIMITED };
+    let store: Arc<dyn FleetStore> = Arc::new(SqliteStore::open_in_memory().unwrap().with_limits(limits));
+    let agents = ["i-0000000000000000d".to_string(), "i-0000000000000000e".to_string()];
+    agents.iter().for_each(|a| enroll(store.as_ref(), a));
+    let state = scheduled_state(store.clone(), dir.path());
+    let b = backend_over(store.clone());
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(async {
+        let target = store.create_target("two agents", None, &agents, crate::now_ms()).unwrap();
+        let template = new_template(&b, &b.target_arn(&target.id).unwrap(), "weekly", &[CVE_US_WEST_2]).await;
+        let run = store.create_run(&b.template_id(&template).unwrap(), None, crate::now_ms()).unwrap();
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let scheduler = tokio::spawn(crate::scheduler::run(state.clone(), stop_rx));
+        let arn = b.run_arn(&store.get_template(&run.template_id).unwrap(), &run.id).unwrap();
+        let failed = wait_for(&b, &arn, terminal).await;
+        assert_eq!(states(&failed), vec![AssessmentRunState::Created, AssessmentRunState::Failed]);
+        let stored = store.get_run(&run.id).unwrap();
+        let failure = stored.failure.unwrap_or_default();
+        assert!(
+            failure.contains("1 agents in running assessments") && failure.contains("--limit-agents-in-runs"),
+            "{failure}"
+        );
+        assert!(store.list_run_agents(&run.id).unwrap().is_empty());
+        stop_tx.send(true).unwrap();
+        scheduler.await.unwrap();
+    });
+}
