@@ -138,6 +138,32 @@ pub struct ServeArgs {
     /// Inspector API: the event topic map (TOML, mode 0600): SNS topic ARNs to webhook URLs and keys.
     #[arg(long, value_name = "FILE")]
     inspector_topics: Option<PathBuf>,
+    /// Most assessment targets (Inspector's limit; LimitExceededException / HTTP 409 beyond it).
+    #[arg(long, value_name = "N", default_value_t = warden_store::DEFAULT_TARGET_LIMIT, value_parser = positive)]
+    limit_targets: u64,
+    /// Most assessment templates (Inspector's limit).
+    #[arg(long, value_name = "N", default_value_t = warden_store::DEFAULT_TEMPLATE_LIMIT, value_parser = positive)]
+    limit_templates: u64,
+    /// Most existing assessment runs, in any state (Inspector's limit).
+    #[arg(long, value_name = "N", default_value_t = warden_store::DEFAULT_RUN_LIMIT, value_parser = positive)]
+    limit_runs: u64,
+    /// Most distinct agents in assessment runs that have not ended (Inspector's limit).
+    #[arg(long, value_name = "N", default_value_t = warden_store::DEFAULT_AGENTS_IN_RUNS_LIMIT, value_parser = positive)]
+    limit_agents_in_runs: u64,
+    /// Most resource groups (AWS documents no number; Warden's default).
+    #[arg(long, value_name = "N", default_value_t = warden_store::DEFAULT_RESOURCE_GROUP_LIMIT, value_parser = positive)]
+    limit_resource_groups: u64,
+    /// Most event subscriptions (AWS documents no number; Warden's default).
+    #[arg(long, value_name = "N", default_value_t = warden_inspector::events::DEFAULT_SUBSCRIPTION_LIMIT, value_parser = positive)]
+    limit_subscriptions: u64,
+}
+
+/// A limit of at least 1 (0 would forbid creating anything at all).
+fn positive(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(format!("{text:?}: expected a whole number of at least 1")),
+    }
 }
 
 /// `warden agent`.
@@ -690,6 +716,14 @@ fn serve(args: ServeArgs) -> Result<ExitCode, String> {
         public_url: args.public_url,
         topics: args.inspector_topics,
         master_key: None,
+        subscription_limit: args.limit_subscriptions,
+    };
+    config.limits = warden_store::Limits {
+        targets: args.limit_targets,
+        templates: args.limit_templates,
+        runs: args.limit_runs,
+        agents_in_runs: args.limit_agents_in_runs,
+        resource_groups: args.limit_resource_groups,
     };
     let scheme = if config.tls.is_some() { "https" } else { "http" };
     let state = warden_server::prepare(config)?;

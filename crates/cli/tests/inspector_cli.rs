@@ -437,3 +437,34 @@ fn a_whole_assessment_through_the_aws_cli() {
     let gone = h.aws_ok(&["describe-assessment-targets", "--assessment-target-arns", &target_arn]);
     assert_eq!(gone["failedItems"][&target_arn]["failureCode"], "ITEM_DOES_NOT_EXIST", "{gone:#}");
 }
+
+/// `warden serve --limit-targets 1`: the second target is refused with
+/// LimitExceededException by the AWS CLI and with 409 `limit_exceeded` by
+/// the admin API (both count the same targets), naming the limit and flag.
+#[test]
+fn limit_exceeded_through_the_cli_and_the_admin_api() {
+    let h = Inspector::start(Options { serve_args: vec!["--limit-targets".into(), "1".into()], ..Options::default() });
+    h.aws_ok(&["create-assessment-target", "--assessment-target-name", "first"]);
+    let refused =
+        h.aws_err(None, &["create-assessment-target", "--assessment-target-name", "second"], "LimitExceededException");
+    assert!(
+        refused.stderr.contains("the limit of 1 assessment targets is reached (warden serve --limit-targets sets it)"),
+        "{}",
+        refused.stderr
+    );
+    let (status, body) = h.fleet.api("POST", "/v1/targets", Some(json!({"name": "third"})));
+    assert_eq!(status, 409, "{body}");
+    assert_eq!(body["error"]["code"], "limit_exceeded", "{body}");
+    assert!(body["error"]["message"].as_str().unwrap().contains("--limit-targets"), "{body}");
+    let listed = h.aws_ok(&["list-assessment-targets"]);
+    assert_eq!(listed["assessmentTargetArns"].as_array().unwrap().len(), 1, "{listed}");
+
+    // A limit of 0 would forbid everything: refused at start, naming the flag.
+    let out = std::process::Command::new(fleet::WARDEN)
+        .args(["serve", "--listen", "127.0.0.1:0", "--limit-runs", "0"])
+        .env("WARDEN_DATA_DIR", h.fleet.dir.path().join("unused"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && stderr.contains("--limit-runs") && stderr.contains("at least 1"), "{stderr}");
+}

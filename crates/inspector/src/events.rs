@@ -28,8 +28,8 @@ use crate::paging::{Cursor, Pager, SUBSCRIPTION_PAGE};
 use crate::timestamp::Timestamp;
 use crate::types::{
     AssessmentRunNotification, AssessmentRunNotificationSnsStatusCode, EventSubscription, InspectorEvent,
-    InvalidInputErrorCode, ListEventSubscriptionsRequest, ListEventSubscriptionsResponse, NoSuchEntityErrorCode,
-    SubscribeToEventRequest, Subscription, UnsubscribeFromEventRequest,
+    InvalidInputErrorCode, LimitExceededErrorCode, ListEventSubscriptionsRequest, ListEventSubscriptionsResponse,
+    NoSuchEntityErrorCode, SubscribeToEventRequest, Subscription, UnsubscribeFromEventRequest,
 };
 
 /// Where one topic's notifications go.
@@ -188,10 +188,17 @@ pub fn backoff_seconds(attempts: i64) -> i64 {
     (2i64 << (attempts.clamp(1, 20) - 1)).min(3600)
 }
 
+/// The most event subscriptions (rows of (template, event, topic)) kept
+/// when not configured. AWS documents that the limit exists
+/// (`EVENT_SUBSCRIPTION_LIMIT_EXCEEDED`) but not its value: a generous default.
+pub const DEFAULT_SUBSCRIPTION_LIMIT: u64 = 1_000;
+
 /// Subscriptions and the delivery queue, in the server's database.
 pub struct Events {
     conn: Mutex<Connection>,
     topics: TopicMap,
+    /// Most subscriptions kept (`warden serve --limit-subscriptions`).
+    subscription_limit: u64,
 }
 
 /// One row of the delivery log.
@@ -233,7 +240,13 @@ impl Events {
     pub fn open(db: &Path, topics: TopicMap) -> Result<Events, String> {
         let mut conn = crate::db::open(db)?;
         crate::db::migrate(&mut conn, "events", MIGRATIONS)?;
-        Ok(Events { conn: Mutex::new(conn), topics })
+        Ok(Events { conn: Mutex::new(conn), topics, subscription_limit: DEFAULT_SUBSCRIPTION_LIMIT })
+    }
+
+    /// The same tables, keeping at most `limit` subscriptions.
+    pub fn with_subscription_limit(mut self, limit: u64) -> Events {
+        self.subscription_limit = limit;
+        self
     }
 
     fn conn(&self) -> std::sync::MutexGuard<'_, Connection> {
@@ -261,13 +274,35 @@ impl Events {
                 format!("topic {} is not in this server's topic map", req.topic_arn),
             ));
         }
-        self.conn()
-            .execute(
-                "INSERT OR IGNORE INTO inspector_event_subscriptions (resource_arn, topic_arn, event, subscribed_at) VALUES (?1, ?2, ?3, ?4)",
-                params![req.resource_arn, req.topic_arn, req.event.as_str(), now.0],
+        let mut conn = self.conn();
+        // IMMEDIATE: the count and the insert hold the write lock together,
+        // so concurrent subscribes cannot both see room for one more.
+        let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate).map_err(sql_err)?;
+        let (exists, count): (bool, u64) = tx
+            .query_row(
+                "SELECT EXISTS (SELECT 1 FROM inspector_event_subscriptions \
+                   WHERE resource_arn = ?1 AND topic_arn = ?2 AND event = ?3), \
+                 (SELECT COUNT(*) FROM inspector_event_subscriptions)",
+                params![req.resource_arn, req.topic_arn, req.event.as_str()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
             )
             .map_err(sql_err)?;
-        Ok(())
+        // Subscribing again to what is already subscribed changes nothing, so it is never refused.
+        if !exists && count >= self.subscription_limit {
+            return Err(ApiError::LimitExceeded {
+                code: LimitExceededErrorCode::EventSubscriptionLimitExceeded,
+                message: format!(
+                    "the limit of {} event subscriptions is reached (warden serve --limit-subscriptions sets it)",
+                    self.subscription_limit
+                ),
+            });
+        }
+        tx.execute(
+            "INSERT OR IGNORE INTO inspector_event_subscriptions (resource_arn, topic_arn, event, subscribed_at) VALUES (?1, ?2, ?3, ?4)",
+            params![req.resource_arn, req.topic_arn, req.event.as_str(), now.0],
+        )
+        .map_err(sql_err)?;
+        tx.commit().map_err(sql_err)
     }
 
     /// Serves `UnsubscribeFromEvent`; an absent subscription is `NoSuchEntityException`.

@@ -53,6 +53,8 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound(..) => ApiError::new(StatusCode::NOT_FOUND, "not_found", e.to_string()),
             StoreError::Conflict(_) => ApiError::conflict(e.to_string()),
             StoreError::InProgress(_) => ApiError::new(StatusCode::CONFLICT, "run_in_progress", e.to_string()),
+            // 409, not 429: waiting does not help, deleting something (or a run ending) does.
+            StoreError::LimitExceeded(..) => ApiError::new(StatusCode::CONFLICT, "limit_exceeded", e.to_string()),
             StoreError::Backend(_) => ApiError::internal(e.to_string()),
         }
     }

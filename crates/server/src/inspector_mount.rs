@@ -45,6 +45,9 @@ pub struct InspectorConfig {
     pub topics: Option<PathBuf>,
     /// The master key file (default: `inspector-master.key` beside the database).
     pub master_key: Option<PathBuf>,
+    /// Most event subscriptions kept (`--limit-subscriptions`). The other
+    /// limits are the store's (`ServerConfig::limits`), which checks them.
+    pub subscription_limit: u64,
 }
 
 impl Default for InspectorConfig {
@@ -55,6 +58,7 @@ impl Default for InspectorConfig {
             public_url: None,
             topics: None,
             master_key: None,
+            subscription_limit: warden_inspector::events::DEFAULT_SUBSCRIPTION_LIMIT,
         }
     }
 }
@@ -133,7 +137,7 @@ impl InspectorMount {
             Some(path) => TopicMap::load(path).map_err(|e| format!("--inspector-topics {e}"))?,
             None => TopicMap::default(),
         };
-        let events = Some(Arc::new(Events::open(db, topics)?));
+        let events = Some(Arc::new(Events::open(db, topics)?.with_subscription_limit(config.subscription_limit)));
         let base_url = config.public_url.as_deref().map(check_public_url).transpose()?;
         let arns = ArnContext::new(&config.region, &config.account);
         Ok(InspectorMount { config, arns, credentials, events, base_url, master })
@@ -167,10 +171,18 @@ impl InspectorMount {
         self.base_url.as_deref()
     }
 
-    /// The store-backed Inspector API over `store`; report files go under `data_dir/reports`.
-    pub fn backend(&self, store: Arc<dyn FleetStore>, fleet: FleetSettings, data_dir: &Path) -> StoreBackend {
+    /// The store-backed Inspector API over `store`; report files go under
+    /// `data_dir/reports`; runs started or stopped bump `run_changes`.
+    pub fn backend(
+        &self,
+        store: Arc<dyn FleetStore>,
+        fleet: FleetSettings,
+        data_dir: &Path,
+        run_changes: Arc<watch::Sender<u64>>,
+    ) -> StoreBackend {
         let mut backend = StoreBackend::new(store.clone(), self.arns.clone(), &self.credentials.paging_secret())
-            .with_fleet_settings(fleet);
+            .with_fleet_settings(fleet)
+            .with_run_changes(run_changes);
         if let Some(events) = &self.events {
             backend = backend.with_events(events.clone());
         }
@@ -182,9 +194,15 @@ impl InspectorMount {
 
     /// `POST /`: SigV4 (scope region = `--region`), the 256 KiB body limit,
     /// then the operation named by `X-Amz-Target`.
-    pub fn router(&self, store: Arc<dyn FleetStore>, fleet: FleetSettings, data_dir: &Path) -> Router {
+    pub fn router(
+        &self,
+        store: Arc<dyn FleetStore>,
+        fleet: FleetSettings,
+        data_dir: &Path,
+        run_changes: Arc<watch::Sender<u64>>,
+    ) -> Router {
         let service = InspectorService {
-            backend: self.backend(store, fleet, data_dir),
+            backend: self.backend(store, fleet, data_dir, run_changes),
             credentials: self.credentials.clone(),
             sigv4: SigV4Config { region: Some(self.config.region.clone()) },
             body_limit: DEFAULT_BODY_LIMIT,

@@ -72,6 +72,9 @@ pub struct ServerConfig {
     pub tick: Duration,
     /// The Inspector Classic API on `POST /` (region, account, report links, event topics).
     pub inspector: inspector_mount::InspectorConfig,
+    /// Per-account resource limits, checked by the store for both APIs
+    /// (`--limit-*`; event subscriptions are `inspector.subscription_limit`).
+    pub limits: warden_store::Limits,
 }
 
 impl ServerConfig {
@@ -89,6 +92,7 @@ impl ServerConfig {
             stop_grace_seconds: 120,
             tick: Duration::from_millis(500),
             inspector: inspector_mount::InspectorConfig::default(),
+            limits: warden_store::Limits::default(),
         }
     }
 }
@@ -164,6 +168,7 @@ pub fn router(state: AppState) -> Router {
                 aws: state.config.aws.clone(),
             },
             &state.config.data_dir,
+            state.changes.clone(),
         ))
         .layer(tower_http::timeout::TimeoutLayer::with_status_code(
             axum::http::StatusCode::REQUEST_TIMEOUT,
@@ -207,7 +212,9 @@ async fn refuse_declared_oversize(
 /// Opens the store, makes the first admin token if there is none, and
 /// returns the state (the server is not listening yet).
 pub fn prepare(config: ServerConfig) -> Result<AppState, String> {
-    let store = SqliteStore::open(&config.db_path).map_err(|e| format!("{}: {e}", config.db_path.display()))?;
+    let store = SqliteStore::open(&config.db_path)
+        .map_err(|e| format!("{}: {e}", config.db_path.display()))?
+        .with_limits(config.limits);
     ensure_admin_token(&store, &config)?;
     let inspector = inspector_mount::InspectorMount::open(config.inspector.clone(), &config.db_path)?;
     let (changes, _) = watch::channel(0);

@@ -122,7 +122,15 @@ fn step(state: &AppState, run: &Run) -> Result<bool, StoreError> {
                 let failure = Some("the target selects no enrolled agent".to_string());
                 return go(RunState::Failed, RunUpdate { failure, ..Default::default() });
             }
-            store.assign_run_agents(&run.id, &agents, now)?;
+            match store.assign_run_agents(&run.id, &agents, now) {
+                Ok(()) => {}
+                // A run started through /v1 meets its agents only here: over
+                // the agents-in-runs limit it fails, saying which limit.
+                Err(e @ StoreError::LimitExceeded(..)) => {
+                    return go(RunState::Failed, RunUpdate { failure: Some(e.to_string()), ..Default::default() });
+                }
+                Err(e) => return Err(e),
+            }
             go(RunState::StartDataCollectionPending, RunUpdate::default())
         }
         RunState::StartDataCollectionPending => go(RunState::StartDataCollectionInProgress, RunUpdate::default()),

@@ -14,6 +14,7 @@
 //! ([`token_hash`]), agents by their Ed25519 public key only.
 #![deny(missing_docs)]
 
+mod limits;
 pub mod model;
 mod report_jobs;
 mod sqlite;
@@ -21,6 +22,7 @@ mod target_network;
 
 use std::collections::BTreeMap;
 
+pub use limits::*;
 pub use model::*;
 pub use report_jobs::*;
 pub use sqlite::SqliteStore;
@@ -40,6 +42,10 @@ pub enum StoreError {
     /// Runs still in progress block the change (their ids).
     #[error("runs in progress: {}", .0.join(", "))]
     InProgress(Vec<String>),
+    /// One more would go over a configured limit ([`Limits`]); deleting
+    /// something (or a run ending, for agents in runs) makes room again.
+    #[error("the limit of {1} {0} is reached (warden serve {flag} sets it)", flag = .0.flag())]
+    LimitExceeded(LimitKind, u64),
     /// The database failed.
     #[error("database: {0}")]
     Backend(String),

@@ -12,14 +12,14 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use rusqlite::{Connection, OptionalExtension, Row, params};
+use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 use warden_model::Severity;
 
 use crate::{
-    Agent, AgentHostInfo, ApiToken, Attribute, EnrollToken, Exclusion, FindingQuery, FleetStore, NewFinding,
-    NewTemplate, PutOutcome, ReportJob, ReportJobResult, ReportJobStatus, ResourceGroup, Result, Run, RunAgent,
-    RunAgentStatus, RunRuleOutcome, RunState, RunUpdate, StateChange, StopAction, StoreError, Target, TelemetryCount,
-    TelemetryRecord, Template, UnixMillis, can_transition, empty_counts, model::Finding, new_id,
+    Agent, AgentHostInfo, ApiToken, Attribute, EnrollToken, Exclusion, FindingQuery, FleetStore, LimitKind, Limits,
+    NewFinding, NewTemplate, PutOutcome, ReportJob, ReportJobResult, ReportJobStatus, ResourceGroup, Result, Run,
+    RunAgent, RunAgentStatus, RunRuleOutcome, RunState, RunUpdate, StateChange, StopAction, StoreError, Target,
+    TelemetryCount, TelemetryRecord, Template, UnixMillis, can_transition, empty_counts, model::Finding, new_id,
 };
 
 /// Numbered migrations; `PRAGMA user_version` is the last one applied.
@@ -43,6 +43,8 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
 pub struct SqliteStore {
     conn: Mutex<Connection>,
     path: Option<PathBuf>,
+    /// Checked by every create, inside its transaction (`sqlite_limits.rs`).
+    limits: Limits,
 }
 
 fn backend(e: rusqlite::Error) -> StoreError {
@@ -77,7 +79,7 @@ impl SqliteStore {
                 .map_err(|e| StoreError::Backend(format!("{}: cannot create directory: {e}", dir.display())))?;
         }
         let conn = Connection::open(path).map_err(|e| StoreError::Backend(format!("{}: {e}", path.display())))?;
-        let store = SqliteStore { conn: Mutex::new(conn), path: Some(path.to_path_buf()) };
+        let store = SqliteStore { conn: Mutex::new(conn), path: Some(path.to_path_buf()), limits: Limits::UNLIMITED };
         store.setup()?;
         Ok(store)
     }
@@ -85,9 +87,22 @@ impl SqliteStore {
     /// An in-memory database (tests).
     pub fn open_in_memory() -> Result<SqliteStore> {
         let conn = Connection::open_in_memory().map_err(backend)?;
-        let store = SqliteStore { conn: Mutex::new(conn), path: None };
+        let store = SqliteStore { conn: Mutex::new(conn), path: None, limits: Limits::UNLIMITED };
         store.setup()?;
         Ok(store)
+    }
+
+    /// The same store with `limits`. A store is opened without limits: the
+    /// policy is the server's (`warden serve` applies Inspector's defaults
+    /// or its `--limit-*` flags), not the library's.
+    pub fn with_limits(mut self, limits: Limits) -> SqliteStore {
+        self.limits = limits;
+        self
+    }
+
+    /// The limits every create is checked against.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
     }
 
     /// The schema version applied (`PRAGMA user_version`).
@@ -145,6 +160,12 @@ impl SqliteStore {
     ) -> Result<Vec<T>> {
         self.with(|c| c.prepare_cached(sql)?.query_map(params, map)?.collect())
     }
+}
+
+/// A transaction that takes the write lock at once: a limit count and the
+/// insert it guards must not interleave with another writer's.
+fn immediate(c: &mut Connection) -> Result<rusqlite::Transaction<'_>> {
+    c.transaction_with_behavior(TransactionBehavior::Immediate).map_err(backend)
 }
 
 /// A unique-key violation becomes a `Conflict` with `message`.
@@ -260,7 +281,27 @@ fn insert_created_run(
     let count: u64 = tx
         .query_row("SELECT COUNT(*) FROM runs WHERE template_id = ?1", [&template.id], |r| r.get(0))
         .map_err(backend)?;
-    let name = name.map(str::to_string).unwrap_or_else(|| format!("Run {} for {}", count + 1, template.name));
+    let name = match name {
+        Some(name) => name.to_string(),
+        // "Run N+1" may be taken when an earlier run was deleted: the next free number.
+        None => {
+            let mut number = count + 1;
+            loop {
+                let candidate = format!("Run {number} for {}", template.name);
+                let taken: bool = tx
+                    .query_row(
+                        "SELECT EXISTS (SELECT 1 FROM runs WHERE template_id = ?1 AND name = ?2)",
+                        params![template.id, candidate],
+                        |r| r.get(0),
+                    )
+                    .map_err(backend)?;
+                if !taken {
+                    break candidate;
+                }
+                number += 1;
+            }
+        }
+    };
     tx.execute(
         "INSERT INTO runs (id, template_id, name, state, duration_seconds, sampling_interval_seconds, packages, \
          user_attributes, created_at, state_changed_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
@@ -592,11 +633,15 @@ impl FleetStore for SqliteStore {
 
     fn create_resource_group(&self, tags: &[Attribute], now: UnixMillis) -> Result<ResourceGroup> {
         let g = ResourceGroup { id: new_id(), tags: tags.to_vec(), created_at: now };
-        self.with(|c| {
-            c.execute(
+        self.with_store(|c| {
+            let tx = immediate(c)?;
+            limits::check_room(&tx, &self.limits, LimitKind::ResourceGroups)?;
+            tx.execute(
                 "INSERT INTO resource_groups (id, tags, created_at) VALUES (?1, ?2, ?3)",
                 params![g.id, json(&g.tags), now],
             )
+            .map_err(backend)?;
+            tx.commit().map_err(backend)
         })?;
         Ok(g)
     }
@@ -634,11 +679,14 @@ impl FleetStore for SqliteStore {
             updated_at: now,
         };
         self.with_store(|c| {
-            c.execute(
+            let tx = immediate(c)?;
+            limits::check_room(&tx, &self.limits, LimitKind::Targets)?;
+            tx.execute(
                 &format!("INSERT INTO targets ({TARGET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
                 params![t.id, t.name, t.resource_group_id, json(&t.agent_ids), now, now],
             )
-            .map_err(taken(|| format!("target name {name:?} is already taken")))
+            .map_err(taken(|| format!("target name {name:?} is already taken")))?;
+            tx.commit().map_err(backend)
         })?;
         Ok(t)
     }
@@ -718,7 +766,8 @@ impl FleetStore for SqliteStore {
         let t = self.get_template(template_id)?;
         let id = new_id();
         self.with_store(|c| {
-            let tx = c.transaction().map_err(backend)?;
+            let tx = immediate(c)?;
+            limits::check_room(&tx, &self.limits, LimitKind::Runs)?;
             insert_created_run(&tx, &id, &t, name, now)?;
             tx.commit().map_err(backend)
         })?;
@@ -839,15 +888,17 @@ impl FleetStore for SqliteStore {
     }
 
     fn assign_run_agents(&self, run_id: &str, agent_ids: &[String], now: UnixMillis) -> Result<()> {
-        self.with(|c| {
-            let tx = c.transaction()?;
+        self.with_store(|c| {
+            let tx = immediate(c)?;
+            limits::check_agents_in_runs(&tx, &self.limits, run_id, agent_ids)?;
             for a in agent_ids {
                 tx.execute(
                     "INSERT OR IGNORE INTO run_agents (run_id, agent_id, status, assigned_at) VALUES (?1, ?2, 'pending', ?3)",
                     params![run_id, a, now],
-                )?;
+                )
+                .map_err(backend)?;
             }
-            tx.commit()
+            tx.commit().map_err(backend)
         })
     }
 
@@ -1626,6 +1677,8 @@ impl FleetStore for SqliteStore {
 /// The Inspector API's findings queries (migration 0003).
 #[path = "sqlite_inspector_findings.rs"]
 mod inspector_findings;
+#[path = "sqlite_limits.rs"]
+mod limits;
 #[path = "sqlite_target_network.rs"]
 mod target_network;
 #[path = "sqlite_templates_runs.rs"]

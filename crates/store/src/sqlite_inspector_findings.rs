@@ -323,7 +323,11 @@ mod tests {
                    5, 5);"#,
         )
         .unwrap();
-        let store = super::super::SqliteStore { conn: std::sync::Mutex::new(conn), path: None };
+        let store = super::super::SqliteStore {
+            conn: std::sync::Mutex::new(conn),
+            path: None,
+            limits: crate::Limits::UNLIMITED,
+        };
         store.setup().unwrap();
         let conn = store.conn.lock().unwrap();
         let found = |q: FindingPageQuery| list_finding_keys(&conn, &FindingPageQuery { limit: 10, ..q }).unwrap().len();

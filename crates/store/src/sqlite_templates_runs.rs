@@ -9,10 +9,12 @@
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, TransactionBehavior, params, params_from_iter};
 
-use super::{SqliteStore, TEMPLATE_COLUMNS, active_states_sql, backend, insert_created_run, json, taken};
+use super::{
+    SqliteStore, TEMPLATE_COLUMNS, active_states_sql, backend, immediate, insert_created_run, json, limits, taken,
+};
 use crate::{
-    Attribute, BusyAgent, FleetStore, NewTemplate, Result, RunPageKey, RunQuery, RunRef, RunStart, StoreError,
-    Template, TemplateRunSummary, TimeRange, UnixMillis, new_id,
+    Attribute, BusyAgent, FleetStore, LimitKind, NewTemplate, Result, RunPageKey, RunQuery, RunRef, RunStart,
+    StoreError, Template, TemplateRunSummary, TimeRange, UnixMillis, new_id,
 };
 
 /// Makes a template of `n`. The fleet API's keep no rules package ARNs
@@ -35,7 +37,9 @@ pub(super) fn insert_template(
         created_at: now,
     };
     store.with_store(|c| {
-        c.execute(
+        let tx = immediate(c)?;
+        limits::check_room(&tx, &store.limits, LimitKind::Templates)?;
+        tx.execute(
             &format!(
                 "INSERT INTO templates ({TEMPLATE_COLUMNS}, rules_package_arns) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
@@ -52,7 +56,8 @@ pub(super) fn insert_template(
                 rules_package_arns.map(|arns| json(&arns))
             ],
         )
-        .map_err(taken(|| format!("template name {:?} is already taken for this target", t.name)))
+        .map_err(taken(|| format!("template name {:?} is already taken for this target", t.name)))?;
+        tx.commit().map_err(backend)
     })?;
     Ok(t)
 }
@@ -145,6 +150,8 @@ pub(super) fn start_exclusive_run(
         if !busy.is_empty() {
             return Ok(Some(busy));
         }
+        limits::check_room(&tx, &store.limits, LimitKind::Runs)?;
+        limits::check_agents_in_runs(&tx, &store.limits, &id, agent_ids)?;
         insert_created_run(&tx, &id, &template, name, now)?;
         for agent in agent_ids {
             tx.execute(

@@ -140,12 +140,14 @@ pub struct Options {
     pub tls: bool,
     /// A topic map pointing [`TOPIC_ARN`] at a loopback receiver.
     pub webhook: bool,
+    /// More `warden serve` arguments (e.g. `--limit-targets 1`).
+    pub serve_args: Vec<String>,
 }
 
 impl Inspector {
     pub fn start(options: Options) -> Inspector {
         let files = tempfile::tempdir().unwrap();
-        let mut extra: Vec<String> = Vec::new();
+        let mut extra: Vec<String> = options.serve_args.clone();
         let hooks = options.webhook.then(WebhookReceiver::start);
         if let Some(h) = &hooks {
             let map = files.path().join("topics.toml");

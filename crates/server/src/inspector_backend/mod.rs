@@ -44,6 +44,10 @@ pub struct StoreBackend {
     /// What the server evaluates with and how agent health is judged
     /// (exclusions previews, agent health).
     fleet: FleetSettings,
+    /// The server's run-change signal (`AppState::changes`): bumped when a
+    /// run is started or stopped here so the scheduler moves it at once
+    /// instead of at its next tick (`None`: no scheduler to wake).
+    run_changes: Option<Arc<tokio::sync::watch::Sender<u64>>>,
 }
 
 /// The parts of the server configuration the Inspector API needs to answer
@@ -78,6 +82,20 @@ impl StoreBackend {
             events: None,
             report_links: None,
             fleet: FleetSettings::default(),
+            run_changes: None,
+        }
+    }
+
+    /// Wakes the scheduler through `changes` whenever a run is started or stopped.
+    pub fn with_run_changes(mut self, changes: Arc<tokio::sync::watch::Sender<u64>>) -> StoreBackend {
+        self.run_changes = Some(changes);
+        self
+    }
+
+    /// Tells the scheduler (and long-polling agents) that a run changed.
+    fn wake_scheduler(&self) {
+        if let Some(changes) = &self.run_changes {
+            changes.send_modify(|n| *n = n.wrapping_add(1));
         }
     }
 
@@ -286,7 +304,24 @@ fn timestamp(ms: UnixMillis) -> Timestamp {
 fn store_error(e: StoreError, not_found: NoSuchEntityErrorCode) -> ApiError {
     match e {
         StoreError::NotFound(what, id) => ApiError::no_such_entity(not_found, format!("{what} {id} does not exist")),
+        StoreError::LimitExceeded(kind, _) => {
+            ApiError::LimitExceeded { code: limit_code(kind), message: e.to_string() }
+        }
         other => ApiError::internal(other.to_string()),
+    }
+}
+
+/// The `LimitExceededErrorCode` of a store limit. The model has no code for
+/// agents in running assessments; the guide names that limit beside the run
+/// limit, and `StartAssessmentRun` is the only operation it refuses, so it is
+/// `ASSESSMENT_RUN_LIMIT_EXCEEDED` (`docs/inspector-api.md`).
+fn limit_code(kind: warden_store::LimitKind) -> LimitExceededErrorCode {
+    use warden_store::LimitKind;
+    match kind {
+        LimitKind::Targets => LimitExceededErrorCode::AssessmentTargetLimitExceeded,
+        LimitKind::Templates => LimitExceededErrorCode::AssessmentTemplateLimitExceeded,
+        LimitKind::Runs | LimitKind::AgentsInRuns => LimitExceededErrorCode::AssessmentRunLimitExceeded,
+        LimitKind::ResourceGroups => LimitExceededErrorCode::ResourceGroupLimitExceeded,
     }
 }
 
@@ -326,6 +361,9 @@ macro_rules! forward_to_areas {
 
 warden_inspector::for_each_operation!(forward_to_areas);
 
+#[cfg(test)]
+#[path = "limits_tests.rs"]
+mod limits_tests;
 #[cfg(test)]
 mod tests;
 

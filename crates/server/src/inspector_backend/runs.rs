@@ -50,6 +50,7 @@ impl StoreBackend {
             })?;
         match started {
             RunStart::Started(run) => {
+                self.wake_scheduler();
                 Ok(StartAssessmentRunResponse { assessment_run_arn: self.run_arn(&template, &run.id)? })
             }
             RunStart::AgentsBusy(busy) => {
@@ -99,7 +100,8 @@ impl StoreBackend {
         if action == StoreStopAction::SkipEvaluation {
             self.cancel_now(&run.id, now)?;
         }
-        // START_EVALUATION: the scheduler ends collection on its next pass.
+        // START_EVALUATION: the scheduler ends collection on the pass this wakes.
+        self.wake_scheduler();
         Ok(())
     }
 

@@ -557,3 +557,89 @@ fn runs_live_their_whole_lifecycle_under_the_real_scheduler() {
         scheduler.await.unwrap();
     });
 }
+
+/// Polls the run until `moved` says it left where it was; false when 20 s
+/// pass first (the scheduler in that test ticks every 60 s, so only a wake-up
+/// can move the run in time).
+async fn moves_within_20s(b: &StoreBackend, arn: &str, moved: impl Fn(&AssessmentRun) -> bool) -> bool {
+    let give_up = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while std::time::Instant::now() < give_up {
+        if moved(&describe_run(b, arn).await) {
+            return true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    false
+}
+
+/// StartAssessmentRun and StopAssessmentRun wake the scheduler: with a 60 s
+/// tick, a started run still leaves CREATED, and a stopped one leaves
+/// COLLECTING_DATA, well within 20 s.
+#[test]
+fn starting_and_stopping_a_run_wakes_the_scheduler_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn FleetStore> = Arc::new(SqliteStore::open_in_memory().unwrap());
+    let agent = "i-0000000000000000c";
+    enroll(store.as_ref(), agent);
+    let mut state = scheduled_state(store.clone(), dir.path());
+    Arc::make_mut(&mut state.config).tick = std::time::Duration::from_secs(60);
+    let b = backend_over(store.clone()).with_run_changes(state.changes.clone());
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(async {
+        let target = store.create_target("one agent", None, &[agent.to_string()], crate::now_ms()).unwrap();
+        let template = new_template(&b, &b.target_arn(&target.id).unwrap(), "weekly", &[CVE_US_WEST_2]).await;
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let scheduler = tokio::spawn(crate::scheduler::run(state.clone(), stop_rx));
+        // Let the scheduler finish its first pass and go to sleep for its 60 s tick.
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+
+        let arn = start(&b, &template, None).await.unwrap();
+        assert!(
+            moves_within_20s(&b, &arn, |r| r.state != AssessmentRunState::Created).await,
+            "the started run waited for the scheduler's next tick"
+        );
+        assert!(moves_within_20s(&b, &arn, |r| r.state == AssessmentRunState::CollectingData).await);
+        stop(&b, &arn, None).await.unwrap();
+        assert!(
+            moves_within_20s(&b, &arn, |r| r.state != AssessmentRunState::CollectingData).await,
+            "the stopped run waited for the scheduler's next tick"
+        );
+
+        stop_tx.send(true).unwrap();
+        scheduler.await.unwrap();
+    });
+}
+
+/// A run made as `POST /v1/runs` makes it (no agents yet) meets the
+/// agents-in-runs limit when the real scheduler assigns its agents: it ends
+/// FAILED with the limit named as its failure, and nothing is assigned.
+#[test]
+fn a_fleet_run_over_the_agents_limit_fails_naming_the_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let limits = warden_store::Limits { agents_in_runs: 1, ..warden_store::Limits::UNLIMITED };
+    let store: Arc<dyn FleetStore> = Arc::new(SqliteStore::open_in_memory().unwrap().with_limits(limits));
+    let agents = ["i-0000000000000000d".to_string(), "i-0000000000000000e".to_string()];
+    agents.iter().for_each(|a| enroll(store.as_ref(), a));
+    let state = scheduled_state(store.clone(), dir.path());
+    let b = backend_over(store.clone());
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    runtime.block_on(async {
+        let target = store.create_target("two agents", None, &agents, crate::now_ms()).unwrap();
+        let template = new_template(&b, &b.target_arn(&target.id).unwrap(), "weekly", &[CVE_US_WEST_2]).await;
+        let run = store.create_run(&b.template_id(&template).unwrap(), None, crate::now_ms()).unwrap();
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let scheduler = tokio::spawn(crate::scheduler::run(state.clone(), stop_rx));
+        let arn = b.run_arn(&store.get_template(&run.template_id).unwrap(), &run.id).unwrap();
+        let failed = wait_for(&b, &arn, terminal).await;
+        assert_eq!(states(&failed), vec![AssessmentRunState::Created, AssessmentRunState::Failed]);
+        let stored = store.get_run(&run.id).unwrap();
+        let failure = stored.failure.unwrap_or_default();
+        assert!(
+            failure.contains("1 agents in running assessments") && failure.contains("--limit-agents-in-runs"),
+            "{failure}"
+        );
+        assert!(store.list_run_agents(&run.id).unwrap().is_empty());
+        stop_tx.send(true).unwrap();
+        scheduler.await.unwrap();
+    });
+}

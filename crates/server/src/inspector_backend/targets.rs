@@ -10,8 +10,10 @@ impl StoreBackend {
     ) -> Result<CreateResourceGroupResponse, ApiError> {
         let tags: Vec<Attribute> =
             request.resource_group_tags.into_iter().map(|t| Attribute { key: t.key, value: t.value }).collect();
-        let group =
-            self.store.create_resource_group(&tags, crate::now_ms()).map_err(|e| ApiError::internal(e.to_string()))?;
+        let group = self
+            .store
+            .create_resource_group(&tags, crate::now_ms())
+            .map_err(|e| store_error(e, NoSuchEntityErrorCode::ResourceGroupDoesNotExist))?;
         Ok(CreateResourceGroupResponse { resource_group_arn: self.group_arn(&group.id)? })
     }
 
@@ -46,7 +48,7 @@ impl StoreBackend {
                 StoreError::Conflict(m) => {
                     ApiError::invalid_input(InvalidInputErrorCode::AssessmentTargetNameAlreadyTaken, m)
                 }
-                other => ApiError::internal(other.to_string()),
+                other => store_error(other, NoSuchEntityErrorCode::ResourceGroupDoesNotExist),
             })?;
         Ok(CreateAssessmentTargetResponse { assessment_target_arn: self.target_arn(&target.id)? })
     }
