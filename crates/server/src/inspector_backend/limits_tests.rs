@@ -7,8 +7,8 @@
 use std::os::unix::fs::PermissionsExt;
 
 use super::*;
-use crate::inspector_backend::agents::tests::enroll;
-use crate::inspector_backend::templates::tests::{CVE_US_WEST_2, block_on, ctx, new_target, new_template};
+use crate::inspector_backend::templates::tests::{new_target, new_template};
+use crate::inspector_backend::test_support::{CVE_US_WEST_2, block_on, ctx, enroll};
 use warden_inspector::events::{Events, TopicMap};
 use warden_store::{LimitKind, Limits, SqliteStore};
 
