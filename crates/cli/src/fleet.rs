@@ -15,6 +15,8 @@ use std::time::{Duration, Instant};
 use clap::{Args, Subcommand};
 use serde_json::{Value, json};
 
+use crate::fleet_client::Client;
+
 /// Default database directory (`WARDEN_DATA_DIR` overrides it).
 pub const DEFAULT_DATA_DIR: &str = "/var/lib/warden";
 /// Default listen address and the matching server URL.
@@ -194,16 +196,16 @@ pub struct AgentArgs {
 pub struct ClientArgs {
     /// Server URL.
     #[arg(long, env = "WARDEN_SERVER", default_value = "http://127.0.0.1:7443", global = true)]
-    server: String,
+    pub(crate) server: String,
     /// API token (default: the admin.token file in the data directory, when readable).
     #[arg(long, env = "WARDEN_TOKEN", global = true, hide_env_values = true)]
-    token: Option<String>,
+    pub(crate) token: Option<String>,
     /// Trust only this CA (PEM).
     #[arg(long, env = "WARDEN_CA", global = true)]
-    ca: Option<PathBuf>,
+    pub(crate) ca: Option<PathBuf>,
     /// Print the API's JSON instead of text.
     #[arg(long, global = true)]
-    json: bool,
+    pub(crate) json: bool,
 }
 
 /// `warden token`.
@@ -435,7 +437,7 @@ pub fn db_path(db: Option<&str>) -> Result<PathBuf, String> {
     }
 }
 
-fn data_dir() -> PathBuf {
+pub(crate) fn data_dir() -> PathBuf {
     std::env::var_os("WARDEN_DATA_DIR")
         .filter(|v| !v.is_empty())
         .map(PathBuf::from)
@@ -735,72 +737,6 @@ fn serve(args: ServeArgs) -> Result<ExitCode, String> {
         let _ = std::io::stdout().flush();
     }))?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// A JSON API client (also `warden report RUN`'s).
-pub(crate) struct Client {
-    http: ureq::Agent,
-    base: String,
-    token: String,
-    json: bool,
-}
-
-impl Client {
-    pub(crate) fn new(args: &ClientArgs) -> Result<Client, String> {
-        let token = match &args.token {
-            Some(t) => t.clone(),
-            None => {
-                let file = data_dir().join("admin.token");
-                std::fs::read_to_string(&file).map(|t| t.trim().to_string()).map_err(|_| {
-                    format!("no API token: pass --token or set WARDEN_TOKEN ({} is not readable)", file.display())
-                })?
-            }
-        };
-        Ok(Client {
-            http: warden_agent::http::client(args.ca.as_deref(), Duration::from_secs(60))?,
-            base: args.server.trim_end_matches('/').to_string(),
-            token,
-            json: args.json,
-        })
-    }
-
-    /// The body of a GET (a file, not JSON).
-    pub(crate) fn get_bytes(&self, path: &str) -> Result<Vec<u8>, String> {
-        self.send("GET", path, None)
-    }
-
-    fn send(&self, method: &str, path: &str, body: Option<Vec<u8>>) -> Result<Vec<u8>, String> {
-        let headers = [("authorization", format!("Bearer {}", self.token))];
-        let url = format!("{}{path}", self.base);
-        let resp =
-            warden_agent::http::send(&self.http, method, &url, &headers, body.as_deref()).map_err(|e| e.to_string())?;
-        if !resp.ok() {
-            return Err(format!("{method} {path}: {} {}", resp.status, resp.error_message()));
-        }
-        Ok(resp.body)
-    }
-
-    pub(crate) fn call(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
-        let body = body.map(|b| serde_json::to_vec(&b).expect("JSON values serialise"));
-        self.call_raw(method, path, body)
-    }
-
-    /// Like [`Client::call`] with a body already serialised (a large upload built in place).
-    pub(crate) fn call_raw(&self, method: &str, path: &str, body: Option<Vec<u8>>) -> Result<Value, String> {
-        let resp_body = self.send(method, path, body)?;
-        if resp_body.is_empty() {
-            return Ok(Value::Null);
-        }
-        serde_json::from_slice(&resp_body).map_err(|e| format!("{method} {path}: answer is not JSON: {e}"))
-    }
-
-    pub(crate) fn print(&self, v: &Value, text: impl FnOnce(&Value)) {
-        if self.json { self.pretty(v) } else { text(v) }
-    }
-
-    fn pretty(&self, v: &Value) {
-        println!("{}", serde_json::to_string_pretty(v).unwrap_or_default());
-    }
 }
 
 #[cfg(test)]

@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::Value;
 
-use crate::fleet::{Client, seg};
+use crate::fleet::seg;
+use crate::fleet_client::Client;
 
 /// Every `*.json` file under `dir` (recursively, following symlinks, hidden
 /// entries skipped), as (path relative to `dir`, `/`-separated; file), sorted.

@@ -16,6 +16,7 @@ mod cve;
 mod db;
 mod fetch;
 mod fleet;
+mod fleet_client;
 mod fleet_network;
 mod net;
 mod net_collect;

@@ -128,7 +128,7 @@ fn server_report(
         ReportType::Finding => "finding",
         ReportType::Full => "full",
     };
-    let client = crate::fleet::Client::new(client)?;
+    let client = crate::fleet_client::Client::new(client)?;
     let body = client.get_bytes(&format!("/v1/runs/{id}/report?type={type_name}&format={}", format.name()))?;
     let mut out = Output::open(output)?;
     match out.write_all(&body) {
