@@ -1,9 +1,9 @@
 //! The operators' JSON API under `/v1` (what `warden target|template|run|
 //! findings|agents|token` call), documented in `docs/fleet/openapi.yaml`.
 //!
-//! Why a JSON API of Warden's own beside the Inspector-compatible one that
-//! comes later: the CLI needs agents, tokens and evidence in Warden's terms;
-//! the Inspector API maps onto the same store.
+//! Why a JSON API of Warden's own beside the Inspector-compatible one
+//! (`inspector_mount.rs`): the CLI needs agents, tokens and evidence in
+//! Warden's terms; the Inspector API maps onto the same store.
 
 use std::collections::BTreeMap;
 
