@@ -147,4 +147,4 @@ pub(super) fn insert_findings(
 
 #[cfg(test)]
 #[path = "sqlite_finding_writes_tests.rs"]
-mod tests;
+pub(super) mod tests;

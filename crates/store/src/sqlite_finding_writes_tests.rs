@@ -82,7 +82,8 @@ fn findings() -> Vec<NewFinding> {
     ]
 }
 
-fn store_with_run() -> (crate::SqliteStore, String) {
+/// An in-memory store with one target, template and `runs` runs (their ids).
+pub(in crate::sqlite) fn store_with_runs(runs: usize) -> (crate::SqliteStore, Vec<String>) {
     let store = crate::SqliteStore::open_in_memory().unwrap();
     let target = store.create_target("t", None, &[], 1).unwrap();
     let template = store
@@ -98,8 +99,13 @@ fn store_with_run() -> (crate::SqliteStore, String) {
             1,
         )
         .unwrap();
-    let run = store.create_run(&template.id, None, 1).unwrap();
-    (store, run.id)
+    let runs = (0..runs).map(|_| store.create_run(&template.id, None, 1).unwrap().id).collect();
+    (store, runs)
+}
+
+fn store_with_run() -> (crate::SqliteStore, String) {
+    let (store, mut runs) = store_with_runs(1);
+    (store, runs.remove(0))
 }
 
 #[test]

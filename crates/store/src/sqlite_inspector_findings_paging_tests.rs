@@ -8,7 +8,7 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
 use super::*;
-use crate::{AssetAttributes, FleetStore, NewFinding, NewTemplate, SqliteStore, model::Finding};
+use crate::{AssetAttributes, FleetStore, NewFinding, SqliteStore, model::Finding};
 use warden_model::{Evidence, Severity};
 
 const AGENTS: [&str; 5] = ["i-a", "i-b", "i-c", "i-d", "i-e"];
@@ -53,22 +53,7 @@ fn finding(i: usize) -> NewFinding {
 
 /// 240 findings in 2 runs, stored in 4 batches at times 10, 20, 30, 40.
 fn fleet() -> (SqliteStore, Vec<Finding>) {
-    let store = SqliteStore::open_in_memory().unwrap();
-    let target = store.create_target("t", None, &[], 1).unwrap();
-    let template = store
-        .create_template(
-            &NewTemplate {
-                target_id: target.id,
-                name: "p".into(),
-                duration_seconds: 3600,
-                sampling_interval_seconds: 30,
-                packages: PACKAGES.iter().map(|p| p.to_string()).collect(),
-                user_attributes: vec![],
-            },
-            1,
-        )
-        .unwrap();
-    let runs: Vec<String> = (0..2).map(|_| store.create_run(&template.id, None, 1).unwrap().id).collect();
+    let (store, runs) = super::super::finding_writes::tests::store_with_runs(2);
     let mut stored = Vec::new();
     for batch in 0..4 {
         let findings: Vec<NewFinding> = (batch * 60..batch * 60 + 60).map(finding).collect();
