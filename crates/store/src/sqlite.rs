@@ -37,6 +37,7 @@ const MIGRATIONS: &[(u32, &str, &str)] = &[
     ),
     (5, "0005_inspector_reports.sql", include_str!("../migrations/sqlite/0005_inspector_reports.sql")),
     (6, "0006_target_network.sql", include_str!("../migrations/sqlite/0006_target_network.sql")),
+    (7, "0007_finding_attribute_writes.sql", include_str!("../migrations/sqlite/0007_finding_attribute_writes.sql")),
 ];
 
 /// The SQLite fleet store.
@@ -1037,38 +1038,7 @@ impl FleetStore for SqliteStore {
     }
 
     fn insert_findings(&self, run_id: &str, findings: &[NewFinding], now: UnixMillis) -> Result<Vec<String>> {
-        self.with(|c| {
-            let tx = c.transaction()?;
-            let mut ids = Vec::with_capacity(findings.len());
-            {
-                let mut stmt = tx.prepare_cached(&format!(
-                    "INSERT INTO findings ({FINDING_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?15)"
-                ))?;
-                for f in findings {
-                    let id = new_id();
-                    stmt.execute(params![
-                        id,
-                        run_id,
-                        f.agent_id,
-                        f.package,
-                        f.rule_id,
-                        f.title,
-                        f.severity.as_str(),
-                        f.numeric_severity,
-                        f.description,
-                        f.recommendation,
-                        json(&f.evidence),
-                        json(&f.attributes),
-                        json(&f.user_attributes),
-                        json(&f.asset),
-                        now
-                    ])?;
-                    ids.push(id);
-                }
-            }
-            tx.commit()?;
-            Ok(ids)
-        })
+        self.with(|c| finding_writes::insert_findings(c, run_id, findings, now))
     }
 
     fn list_findings(&self, q: &FindingQuery) -> Result<Vec<Finding>> {
@@ -1677,6 +1647,10 @@ impl FleetStore for SqliteStore {
 /// The Inspector API's findings queries (migration 0003).
 #[path = "sqlite_inspector_findings.rs"]
 mod inspector_findings;
+
+/// Storing findings and their attribute rows (migration 0007).
+#[path = "sqlite_finding_writes.rs"]
+mod finding_writes;
 #[path = "sqlite_limits.rs"]
 mod limits;
 #[path = "sqlite_target_network.rs"]

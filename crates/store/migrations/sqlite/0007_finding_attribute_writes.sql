@@ -1,0 +1,12 @@
+-- Findings are stored faster: the `finding_attributes` rows of a new finding
+-- are written by `insert_findings` itself (`src/sqlite_finding_writes.rs`,
+-- one cached statement inside the batch's transaction) instead of by the
+-- insert trigger of 0003, which parsed the finding's JSON again with
+-- json_each/json_extract for every row (about 0.4 ms a finding at 1k).
+--
+-- `insert_findings` is the only writer that inserts findings; a new one must
+-- write the attribute rows the same way (`finding_attribute_rows`, the view
+-- of 0003, stays the definition, and a test checks the Rust rows against it).
+-- Updates keep their trigger (`findings_attributes_update`): they are rare
+-- (attribute edits) and must stay right whoever makes them.
+DROP TRIGGER findings_attributes_insert;
