@@ -2,9 +2,8 @@
 //! interface (the Inspector and admin API tests cover the wire shapes).
 
 use super::super::SqliteStore;
-use crate::{
-    Agent, AgentHostInfo, FleetStore, LimitKind, Limits, NewTemplate, RunState, RunUpdate, StopAction, StoreError,
-};
+use crate::prelude::*;
+use crate::{Agent, AgentHostInfo, LimitKind, Limits, NewTemplate, RunState, RunUpdate, StopAction, StoreError};
 
 fn agent(s: &SqliteStore, id: &str) {
     s.insert_agent(&Agent {
