@@ -159,6 +159,17 @@ pub trait TargetStore {
         agent_ids: &[String],
         now: UnixMillis,
     ) -> Result<Target>;
+    /// Makes a target whose agents are also selected by `tags` (through a new
+    /// resource group; none when `tags` is empty), group and target in one
+    /// transaction: when the target is refused (`LimitExceeded`, a taken
+    /// name) no group is left behind to count toward the group limit.
+    fn create_target_with_tags(
+        &self,
+        name: &str,
+        tags: &[Attribute],
+        agent_ids: &[String],
+        now: UnixMillis,
+    ) -> Result<Target>;
     /// One target.
     fn get_target(&self, id: &str) -> Result<Target>;
     /// Every target.

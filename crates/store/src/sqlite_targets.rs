@@ -5,15 +5,15 @@
 //! shared row mappers; each domain of [`crate::FleetStore`] implements its
 //! own sub-trait in its own file so none grows past a reviewable size.
 
-use rusqlite::{OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, params};
 
 use super::{
     SqliteStore, TARGET_COLUMNS, TEMPLATE_COLUMNS, backend, from_json, immediate, json, limits, runs_in_progress,
     taken, target_from, template_from, templates_runs,
 };
 use crate::{
-    Attribute, LimitKind, NewTemplate, ResourceGroup, Result, StoreError, Target, TargetStore, Template, UnixMillis,
-    new_id,
+    Attribute, LimitKind, Limits, NewTemplate, ResourceGroup, Result, StoreError, Target, TargetStore, Template,
+    UnixMillis, new_id,
 };
 
 impl TargetStore for SqliteStore {
@@ -21,12 +21,7 @@ impl TargetStore for SqliteStore {
         let g = ResourceGroup { id: new_id(), tags: tags.to_vec(), created_at: now };
         self.with_store(|c| {
             let tx = immediate(c)?;
-            limits::check_room(&tx, &self.limits, LimitKind::ResourceGroups)?;
-            tx.execute(
-                "INSERT INTO resource_groups (id, tags, created_at) VALUES (?1, ?2, ?3)",
-                params![g.id, json(&g.tags), now],
-            )
-            .map_err(backend)?;
+            insert_resource_group(&tx, &self.limits, &g)?;
             tx.commit().map_err(backend)
         })?;
         Ok(g)
@@ -56,22 +51,31 @@ impl TargetStore for SqliteStore {
         if let Some(g) = resource_group_id {
             self.get_resource_group(g)?;
         }
-        let t = Target {
-            id: new_id(),
-            name: name.to_string(),
-            resource_group_id: resource_group_id.map(str::to_string),
-            agent_ids: agent_ids.to_vec(),
-            created_at: now,
-            updated_at: now,
-        };
+        let t = new_target(name, resource_group_id.map(str::to_string), agent_ids, now);
         self.with_store(|c| {
             let tx = immediate(c)?;
-            limits::check_room(&tx, &self.limits, LimitKind::Targets)?;
-            tx.execute(
-                &format!("INSERT INTO targets ({TARGET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
-                params![t.id, t.name, t.resource_group_id, json(&t.agent_ids), now, now],
-            )
-            .map_err(taken(|| format!("target name {name:?} is already taken")))?;
+            insert_target(&tx, &self.limits, &t)?;
+            tx.commit().map_err(backend)
+        })?;
+        Ok(t)
+    }
+
+    fn create_target_with_tags(
+        &self,
+        name: &str,
+        tags: &[Attribute],
+        agent_ids: &[String],
+        now: UnixMillis,
+    ) -> Result<Target> {
+        let group = (!tags.is_empty()).then(|| ResourceGroup { id: new_id(), tags: tags.to_vec(), created_at: now });
+        let t = new_target(name, group.as_ref().map(|g| g.id.clone()), agent_ids, now);
+        self.with_store(|c| {
+            // Dropping `tx` on an error rolls the group back with the target.
+            let tx = immediate(c)?;
+            if let Some(g) = &group {
+                insert_resource_group(&tx, &self.limits, g)?;
+            }
+            insert_target(&tx, &self.limits, &t)?;
             tx.commit().map_err(backend)
         })?;
         Ok(t)
@@ -147,4 +151,40 @@ impl TargetStore for SqliteStore {
             Ok(())
         })
     }
+}
+
+/// A target made now, not yet stored.
+fn new_target(name: &str, resource_group_id: Option<String>, agent_ids: &[String], now: UnixMillis) -> Target {
+    Target {
+        id: new_id(),
+        name: name.to_string(),
+        resource_group_id,
+        agent_ids: agent_ids.to_vec(),
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+/// Stores `g` inside the caller's IMMEDIATE transaction, after checking the
+/// resource group limit in it.
+fn insert_resource_group(tx: &Connection, limits: &Limits, g: &ResourceGroup) -> Result<()> {
+    limits::check_room(tx, limits, LimitKind::ResourceGroups)?;
+    tx.execute(
+        "INSERT INTO resource_groups (id, tags, created_at) VALUES (?1, ?2, ?3)",
+        params![g.id, json(&g.tags), g.created_at],
+    )
+    .map_err(backend)?;
+    Ok(())
+}
+
+/// Stores `t` inside the caller's IMMEDIATE transaction, after checking the
+/// target limit in it (`Conflict` when the name is taken).
+fn insert_target(tx: &Connection, limits: &Limits, t: &Target) -> Result<()> {
+    limits::check_room(tx, limits, LimitKind::Targets)?;
+    tx.execute(
+        &format!("INSERT INTO targets ({TARGET_COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6)"),
+        params![t.id, t.name, t.resource_group_id, json(&t.agent_ids), t.created_at, t.updated_at],
+    )
+    .map_err(taken(|| format!("target name {:?} is already taken", t.name)))?;
+    Ok(())
 }
