@@ -5,7 +5,7 @@
 //!
 //! The agents collect this host, which yields far fewer than 1,000 findings,
 //! so after a real run completes the test inserts 1,100 more findings into
-//! that completed run THROUGH THE STORE API (`FleetStore::insert_findings`
+//! that completed run THROUGH THE STORE API (`FindingStore::insert_findings`
 //! on the server's own database file), copies of a real finding of the run
 //! with new rule ids, and then pages them with boto3's paginators.
 //!
@@ -17,7 +17,8 @@ mod inspector;
 use inspector::{Inspector, Options, Ran, text};
 use serde_json::Value;
 use warden_model::Severity;
-use warden_store::{FindingQuery, FleetStore, SqliteStore};
+use warden_store::prelude::*;
+use warden_store::{FindingQuery, SqliteStore};
 
 fn json_of(h: &Inspector, ran: &Ran) -> Value {
     if !ran.ok() {

@@ -30,7 +30,8 @@ use warden_inspector::types::{
 };
 use warden_model::{Evidence, Severity as WardenSeverity};
 use warden_server::inspector_backend::StoreBackend;
-use warden_store::{AssetAttributes, FleetStore, NewFinding, NewTemplate, SqliteStore};
+use warden_store::prelude::*;
+use warden_store::{AssetAttributes, NewFinding, NewTemplate, SqliteStore};
 
 const REGION: &str = "us-west-2";
 const AKID: &str = "AKIDBENCHFINDINGS";

@@ -236,12 +236,7 @@ async fn create_target(
         return Err(ApiError::bad_request("agent_ids: at most 500"));
     }
     let now = now_ms();
-    let target = state
-        .db(move |s| {
-            let group = if req.tags.is_empty() { None } else { Some(s.create_resource_group(&req.tags, now)?.id) };
-            s.create_target(&req.name, group.as_deref(), &req.agent_ids, now)
-        })
-        .await?;
+    let target = state.db(move |s| s.create_target_with_tags(&req.name, &req.tags, &req.agent_ids, now)).await?;
     Ok((StatusCode::CREATED, Json(target_view(&state, target).await?)))
 }
 
@@ -543,3 +538,7 @@ async fn list_findings(
     };
     Ok(Json(state.db(move |s| s.list_findings(&query)).await?))
 }
+
+#[cfg(test)]
+#[path = "admin_api_tests.rs"]
+mod tests;

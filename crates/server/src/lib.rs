@@ -40,7 +40,8 @@ use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
 pub use error::ApiError;
 use tokio::sync::watch;
-use warden_store::{FleetStore, SqliteStore, StoreError, UnixMillis};
+use warden_store::prelude::*;
+use warden_store::{SqliteStore, StoreError, UnixMillis};
 
 /// Largest telemetry body accepted (a host snapshot with big package inventories).
 pub const TELEMETRY_BODY_LIMIT: usize = 16 * 1024 * 1024;

@@ -333,4 +333,4 @@ mod tests {
 
 #[cfg(test)]
 #[path = "target_network_tests.rs"]
-mod api_tests;
+pub(crate) mod api_tests;

@@ -36,7 +36,7 @@ fn fixture_body(name: &str) -> Vec<u8> {
 }
 
 /// One request through the real router: (status, JSON answer or Null).
-async fn call(
+pub(crate) async fn call(
     state: &AppState,
     method: &str,
     uri: &str,

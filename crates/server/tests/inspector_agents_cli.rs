@@ -21,7 +21,8 @@ use warden_inspector::router::{DEFAULT_BODY_LIMIT, InspectorService, router};
 use warden_inspector::sigv4::SigV4Config;
 use warden_inspector::timestamp::unix_now;
 use warden_server::inspector_backend::StoreBackend;
-use warden_store::{Agent, AgentHostInfo, Exclusion, FleetStore, SqliteStore};
+use warden_store::prelude::*;
+use warden_store::{Agent, AgentHostInfo, Exclusion, SqliteStore};
 
 const TOPIC: &str = "arn:aws:sns:us-west-2:123456789012:inspector-events";
 

@@ -29,6 +29,16 @@ pub use sqlite::SqliteStore;
 pub use target_network::*;
 use warden_model::Severity;
 
+/// Every store trait, for `use warden_store::prelude::*`: a method of a
+/// [`FleetStore`] supertrait is callable (on `dyn FleetStore` too) only with
+/// its trait in scope.
+pub mod prelude {
+    pub use crate::{
+        AgentStore, FindingStore, FleetStore, InspectorAgentStore, InspectorFindingStore, InspectorRunStore,
+        ReportStore, RunStore, TargetNetworkStore, TargetStore,
+    };
+}
+
 /// Every store error. The variants say what the caller can do about it.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum StoreError {
@@ -63,14 +73,34 @@ pub enum PutOutcome {
     Duplicate,
 }
 
-/// The fleet store. Implementations are internally synchronised; callers in
-/// async code run these on a blocking thread.
-pub trait FleetStore: TargetNetworkStore + Send + Sync {
+/// The fleet store: the union of its domains' traits, so `Arc<dyn FleetStore>`
+/// reaches every method. Implementations are internally synchronised; callers
+/// in async code run these on a blocking thread.
+///
+/// Why sub-traits: each domain's SQLite implementation lives in a file of its
+/// own (`sqlite_<domain>.rs`) instead of one impl block; callers bring the
+/// methods into scope with `use warden_store::prelude::*`.
+pub trait FleetStore:
+    AgentStore
+    + TargetStore
+    + RunStore
+    + FindingStore
+    + InspectorRunStore
+    + InspectorFindingStore
+    + InspectorAgentStore
+    + ReportStore
+    + TargetNetworkStore
+    + Send
+    + Sync
+{
     /// The database answers and every migration is applied.
     fn ready(&self) -> Result<()>;
     /// Bytes of database on disk (for benchmarks); 0 when not known.
     fn size_bytes(&self) -> u64;
+}
 
+/// API tokens, enroll tokens, agents and their request nonces.
+pub trait AgentStore {
     /// Stores an API token hash.
     fn insert_api_token(&self, name: &str, token_hash: &[u8], now: UnixMillis) -> Result<ApiToken>;
     /// Whether an API token hash is known.
@@ -112,7 +142,10 @@ pub trait FleetStore: TargetNetworkStore + Send + Sync {
     fn remember_nonce(&self, agent_id: &str, nonce: &str, now: UnixMillis) -> Result<bool>;
     /// Forgets nonces seen before `before`.
     fn prune_nonces(&self, before: UnixMillis) -> Result<u64>;
+}
 
+/// Resource groups, targets and (fleet API) templates.
+pub trait TargetStore {
     /// Makes a resource group.
     fn create_resource_group(&self, tags: &[Attribute], now: UnixMillis) -> Result<ResourceGroup>;
     /// One resource group.
@@ -123,6 +156,17 @@ pub trait FleetStore: TargetNetworkStore + Send + Sync {
         &self,
         name: &str,
         resource_group_id: Option<&str>,
+        agent_ids: &[String],
+        now: UnixMillis,
+    ) -> Result<Target>;
+    /// Makes a target whose agents are also selected by `tags` (through a new
+    /// resource group; none when `tags` is empty), group and target in one
+    /// transaction: when the target is refused (`LimitExceeded`, a taken
+    /// name) no group is left behind to count toward the group limit.
+    fn create_target_with_tags(
+        &self,
+        name: &str,
+        tags: &[Attribute],
         agent_ids: &[String],
         now: UnixMillis,
     ) -> Result<Target>;
@@ -150,7 +194,10 @@ pub trait FleetStore: TargetNetworkStore + Send + Sync {
     fn list_templates(&self, target_id: Option<&str>) -> Result<Vec<Template>>;
     /// Deletes a template with its runs and findings (`InProgress` while a run of it is).
     fn delete_template(&self, id: &str) -> Result<()>;
+}
 
+/// Runs, the agents of each run and the telemetry they send.
+pub trait RunStore {
     /// Makes a run of a template in state CREATED (name default: "Run N for TEMPLATE").
     fn create_run(&self, template_id: &str, name: Option<&str>, now: UnixMillis) -> Result<Run>;
     /// One run with its state history.
@@ -217,7 +264,10 @@ pub trait FleetStore: TargetNetworkStore + Send + Sync {
     fn telemetry_progress(&self, run_id: &str, agent_id: &str) -> Result<(u64, Option<u64>)>;
     /// Every document from an agent for a run, in seq order.
     fn telemetry_documents(&self, run_id: &str, agent_id: &str) -> Result<Vec<TelemetryRecord>>;
+}
 
+/// Findings and exclusions of runs.
+pub trait FindingStore {
     /// Stores findings for a run.
     fn insert_findings(&self, run_id: &str, findings: &[NewFinding], now: UnixMillis) -> Result<Vec<String>>;
     /// Findings matching the query, most severe first.
@@ -234,8 +284,10 @@ pub trait FleetStore: TargetNetworkStore + Send + Sync {
     fn add_exclusion(&self, exclusion: &Exclusion) -> Result<()>;
     /// A run's exclusions.
     fn list_exclusions(&self, run_id: &str) -> Result<Vec<Exclusion>>;
+}
 
-    // ---- Inspector API: templates, tags and runs (migration 0002) ----
+/// Inspector API: templates, tags and runs (migration 0002).
+pub trait InspectorRunStore {
     /// Makes a template for the Inspector API, keeping the rules package ARNs
     /// as the caller gave them (`Conflict` when the name is taken for the target).
     fn create_inspector_template(
@@ -254,7 +306,7 @@ pub trait FleetStore: TargetNetworkStore + Send + Sync {
     fn set_template_tags(&self, template_id: &str, tags: &[Attribute]) -> Result<()>;
     /// Atomically: unless one of `agent_ids` is in a run not yet ended
     /// ([`RunStart::AgentsBusy`], nothing created), makes a run of the
-    /// template in state CREATED (name as [`FleetStore::create_run`]) with
+    /// template in state CREATED (name as [`RunStore::create_run`]) with
     /// those agents assigned.
     fn start_exclusive_run(
         &self,
@@ -265,11 +317,10 @@ pub trait FleetStore: TargetNetworkStore + Send + Sync {
     ) -> Result<RunStart>;
     /// At most `limit` runs matching `query`, newest first, strictly after `after`.
     fn page_runs(&self, query: &RunQuery, after: Option<&RunPageKey>, limit: usize) -> Result<Vec<RunRef>>;
+}
 
-    // (section boundary: keep these comment lines so parallel additions merge)
-
-    // ---- Inspector API: findings (migration 0003) ----
-
+/// Inspector API: findings (migration 0003).
+pub trait InspectorFindingStore {
     /// One page of findings in id order with the ids of their ARNs
     /// (`ListFindings`); SQL over indexes, never every finding.
     fn list_finding_keys(&self, query: &FindingPageQuery) -> Result<Vec<FindingKey>>;
@@ -288,11 +339,10 @@ pub trait FleetStore: TargetNetworkStore + Send + Sync {
         max: usize,
         now: UnixMillis,
     ) -> Result<Vec<UserAttributeEdit>>;
+}
 
-    // (section boundary: keep these comment lines so parallel additions merge)
-
-    // ---- Inspector API: agents, exclusions, event notifications, account (migration 0004) ----
-
+/// Inspector API: agents, exclusions, event notifications, account (migration 0004).
+pub trait InspectorAgentStore {
     /// A run's exclusions in id order, after the id `after`, at most `limit`.
     fn exclusions_page(&self, run_id: &str, after: Option<&str>, limit: usize) -> Result<Vec<ExclusionRecord>>;
     /// One exclusion of a run by id.
@@ -328,10 +378,10 @@ pub trait FleetStore: TargetNetworkStore + Send + Sync {
     fn set_cross_account_role(&self, role_arn: &str, now: UnixMillis) -> Result<CrossAccountRole>;
     /// The registered cross-account role, if any.
     fn cross_account_role(&self) -> Result<Option<CrossAccountRole>>;
+}
 
-    // (section boundary: keep these comment lines so parallel additions merge)
-
-    // ---- Inspector API: reports (migration 0005) ----
+/// Inspector API: reports (migration 0005).
+pub trait ReportStore {
     /// Replaces every rule outcome stored for a run (after evaluating it).
     fn replace_rule_outcomes(&self, run_id: &str, outcomes: &[RunRuleOutcome]) -> Result<()>;
     /// A run's rule outcomes, agent by agent, in evaluation order.
@@ -356,15 +406,11 @@ pub trait FleetStore: TargetNetworkStore + Send + Sync {
     ) -> Result<ReportJob>;
     /// Records how a job ended.
     fn finish_report_job(&self, id: &str, result: &ReportJobResult, now: UnixMillis) -> Result<ReportJob>;
-
-    // (section boundary: keep these comment lines so parallel additions merge)
-
-    // --- per-target network data ---
-    // (migration 0006) `put_target_network`, `get_target_network`,
-    // `target_network_bundle`, `delete_target_network` are declared in the
-    // supertrait [`TargetNetworkStore`] so that `SqliteStore` implements them
-    // in `sqlite_target_network.rs`, outside this trait's one impl block.
 }
+
+// (migration 0006) per-target network data: [`TargetNetworkStore`] in
+// `target_network.rs`. A new domain gets a trait of its own here, added to
+// [`FleetStore`]'s supertraits and to [`prelude`].
 
 /// SHA-256 of a token: what the store keeps instead of the token.
 pub fn token_hash(token: &str) -> Vec<u8> {

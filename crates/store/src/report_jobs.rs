@@ -76,7 +76,7 @@ pub struct ReportJob {
     pub report_type: String,
     /// Where it is.
     pub status: ReportJobStatus,
-    /// The run's revision (see `FleetStore::report_source_revision`) the job
+    /// The run's revision (see `ReportStore::report_source_revision`) the job
     /// generates, or generated, its file from.
     pub source_revision: String,
     /// The file under the server's reports directory, when COMPLETED.

@@ -2,9 +2,8 @@
 //! revision that tells a stale report from a current one.
 
 use super::*;
-use crate::{
-    AssetAttributes, Attribute, FleetStore, NewFinding, NewTemplate, RunState, RunUpdate, SqliteStore, StoreError,
-};
+use crate::prelude::*;
+use crate::{AssetAttributes, Attribute, NewFinding, NewTemplate, RunState, RunUpdate, SqliteStore, StoreError};
 use warden_model::{Outcome, Severity};
 
 fn run_with_finding(s: &SqliteStore) -> (String, String) {

@@ -2,8 +2,9 @@
 //! interface (the Inspector and admin API tests cover the wire shapes).
 
 use super::super::SqliteStore;
+use crate::prelude::*;
 use crate::{
-    Agent, AgentHostInfo, FleetStore, LimitKind, Limits, NewTemplate, RunState, RunUpdate, StopAction, StoreError,
+    Agent, AgentHostInfo, Attribute, LimitKind, Limits, NewTemplate, RunState, RunUpdate, StopAction, StoreError,
 };
 
 fn agent(s: &SqliteStore, id: &str) {
@@ -78,4 +79,66 @@ fn runs_are_limited_and_a_deleted_run_makes_room_under_a_free_name() {
     let third = s.create_run(&t.id, None, 3).unwrap();
     assert_eq!(second.name, "Run 2 for nightly");
     assert_eq!(third.name, "Run 3 for nightly", "Run 2 is still taken");
+}
+
+fn resource_group_count(s: &SqliteStore) -> u64 {
+    s.with(|c| c.query_row("SELECT COUNT(*) FROM resource_groups", [], |r| r.get(0))).unwrap()
+}
+
+/// A target with tags stores its resource group with it; a refused one (name
+/// taken, target limit, group limit) stores neither, so no orphan group
+/// counts toward the group limit.
+#[test]
+fn refused_target_with_tags_leaves_no_resource_group() {
+    let s = SqliteStore::open_in_memory().unwrap().with_limits(Limits {
+        targets: 3,
+        resource_groups: 2,
+        ..Limits::UNLIMITED
+    });
+    let tags = [Attribute::new("role", "web")];
+
+    let web = s.create_target_with_tags("web", &tags, &["i-1".into()], 5).unwrap();
+    let group = s.get_resource_group(web.resource_group_id.as_deref().expect("tags make a group")).unwrap();
+    assert_eq!((group.tags.as_slice(), group.created_at), (&tags[..], 5));
+    assert_eq!(s.get_target(&web.id).unwrap(), web);
+    assert_eq!(resource_group_count(&s), 1);
+
+    let taken = s.create_target_with_tags("web", &tags, &[], 6).unwrap_err();
+    assert!(matches!(&taken, StoreError::Conflict(m) if m.contains("already taken")), "{taken:?}");
+    assert_eq!(resource_group_count(&s), 1, "the refused target's group is rolled back");
+
+    let plain = s.create_target_with_tags("plain", &[], &[], 7).unwrap();
+    assert_eq!(plain.resource_group_id, None, "no tags, no group");
+    assert_eq!(resource_group_count(&s), 1);
+
+    s.create_target_with_tags("db", &[Attribute::new("role", "db")], &[], 8).unwrap();
+    assert_eq!(resource_group_count(&s), 2);
+    assert_eq!(
+        s.create_target_with_tags("cache", &[], &[], 9).unwrap_err(),
+        StoreError::LimitExceeded(LimitKind::Targets, 3)
+    );
+    assert_eq!(
+        s.create_target_with_tags("cache", &tags, &[], 9).unwrap_err(),
+        StoreError::LimitExceeded(LimitKind::ResourceGroups, 2)
+    );
+    assert_eq!(resource_group_count(&s), 2);
+    assert_eq!(s.list_targets().unwrap().len(), 3);
+}
+
+/// The target limit refuses a target with tags after its group was counted:
+/// the group goes with the refused target.
+#[test]
+fn target_limit_refusal_rolls_back_the_new_group() {
+    let s = SqliteStore::open_in_memory().unwrap().with_limits(Limits {
+        targets: 1,
+        resource_groups: 5,
+        ..Limits::UNLIMITED
+    });
+    let tags = [Attribute::new("role", "web")];
+    s.create_target_with_tags("web", &tags, &[], 1).unwrap();
+    assert_eq!(
+        s.create_target_with_tags("db", &tags, &[], 2).unwrap_err(),
+        StoreError::LimitExceeded(LimitKind::Targets, 1)
+    );
+    assert_eq!(resource_group_count(&s), 1);
 }

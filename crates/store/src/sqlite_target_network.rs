@@ -1,14 +1,14 @@
 //! The SQLite side of per-target network data (migration 0006).
 //!
-//! Why a file of its own: `sqlite.rs` holds the fleet's own queries and is
-//! being split; this area implements its own trait ([`TargetNetworkStore`])
-//! here so that file only registers the migration and this module.
+//! Why a file of its own: each domain of [`crate::FleetStore`] implements its
+//! own sub-trait in its own file; this one is [`TargetNetworkStore`], so
+//! `sqlite.rs` only registers the migration and this module.
 
 use rusqlite::{OptionalExtension, Row, params};
 
 use super::{SqliteStore, from_json, json};
 use crate::{
-    FleetStore, Result, StoreError, TargetNetwork, TargetNetworkBundle, TargetNetworkStore, TargetNetworkUpload,
+    Result, StoreError, TargetNetwork, TargetNetworkBundle, TargetNetworkStore, TargetNetworkUpload, TargetStore,
     UnixMillis,
 };
 

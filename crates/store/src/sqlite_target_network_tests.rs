@@ -2,6 +2,7 @@
 //! disk, so the migration runs as on a server).
 
 use super::*;
+use crate::prelude::*;
 use crate::{NewTemplate, RunState, RunUpdate, TargetNetworkWarning};
 
 fn upload(seed: u8) -> TargetNetworkUpload {

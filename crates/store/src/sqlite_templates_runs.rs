@@ -2,9 +2,11 @@
 //! (migration 0002): rules package ARNs as given, template tags, run
 //! summaries, the exclusive run start and the keyset-paged run listing.
 //!
-//! Why a file of its own: `sqlite.rs` holds the fleet's own queries and is
-//! long already; the `FleetStore` methods of this area forward here. Every
-//! query is fixed text with bound parameters: filter values never become SQL.
+//! Why a file of its own: each domain of [`crate::FleetStore`] implements its
+//! own sub-trait in its own file; [`InspectorRunStore`] is implemented here
+//! (the fleet API's `create_template` in `sqlite_targets.rs` shares
+//! [`insert_template`]). Every query is fixed text with bound parameters:
+//! filter values never become SQL.
 
 use rusqlite::types::Value;
 use rusqlite::{OptionalExtension, TransactionBehavior, params, params_from_iter};
@@ -13,8 +15,8 @@ use super::{
     SqliteStore, TEMPLATE_COLUMNS, active_states_sql, backend, immediate, insert_created_run, json, limits, taken,
 };
 use crate::{
-    Attribute, BusyAgent, FleetStore, LimitKind, NewTemplate, Result, RunPageKey, RunQuery, RunRef, RunStart,
-    StoreError, Template, TemplateRunSummary, TimeRange, UnixMillis, new_id,
+    Attribute, BusyAgent, InspectorRunStore, LimitKind, NewTemplate, Result, RunPageKey, RunQuery, RunRef, RunStart,
+    RunStore, StoreError, TargetStore, Template, TemplateRunSummary, TimeRange, UnixMillis, new_id,
 };
 
 /// Makes a template of `n`. The fleet API's keep no rules package ARNs
@@ -275,3 +277,49 @@ fn page_runs_sql(q: &RunQuery, after: Option<&RunPageKey>, limit: usize) -> (Str
 #[cfg(test)]
 #[path = "sqlite_templates_runs_tests.rs"]
 mod tests;
+
+impl InspectorRunStore for SqliteStore {
+    fn create_inspector_template(
+        &self,
+        template: &NewTemplate,
+        rules_package_arns: &[String],
+        now: UnixMillis,
+    ) -> Result<Template> {
+        insert_template(self, template, Some(rules_package_arns), now)
+    }
+
+    fn template_rules_package_arns(&self, template_id: &str) -> Result<Option<Vec<String>>> {
+        template_rules_package_arns(self, template_id)
+    }
+
+    fn template_run_summary(&self, template_id: &str) -> Result<crate::TemplateRunSummary> {
+        template_run_summary(self, template_id)
+    }
+
+    fn template_tags(&self, template_id: &str) -> Result<Vec<Attribute>> {
+        template_tags(self, template_id)
+    }
+
+    fn set_template_tags(&self, template_id: &str, tags: &[Attribute]) -> Result<()> {
+        set_template_tags(self, template_id, tags)
+    }
+
+    fn start_exclusive_run(
+        &self,
+        template_id: &str,
+        name: Option<&str>,
+        agent_ids: &[String],
+        now: UnixMillis,
+    ) -> Result<crate::RunStart> {
+        start_exclusive_run(self, template_id, name, agent_ids, now)
+    }
+
+    fn page_runs(
+        &self,
+        query: &crate::RunQuery,
+        after: Option<&crate::RunPageKey>,
+        limit: usize,
+    ) -> Result<Vec<crate::RunRef>> {
+        page_runs(self, query, after, limit)
+    }
+}

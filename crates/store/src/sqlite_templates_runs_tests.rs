@@ -1,6 +1,7 @@
 //! Tests of the Inspector templates/tags/runs queries over a real in-memory SQLite store.
 
 use super::*;
+use crate::prelude::*;
 use crate::sqlite::tests::{agent, store};
 use crate::{RunState, RunUpdate};
 

@@ -1,7 +1,10 @@
 //! Tests of the SQLite backend against the [`FleetStore`] contract.
 
 use super::*;
-use crate::{AgentHealthCode, AssetAttributes, HealthThresholds, token_hash};
+use crate::{
+    AgentHealthCode, AgentHostInfo, AssetAttributes, HealthThresholds, NewTemplate, PutOutcome, RunAgentStatus,
+    RunUpdate, can_transition, token_hash,
+};
 use proptest::prelude::*;
 use warden_model::Evidence;
 

@@ -6,8 +6,8 @@
 //! uploads each target's describe-* files and runs of that target are
 //! evaluated against them. Why a trait of its own (a supertrait of
 //! [`crate::FleetStore`], so every store has it and `dyn FleetStore` callers
-//! reach it): its SQLite implementation stays in `sqlite_target_network.rs`
-//! without growing the one `impl FleetStore for SqliteStore` block.
+//! reach it, like every domain of the store): its SQLite implementation
+//! stays in `sqlite_target_network.rs`.
 
 use serde::{Deserialize, Serialize};
 

@@ -3,7 +3,8 @@
 //! `ListExclusions` / `DescribeExclusions` can name them, and new ones get
 //! ids of their own. A real SQLite file, upgraded by `SqliteStore::open`.
 
-use warden_store::{Exclusion, FleetStore, SqliteStore, is_inspector_id};
+use warden_store::prelude::*;
+use warden_store::{Exclusion, SqliteStore, is_inspector_id};
 
 const FLEET_0001: &str = include_str!("../migrations/sqlite/0001_fleet.sql");
 

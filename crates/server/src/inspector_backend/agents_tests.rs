@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::inspector_backend::test_support::{Fixture, block_on, ctx, enroll, fixture, nightly};
+use warden_store::prelude::*;
 use warden_store::{Run, SqliteStore};
 
 /// A target (optionally selecting by one tag) and a template of `packages` on it.

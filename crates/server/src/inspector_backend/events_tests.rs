@@ -5,6 +5,7 @@ use super::*;
 use crate::inspector_backend::agents::tests::{run_with_agents, template};
 use crate::inspector_backend::test_support::{Fixture, backend_over, block_on, ctx, fixture, write_topic_map};
 use warden_inspector::events::{Events, TopicMap};
+use warden_store::prelude::*;
 use warden_store::{PublishedStep, RunState};
 
 const TOPIC: &str = "arn:aws:sns:us-west-2:123456789012:inspector-events";

@@ -4,6 +4,7 @@ use super::*;
 use crate::evaluate::{PackageResult, evaluate_agent};
 use crate::inspector_backend::agents::tests::{run_with_agents, template};
 use crate::inspector_backend::test_support::{Fixture, backend_over, block_on, ctx, enroll, fixture};
+use warden_store::prelude::*;
 
 fn exclusion(run_id: &str, agent: &str, package: &str, kind: ExclusionKind) -> StoredExclusion {
     StoredExclusion {

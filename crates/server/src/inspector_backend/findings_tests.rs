@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use warden_model::{Evidence, Severity as WardenSeverity};
+use warden_store::prelude::*;
 use warden_store::{AssetAttributes, NewFinding, NewTemplate, SqliteStore};
 
 use super::*;

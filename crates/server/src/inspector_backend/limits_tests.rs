@@ -10,6 +10,7 @@ use super::*;
 use crate::inspector_backend::templates::tests::{new_target, new_template};
 use crate::inspector_backend::test_support::{CVE_US_WEST_2, block_on, ctx, enroll};
 use warden_inspector::events::{Events, TopicMap};
+use warden_store::prelude::*;
 use warden_store::{LimitKind, Limits, SqliteStore};
 
 /// Limits small enough to reach in a test.

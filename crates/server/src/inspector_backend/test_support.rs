@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 
+use warden_store::prelude::*;
 use warden_store::{Agent, AgentHostInfo, SqliteStore};
 
 use super::*;

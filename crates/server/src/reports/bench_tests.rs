@@ -12,8 +12,9 @@ use std::time::Instant;
 
 use warden_model::{Evidence, Outcome, RuleOutcome, Severity};
 use warden_report::{ReportFormat, ReportType};
+use warden_store::prelude::*;
 use warden_store::{
-    AssetAttributes, Attribute, FleetStore, NewFinding, NewTemplate, RunRuleOutcome, RunState, RunUpdate, SqliteStore,
+    AssetAttributes, Attribute, NewFinding, NewTemplate, RunRuleOutcome, RunState, RunUpdate, SqliteStore,
 };
 
 use super::build::build_run_report;
