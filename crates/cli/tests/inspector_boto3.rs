@@ -33,7 +33,8 @@ fn json_of(h: &Inspector, ran: &Ran) -> Value {
 /// server's target limit is raised from Inspector's 50 to make room.
 #[test]
 fn boto3_paginates_targets_and_is_refused_with_wrong_credentials() {
-    let h = Inspector::start(Options { serve_args: vec!["--limit-targets".into(), "200".into()], ..Options::default() });
+    let h =
+        Inspector::start(Options { serve_args: vec!["--limit-targets".into(), "200".into()], ..Options::default() });
     let out = json_of(&h, &h.python("boto3_e2e.py", &["targets", "130"]));
     assert_eq!(out["targets"], 130, "{out}");
     assert_eq!(out["pageSizes"], serde_json::json!([40, 40, 40, 10]), "{out}");

@@ -4,7 +4,8 @@
 //! (the trigger's own definition), after inserts and after updates.
 
 use super::*;
-use crate::{AssetAttributes, FleetStore, NewTemplate};
+use crate::prelude::*;
+use crate::{AssetAttributes, NewTemplate};
 use warden_model::{Evidence, Severity};
 
 type Row = (String, i64, i64, String, Option<String>);

