@@ -115,14 +115,7 @@ impl TargetStore for SqliteStore {
 
     fn delete_target(&self, id: &str) -> Result<()> {
         self.get_target(id)?;
-        self.with_store(|c| {
-            let busy = runs_in_progress(c, "t.target_id = ?1", id)?;
-            if !busy.is_empty() {
-                return Err(StoreError::InProgress(busy));
-            }
-            c.execute("DELETE FROM targets WHERE id = ?1", [id]).map_err(backend)?;
-            Ok(())
-        })
+        delete_when_idle(self, "t.target_id = ?1", "DELETE FROM targets WHERE id = ?1", id)
     }
 
     fn create_template(&self, n: &NewTemplate, now: UnixMillis) -> Result<Template> {
@@ -142,15 +135,21 @@ impl TargetStore for SqliteStore {
 
     fn delete_template(&self, id: &str) -> Result<()> {
         self.get_template(id)?;
-        self.with_store(|c| {
-            let busy = runs_in_progress(c, "r.template_id = ?1", id)?;
-            if !busy.is_empty() {
-                return Err(StoreError::InProgress(busy));
-            }
-            c.execute("DELETE FROM templates WHERE id = ?1", [id]).map_err(backend)?;
-            Ok(())
-        })
+        delete_when_idle(self, "r.template_id = ?1", "DELETE FROM templates WHERE id = ?1", id)
     }
+}
+
+/// Deletes a target or template (and, by cascade, its runs) unless one of
+/// its runs is in progress, which Inspector refuses with the runs' ids.
+fn delete_when_idle(store: &SqliteStore, runs_where: &str, delete: &str, id: &str) -> Result<()> {
+    store.with_store(|c| {
+        let busy = runs_in_progress(c, runs_where, id)?;
+        if !busy.is_empty() {
+            return Err(StoreError::InProgress(busy));
+        }
+        c.execute(delete, [id]).map_err(backend)?;
+        Ok(())
+    })
 }
 
 /// A target made now, not yet stored.
