@@ -104,10 +104,14 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
     sorted[((sorted.len() - 1) as f64 * p).round() as usize]
 }
 
-fn start_server(dir: &Path, heartbeat: u64) -> Result<Server, String> {
+/// Starts `warden serve`; `agents` raises the limit of agents in running
+/// assessments (Inspector's 500) so one run can hold every simulated agent.
+fn start_server(dir: &Path, heartbeat: u64, agents: usize) -> Result<Server, String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let agents_limit = agents.max(500).to_string();
     let mut child = Command::new(exe)
         .args(["serve", "--listen", "127.0.0.1:0", "--heartbeat-seconds", &heartbeat.to_string()])
+        .args(["--limit-agents-in-runs", &agents_limit])
         .env("WARDEN_DATA_DIR", dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -155,7 +159,7 @@ fn run_in(args: &BenchFleetArgs, dir: &Path) -> Result<(), String> {
     let heartbeat_period = Duration::from_secs_f64(30.0 / compress);
     let sample_period = Duration::from_secs_f64(10.0 / compress);
     let samples = args.simulated_seconds / 10;
-    let server = start_server(dir, (30.0 / compress).ceil().max(1.0) as u64)?;
+    let server = start_server(dir, (30.0 / compress).ceil().max(1.0) as u64, args.agents)?;
     println!(
         "warden bench fleet: {} agents, simulated {} s at {compress}x ({} heartbeats/s, {} samples/s expected)",
         args.agents,
@@ -193,6 +197,19 @@ fn run_in(args: &BenchFleetArgs, dir: &Path) -> Result<(), String> {
         .as_str()
         .unwrap_or_default()
         .to_string();
+    // A run that ends before collecting (a limit, say) would leave the
+    // simulated agents waiting for an assignment forever.
+    let started = Instant::now();
+    loop {
+        let r = server.call("GET", &format!("/v1/runs/{run}"), None)?;
+        match r["state"].as_str().unwrap_or_default() {
+            "CREATED" | "START_DATA_COLLECTION_PENDING" if started.elapsed() < Duration::from_secs(120) => {
+                std::thread::sleep(Duration::from_millis(200))
+            }
+            "START_DATA_COLLECTION_IN_PROGRESS" | "COLLECTING_DATA" => break,
+            _ => return Err(format!("the benchmark run did not start collecting: {r}")),
+        }
+    }
 
     let (cpu0, _, _) = proc_usage(server.child.id());
     let load_start = Instant::now();
